@@ -1,0 +1,180 @@
+//! Start-up: open the store, bootstrap an account, bind, and serve plain HTTP or TLS.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use tokio::net::TcpListener;
+
+use crate::chat::Chat;
+use crate::http::{self, AppState};
+use crate::store::Store;
+use crate::store::sqlite::{Durability, SqliteStore};
+
+/// Where the data lives and how it is stored.
+#[derive(Debug, Clone)]
+pub struct StoreConfig {
+    /// Directory for the embedded database (used when no URL is given).
+    pub data_dir: PathBuf,
+    /// `sqlite://path` (PostgreSQL comes later); overrides `data_dir`.
+    pub database_url: Option<String>,
+    /// SQLite commit durability.
+    pub durability: Durability,
+}
+
+impl StoreConfig {
+    /// Opens the configured store, creating the database on first use.
+    ///
+    /// # Errors
+    /// On an unsupported URL scheme or when the database cannot be opened.
+    pub fn open(&self) -> anyhow::Result<Arc<dyn Store>> {
+        let path = match &self.database_url {
+            None => {
+                std::fs::create_dir_all(&self.data_dir)
+                    .with_context(|| format!("creating data directory {}", self.data_dir.display()))?;
+                self.data_dir.join("banter.db")
+            }
+            Some(url) => match url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
+                Some(path) => PathBuf::from(path.split('?').next().unwrap_or(path)),
+                None => bail!("unsupported database URL {url:?}: this build supports sqlite: URLs"),
+            },
+        };
+        let store = SqliteStore::open(&path, self.durability)
+            .with_context(|| format!("opening database {}", path.display()))?;
+        Ok(Arc::new(store))
+    }
+}
+
+/// Everything `banter serve` needs.
+#[derive(Debug, Clone)]
+pub struct ServeConfig {
+    /// Address to listen on (port 0 picks a free port).
+    pub listen: SocketAddr,
+    /// The store.
+    pub store: StoreConfig,
+    /// Public base URL for `url`, `links` and paging URLs.
+    pub public_url: Option<String>,
+    /// PEM certificate chain and private key for TLS.
+    pub tls: Option<(PathBuf, PathBuf)>,
+    /// Allow plain HTTP on a non-loopback address (a TLS proxy is in front).
+    pub behind_tls_proxy: bool,
+    /// Bootstrap account (`BANTER_ACCOUNT_SID` / `BANTER_AUTH_TOKEN`).
+    pub bootstrap: Option<(String, String)>,
+    /// Largest accepted request body in bytes.
+    pub max_body_bytes: usize,
+}
+
+/// Runs the server until Ctrl-C / SIGTERM.
+///
+/// # Errors
+/// On bad configuration, a store that cannot be opened, or an address that cannot be bound.
+pub async fn serve(cfg: ServeConfig) -> anyhow::Result<()> {
+    let listener = std::net::TcpListener::bind(cfg.listen).with_context(|| format!("binding {}", cfg.listen))?;
+    run(cfg, listener, shutdown_signal()).await
+}
+
+/// Serves on an already bound listener until `shutdown` completes. `main` and the integration
+/// tests both come through here, so tests exercise the real start-up path.
+///
+/// # Errors
+/// On bad configuration or a store that cannot be opened.
+pub async fn run(
+    cfg: ServeConfig,
+    listener: std::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let addr = listener.local_addr()?;
+    if cfg.tls.is_none() && !addr.ip().is_loopback() && !cfg.behind_tls_proxy {
+        bail!(
+            "refusing to serve plain HTTP on non-loopback address {addr}: pass --tls-cert/--tls-key, \
+             or --behind-tls-proxy when a TLS proxy terminates connections in front of Banter"
+        );
+    }
+    listener.set_nonblocking(true)?;
+    let scheme = if cfg.tls.is_some() { "https" } else { "http" };
+    let store = cfg.store.open()?;
+    let chat = Chat::new(store);
+    bootstrap(&chat, cfg.bootstrap.as_ref(), &format!("{scheme}://{addr}")).await?;
+    chat.spawn_auth_watcher();
+    let state = AppState {
+        chat,
+        public_url: cfg.public_url.as_ref().map(|u| u.trim_end_matches('/').to_owned()),
+        tls: cfg.tls.is_some(),
+        max_body_bytes: cfg.max_body_bytes,
+    };
+    let app = http::router(state);
+    if let Some((cert, key)) = &cfg.tls {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let tls = axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key)
+            .await
+            .context("loading TLS certificate and key")?;
+        announce(scheme, addr);
+        let handle = axum_server::Handle::new();
+        let stopper = handle.clone();
+        tokio::spawn(async move {
+            shutdown.await;
+            stopper.graceful_shutdown(Some(std::time::Duration::from_secs(10)));
+        });
+        axum_server::from_tcp_rustls(listener, tls)
+            .handle(handle)
+            .serve(app.into_make_service())
+            .await?;
+    } else {
+        if !addr.ip().is_loopback() {
+            tracing::warn!(%addr, "serving plain HTTP on a non-loopback address: a TLS proxy must be in front");
+        }
+        announce(scheme, addr);
+        let listener = TcpListener::from_std(listener)?;
+        axum::serve(listener, app).with_graceful_shutdown(shutdown).await?;
+    }
+    Ok(())
+}
+
+/// Prints the address once bound; tests and scripts read this line to find an ephemeral port.
+#[allow(clippy::print_stdout)]
+fn announce(scheme: &str, addr: SocketAddr) {
+    println!("banter listening on {scheme}://{addr}");
+    tracing::info!(%addr, scheme, "listening");
+}
+
+/// Creates the bootstrap account, or on an empty database a first account that is printed once.
+#[allow(clippy::print_stdout)]
+async fn bootstrap(chat: &Chat, given: Option<&(String, String)>, base: &str) -> anyhow::Result<()> {
+    if let Some((sid, token)) = given {
+        chat.ensure_account(sid, token)
+            .await
+            .context("bootstrapping BANTER_ACCOUNT_SID")?;
+        return Ok(());
+    }
+    if !chat.list_accounts().await?.is_empty() {
+        return Ok(());
+    }
+    let account = chat.create_account("default").await?;
+    println!(
+        "Created the first account. These credentials are shown once:\n\n  \
+         ACCOUNT_SID={}\n  AUTH_TOKEN={}\n\nPoint twilio-python at Banter:\n\n  \
+         from twilio.rest import Client\n  client = Client(\"{}\", \"{}\")\n  \
+         client.edge = None; client.region = None\n  client.chat.base_url = \"{}\"\n",
+        account.sid, account.auth_token, account.sid, account.auth_token, base
+    );
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}

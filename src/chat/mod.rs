@@ -1,0 +1,46 @@
+//! The domain: one function per operation, with validation, defaults and invariants.
+//!
+//! Nothing here knows about HTTP or SQL. Handlers in `crate::http` parse requests into the
+//! input types defined here, call one [`Chat`] method, and render what comes back.
+
+mod accounts;
+mod auth;
+mod credentials;
+mod error;
+mod roles;
+mod services;
+mod users;
+pub mod validate;
+
+use std::sync::Arc;
+
+pub use auth::AuthCache;
+pub use credentials::{CredentialPatch, NewCredential};
+pub use error::ChatError;
+pub use roles::{NewRole, PERMISSIONS_CHANNEL, PERMISSIONS_DEPLOYMENT};
+pub use services::{NotificationKindPatch, ServicePatch, WEBHOOK_EVENTS};
+pub use users::{NewUser, UserPatch};
+
+use crate::store::Store;
+
+/// The chat domain: every operation the API offers, over one store.
+#[derive(Clone)]
+pub struct Chat {
+    store: Arc<dyn Store>,
+    auth: Arc<AuthCache>,
+}
+
+impl Chat {
+    /// Builds the domain over `store`.
+    #[must_use]
+    pub fn new(store: Arc<dyn Store>) -> Self {
+        let auth = Arc::new(AuthCache::default());
+        Self { store, auth }
+    }
+
+    /// The store, for operator commands and tests.
+    #[must_use]
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+}

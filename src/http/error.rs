@@ -1,0 +1,137 @@
+//! Errors as Twilio renders them: `{"code", "message", "more_info", "status"}`.
+//!
+//! Every failure a client can see goes through [`ApiError`]; axum's own plain-text rejections
+//! never reach a client. Not-found messages name the request path the way Twilio does
+//! (`The requested resource /Services/IS…/Users/alice was not found`, without `/v2`), which the
+//! [`add_not_found_path`] middleware fills in because only it sees the original URI.
+
+use axum::extract::Request;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use crate::chat::ChatError;
+use crate::store::StoreError;
+
+/// An error response in Twilio's shape.
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    /// HTTP status.
+    pub status: StatusCode,
+    /// Twilio error code.
+    pub code: u32,
+    /// Human-readable message.
+    pub message: String,
+}
+
+/// Marks a 404 whose message the middleware completes with the request path.
+#[derive(Clone, Copy)]
+struct NeedsPath;
+
+impl ApiError {
+    /// Builds an error.
+    #[must_use]
+    pub fn new(status: StatusCode, code: u32, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// 404 / 20404 for the request path.
+    #[must_use]
+    pub fn not_found() -> Self {
+        Self::new(StatusCode::NOT_FOUND, 20404, String::new())
+    }
+
+    /// 401 / 20003.
+    #[must_use]
+    pub fn unauthenticated() -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, 20003, "Authenticate")
+    }
+
+    /// 400 / 20001 naming a parameter.
+    #[must_use]
+    pub fn invalid(param: &str, reason: &str) -> Self {
+        ChatError::invalid(param, reason).into()
+    }
+}
+
+impl From<ChatError> for ApiError {
+    fn from(e: ChatError) -> Self {
+        match e {
+            ChatError::NotFound => Self::not_found(),
+            ChatError::Invalid { code, message } => Self::new(StatusCode::BAD_REQUEST, code, message),
+            ChatError::Conflict { code, message } => Self::new(StatusCode::CONFLICT, code, message),
+            ChatError::Forbidden { code, message } => Self::new(StatusCode::FORBIDDEN, code, message),
+            ChatError::Store(StoreError::Unavailable(detail)) => {
+                tracing::error!(%detail, "store unavailable");
+                Self::new(StatusCode::SERVICE_UNAVAILABLE, 20503, "Service Unavailable")
+            }
+            ChatError::Store(e) => {
+                tracing::error!(error = %e, "store failure");
+                Self::new(StatusCode::INTERNAL_SERVER_ERROR, 20500, "Internal error")
+            }
+        }
+    }
+}
+
+/// The JSON body for an error.
+fn body(status: StatusCode, code: u32, message: &str) -> String {
+    json!({
+        "code": code,
+        "message": message,
+        "more_info": format!("https://www.twilio.com/docs/errors/{code}"),
+        "status": status.as_u16(),
+    })
+    .to_string()
+}
+
+fn json_response(status: StatusCode, text: String) -> Response {
+    let mut resp = (status, text).into_response();
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json; charset=utf-8"),
+    );
+    resp
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut resp = json_response(self.status, body(self.status, self.code, &self.message));
+        if self.status == StatusCode::UNAUTHORIZED {
+            resp.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Basic realm=\"Twilio API\""),
+            );
+        }
+        if self.code == 20404 && self.message.is_empty() {
+            resp.extensions_mut().insert(NeedsPath);
+        }
+        resp
+    }
+}
+
+/// Completes not-found messages with the request path (without the `/v2` prefix).
+pub async fn add_not_found_path(req: Request, next: Next) -> Response {
+    let path = req.uri().path().to_owned();
+    let resp = next.run(req).await;
+    if resp.extensions().get::<NeedsPath>().is_none() {
+        return resp;
+    }
+    let shown = path.strip_prefix("/v2").unwrap_or(&path);
+    let message = format!("The requested resource {shown} was not found");
+    json_response(StatusCode::NOT_FOUND, body(StatusCode::NOT_FOUND, 20404, &message))
+}
+
+/// Router fallback: unknown paths are Twilio 404s.
+pub async fn fallback() -> ApiError {
+    ApiError::not_found()
+}
+
+/// Known path, wrong method: 405 / 20004.
+pub async fn method_not_allowed() -> ApiError {
+    ApiError::new(StatusCode::METHOD_NOT_ALLOWED, 20004, "Method not allowed")
+}

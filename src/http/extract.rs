@@ -1,0 +1,216 @@
+//! Extractors: who is calling, the Twilio form body, the query string, the public base URL.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::{StatusCode, header, request::Parts};
+use base64::Engine;
+
+use super::AppState;
+use super::error::ApiError;
+use crate::chat::ChatError;
+use crate::time::{self, Timestamp};
+
+/// The authenticated account (from Basic auth with `AC…:token` or `SK…:secret`).
+#[derive(Debug, Clone)]
+pub struct Auth {
+    /// The account every lookup is scoped by.
+    pub account_sid: String,
+}
+
+impl FromRequestParts<AppState> for Auth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, ApiError> {
+        let header = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+        let Some(encoded) = header.and_then(|h| h.strip_prefix("Basic ").or_else(|| h.strip_prefix("basic "))) else {
+            return Err(ApiError::unauthenticated());
+        };
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(encoded.trim())
+            .ok()
+            .and_then(|b| String::from_utf8(b).ok())
+            .ok_or_else(ApiError::unauthenticated)?;
+        let Some((user, pass)) = decoded.split_once(':') else {
+            return Err(ApiError::unauthenticated());
+        };
+        match app.chat.authenticate(user, pass).await? {
+            Some(account_sid) => Ok(Self { account_sid }),
+            None => Err(ApiError::unauthenticated()),
+        }
+    }
+}
+
+/// Form or query parameters in order, with repeated keys kept (`Permission=a&Permission=b`).
+#[derive(Debug, Clone, Default)]
+pub struct Params(pub Vec<(String, String)>);
+
+impl Params {
+    /// Parses `application/x-www-form-urlencoded` text (`+` and `%20` both mean a space).
+    #[must_use]
+    pub fn parse(raw: &[u8]) -> Self {
+        Self(form_urlencoded::parse(raw).into_owned().collect())
+    }
+
+    /// The first value of `name`, if sent (an explicit empty value counts as sent).
+    #[must_use]
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+
+    /// The first value of `name` as an owned string.
+    #[must_use]
+    pub fn string(&self, name: &str) -> Option<String> {
+        self.get(name).map(str::to_owned)
+    }
+
+    /// Every value of a repeated parameter.
+    #[must_use]
+    pub fn all(&self, name: &str) -> Vec<String> {
+        self.0
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .collect()
+    }
+
+    /// `Some(values)` when the parameter was sent at least once.
+    #[must_use]
+    pub fn list(&self, name: &str) -> Option<Vec<String>> {
+        let values = self.all(name);
+        (!values.is_empty()).then_some(values)
+    }
+
+    /// A required, non-empty parameter.
+    ///
+    /// # Errors
+    /// 20001 naming the parameter.
+    pub fn required(&self, name: &str) -> Result<String, ChatError> {
+        match self.get(name) {
+            Some(v) if !v.is_empty() => Ok(v.to_owned()),
+            Some(_) => Err(ChatError::invalid(name, "must not be empty")),
+            None => Err(ChatError::missing(name)),
+        }
+    }
+
+    /// A boolean in any of Twilio's spellings (`true`/`false`, any case).
+    ///
+    /// # Errors
+    /// 20001 naming the parameter.
+    pub fn bool(&self, name: &str) -> Result<Option<bool>, ChatError> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(v) if v.eq_ignore_ascii_case("true") => Ok(Some(true)),
+            Some(v) if v.eq_ignore_ascii_case("false") => Ok(Some(false)),
+            Some(_) => Err(ChatError::invalid(name, "must be true or false")),
+        }
+    }
+
+    /// A decimal integer within `min..=max`.
+    ///
+    /// # Errors
+    /// 20001 naming the parameter.
+    pub fn int(&self, name: &str, min: i64, max: i64) -> Result<Option<i64>, ChatError> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(v) => match v.trim().parse::<i64>() {
+                Ok(n) if (min..=max).contains(&n) => Ok(Some(n)),
+                Ok(_) => Err(ChatError::invalid(name, &format!("must be between {min} and {max}"))),
+                Err(_) => Err(ChatError::invalid(name, "must be an integer")),
+            },
+        }
+    }
+
+    /// An ISO 8601 / RFC 3339 date-time.
+    ///
+    /// # Errors
+    /// 20001 naming the parameter.
+    pub fn date(&self, name: &str) -> Result<Option<Timestamp>, ChatError> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(v) => time::parse(v)
+                .map(Some)
+                .map_err(|_| ChatError::invalid(name, "must be an ISO 8601 date-time")),
+        }
+    }
+}
+
+/// The form body of a POST.
+#[derive(Debug, Clone, Default)]
+pub struct Form(pub Params);
+
+impl FromRequest<AppState> for Form {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, app: &AppState) -> Result<Self, ApiError> {
+        let body = Bytes::from_request(req, app).await.map_err(|rejection| {
+            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    20001,
+                    format!("Request body too large: the limit is {} bytes", app.max_body_bytes),
+                )
+            } else {
+                ApiError::invalid("body", "could not be read")
+            }
+        })?;
+        Ok(Self(Params::parse(&body)))
+    }
+}
+
+/// The query string.
+#[derive(Debug, Clone, Default)]
+pub struct Query(pub Params);
+
+impl<S: Send + Sync> FromRequestParts<S> for Query {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        Ok(Self(Params::parse(parts.uri.query().unwrap_or("").as_bytes())))
+    }
+}
+
+/// The public base URL (`https://chat.example.com`) used for `url`, `links` and paging URLs.
+///
+/// From `--public-url` when set, otherwise from the request's `Host` header, because the SDKs
+/// follow `next_page_url` verbatim and must come back to the host they called.
+#[derive(Debug, Clone)]
+pub struct BaseUrl(pub String);
+
+impl FromRequestParts<AppState> for BaseUrl {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, ApiError> {
+        if let Some(url) = &app.public_url {
+            return Ok(Self(url.clone()));
+        }
+        let host = parts
+            .headers
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .or_else(|| parts.uri.authority().map(|a| a.as_str()))
+            .unwrap_or("localhost");
+        let scheme = if app.tls { "https" } else { "http" };
+        Ok(Self(format!("{scheme}://{host}")))
+    }
+}
+
+/// `X-Twilio-Webhook-Enabled`: whether a REST write asks for post-event webhooks.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct WebhookEnabled(pub bool);
+
+impl<S: Send + Sync> FromRequestParts<S> for WebhookEnabled {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        match parts
+            .headers
+            .get("x-twilio-webhook-enabled")
+            .map(|v| v.to_str().unwrap_or(""))
+        {
+            None => Ok(Self(false)),
+            Some(v) if v.eq_ignore_ascii_case("true") => Ok(Self(true)),
+            Some(v) if v.eq_ignore_ascii_case("false") => Ok(Self(false)),
+            Some(_) => Err(ApiError::invalid("X-Twilio-Webhook-Enabled", "must be true or false")),
+        }
+    }
+}

@@ -1,0 +1,133 @@
+//! `/v2/Services/{ServiceSid}/Users`: create, fetch, list, update, delete (by SID or identity).
+
+use axum::Json;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::get;
+use serde_json::{Value, json};
+
+use super::extract::{Auth, BaseUrl, Form, Query, WebhookEnabled};
+use super::page::{self, Paging};
+use super::{ApiError, AppState};
+use crate::chat::{NewUser, UserPatch};
+use crate::store::User;
+use crate::time;
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v2/Services/{service}/Users", get(list).post(create))
+        .route(
+            "/v2/Services/{service}/Users/{sid}",
+            get(fetch).post(update).delete(delete),
+        )
+}
+
+/// The user resource. `is_online`/`is_notifiable` are null: reachability is reported only for
+/// users that have been online, and Banter's REST surface has no such user yet.
+fn render(u: &User, base: &str) -> Value {
+    let url = format!("{base}/v2/Services/{}/Users/{}", u.service_sid, u.sid);
+    json!({
+        "sid": u.sid,
+        "account_sid": u.account_sid,
+        "service_sid": u.service_sid,
+        "role_sid": u.role_sid,
+        "identity": u.identity,
+        "attributes": u.attributes,
+        "is_online": null,
+        "is_notifiable": null,
+        "friendly_name": u.friendly_name,
+        "joined_channels_count": u.joined_channels_count,
+        "date_created": time::format(&u.date_created),
+        "date_updated": time::format(&u.date_updated),
+        "links": {
+            "user_channels": format!("{url}/Channels"),
+            "user_bindings": format!("{url}/Bindings"),
+        },
+        "url": url,
+    })
+}
+
+/// `POST /v2/Services/{ServiceSid}/Users`
+///
+/// Creates a user. `201`; `409` with 50201 when the identity is taken.
+async fn create(
+    State(app): State<AppState>,
+    auth: Auth,
+    BaseUrl(base): BaseUrl,
+    Path(service): Path<String>,
+    _hooks: WebhookEnabled,
+    Form(f): Form,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let input = NewUser {
+        identity: f.string("Identity").unwrap_or_default(),
+        role_sid: f.string("RoleSid"),
+        attributes: f.string("Attributes"),
+        friendly_name: f.string("FriendlyName"),
+    };
+    let user = app.chat.create_user(&auth.account_sid, &service, input).await?;
+    Ok((StatusCode::CREATED, Json(render(&user, &base))))
+}
+
+/// `GET /v2/Services/{ServiceSid}/Users/{Sid}`
+///
+/// `{Sid}` is a US SID or the identity. `200` or `404`.
+async fn fetch(
+    State(app): State<AppState>,
+    auth: Auth,
+    BaseUrl(base): BaseUrl,
+    Path((service, key)): Path<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    let user = app.chat.user(&auth.account_sid, &service, &key).await?;
+    Ok(Json(render(&user, &base)))
+}
+
+/// `GET /v2/Services/{ServiceSid}/Users`
+///
+/// One page of users (`PageSize` max 100). `200`.
+async fn list(
+    State(app): State<AppState>,
+    auth: Auth,
+    BaseUrl(base): BaseUrl,
+    Path(service): Path<String>,
+    Query(q): Query,
+) -> Result<Json<Value>, ApiError> {
+    let paging = Paging::from_query(&q, 100, false)?;
+    let rows = app.chat.list_users(&auth.account_sid, &service, paging.req).await?;
+    let path = format!("/v2/Services/{service}/Users");
+    Ok(Json(page::render("users", rows, &paging, &base, &path, &[], |u| {
+        render(u, &base)
+    })))
+}
+
+/// `POST /v2/Services/{ServiceSid}/Users/{Sid}`
+///
+/// Updates role, attributes or friendly name. `200`.
+async fn update(
+    State(app): State<AppState>,
+    auth: Auth,
+    BaseUrl(base): BaseUrl,
+    Path((service, key)): Path<(String, String)>,
+    _hooks: WebhookEnabled,
+    Form(f): Form,
+) -> Result<Json<Value>, ApiError> {
+    let patch = UserPatch {
+        role_sid: f.string("RoleSid"),
+        attributes: f.string("Attributes"),
+        friendly_name: f.string("FriendlyName"),
+    };
+    let user = app.chat.update_user(&auth.account_sid, &service, &key, patch).await?;
+    Ok(Json(render(&user, &base)))
+}
+
+/// `DELETE /v2/Services/{ServiceSid}/Users/{Sid}`
+///
+/// `204` or `404`.
+async fn delete(
+    State(app): State<AppState>,
+    auth: Auth,
+    Path((service, key)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    app.chat.delete_user(&auth.account_sid, &service, &key).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,230 @@
+//! `banter`: serve the Chat API, and manage accounts and API keys.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use banter::app::{self, ServeConfig, StoreConfig};
+use banter::chat::Chat;
+use banter::store::sqlite::Durability;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Parser)]
+#[command(
+    name = "banter",
+    version,
+    about = "A self-hosted server for the Twilio Programmable Chat REST API v2"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server.
+    Serve(Box<Serve>),
+    /// Manage accounts.
+    Account {
+        #[command(subcommand)]
+        command: AccountCommand,
+    },
+    /// Manage API keys.
+    Key {
+        #[command(subcommand)]
+        command: KeyCommand,
+    },
+}
+
+#[derive(Args, Clone)]
+struct Db {
+    /// Directory of the embedded SQLite database.
+    #[arg(long, env = "BANTER_DATA_DIR", default_value = "./banter-data")]
+    data_dir: PathBuf,
+    /// Database URL (`sqlite:PATH`); overrides --data-dir.
+    #[arg(long, env = "BANTER_DATABASE_URL")]
+    database_url: Option<String>,
+    /// SQLite commit durability: `full` survives power loss, `normal` only process crashes.
+    #[arg(long, env = "BANTER_SQLITE_SYNC", value_enum, default_value = "full")]
+    sqlite_sync: Sync,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Sync {
+    Full,
+    Normal,
+}
+
+impl Db {
+    fn config(&self) -> StoreConfig {
+        StoreConfig {
+            data_dir: self.data_dir.clone(),
+            database_url: self.database_url.clone(),
+            durability: match self.sqlite_sync {
+                Sync::Full => Durability::Full,
+                Sync::Normal => Durability::Normal,
+            },
+        }
+    }
+}
+
+#[derive(Args)]
+struct Serve {
+    /// Address to listen on.
+    #[arg(long, env = "BANTER_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    #[command(flatten)]
+    db: Db,
+    /// Public base URL for resource and paging URLs (default: from the request's Host header).
+    #[arg(long, env = "BANTER_PUBLIC_URL")]
+    public_url: Option<String>,
+    /// PEM certificate chain; serves HTTPS together with --tls-key.
+    #[arg(long, env = "BANTER_TLS_CERT", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// PEM private key.
+    #[arg(long, env = "BANTER_TLS_KEY", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Allow plain HTTP on a non-loopback address because a TLS proxy is in front.
+    #[arg(long, env = "BANTER_BEHIND_TLS_PROXY")]
+    behind_tls_proxy: bool,
+    /// Account to create (or check) at start-up, with --auth-token.
+    #[arg(long, env = "BANTER_ACCOUNT_SID", requires = "auth_token")]
+    account_sid: Option<String>,
+    /// Auth token of the bootstrap account.
+    #[arg(long, env = "BANTER_AUTH_TOKEN", hide_env_values = true, requires = "account_sid")]
+    auth_token: Option<String>,
+    /// Largest accepted request body in bytes.
+    #[arg(long, env = "BANTER_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
+    max_body_bytes: usize,
+}
+
+#[derive(Subcommand)]
+enum AccountCommand {
+    /// Create an account; prints ACCOUNT_SID and AUTH_TOKEN once.
+    Create {
+        #[command(flatten)]
+        db: Db,
+        /// A label.
+        #[arg(long, default_value = "account")]
+        friendly_name: String,
+    },
+    /// List accounts.
+    List {
+        #[command(flatten)]
+        db: Db,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeyCommand {
+    /// Create an API key; prints API_KEY_SID and API_KEY_SECRET once.
+    Create {
+        #[command(flatten)]
+        db: Db,
+        /// The owning account.
+        #[arg(long)]
+        account: String,
+        /// A label.
+        #[arg(long, default_value = "key")]
+        friendly_name: String,
+    },
+    /// List the keys of an account.
+    List {
+        #[command(flatten)]
+        db: Db,
+        /// The owning account.
+        #[arg(long)]
+        account: String,
+    },
+    /// Delete a key; it stops working at once.
+    Delete {
+        #[command(flatten)]
+        db: Db,
+        /// The owning account.
+        #[arg(long)]
+        account: String,
+        /// The key SID (SK…).
+        key_sid: String,
+    },
+}
+
+#[tokio::main]
+#[allow(clippy::print_stdout)]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("BANTER_LOG").unwrap_or_else(|_| "banter=info,warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match Cli::parse().command {
+        Command::Serve(s) => {
+            let s = *s;
+            app::serve(ServeConfig {
+                listen: s.listen,
+                store: s.db.config(),
+                public_url: s.public_url,
+                tls: s.tls_cert.zip(s.tls_key),
+                behind_tls_proxy: s.behind_tls_proxy,
+                bootstrap: s.account_sid.zip(s.auth_token),
+                max_body_bytes: s.max_body_bytes,
+            })
+            .await
+        }
+        Command::Account { command } => match command {
+            AccountCommand::Create { db, friendly_name } => {
+                let a = chat(&db)?.create_account(&friendly_name).await?;
+                println!("ACCOUNT_SID={}\nAUTH_TOKEN={}", a.sid, a.auth_token);
+                Ok(())
+            }
+            AccountCommand::List { db } => {
+                for a in chat(&db)?.list_accounts().await? {
+                    println!(
+                        "{}\t{}\t{}",
+                        a.sid,
+                        banter::time::format(&a.date_created),
+                        a.friendly_name
+                    );
+                }
+                Ok(())
+            }
+        },
+        Command::Key { command } => match command {
+            KeyCommand::Create {
+                db,
+                account,
+                friendly_name,
+            } => {
+                let k = chat(&db)?
+                    .create_api_key(&account, &friendly_name)
+                    .await
+                    .context("no such account")?;
+                println!("API_KEY_SID={}\nAPI_KEY_SECRET={}", k.sid, k.secret);
+                Ok(())
+            }
+            KeyCommand::List { db, account } => {
+                for k in chat(&db)?.list_api_keys(&account).await? {
+                    println!(
+                        "{}\t{}\t{}",
+                        k.sid,
+                        banter::time::format(&k.date_created),
+                        k.friendly_name
+                    );
+                }
+                Ok(())
+            }
+            KeyCommand::Delete { db, account, key_sid } => {
+                chat(&db)?
+                    .delete_api_key(&account, &key_sid)
+                    .await
+                    .context("no such key")?;
+                println!("deleted {key_sid}");
+                Ok(())
+            }
+        },
+    }
+}
+
+fn chat(db: &Db) -> anyhow::Result<Chat> {
+    Ok(Chat::new(db.config().open()?))
+}

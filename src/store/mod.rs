@@ -1,0 +1,146 @@
+//! Persistence: the operations the domain needs, behind one trait.
+//!
+//! Every method is one unit of work and runs in one transaction. The domain (`crate::chat`) only
+//! sees the records defined in [`model`] and [`StoreError`]; it never sees SQL. The SQLite
+//! implementation lives in [`sqlite`].
+
+pub mod model;
+pub mod sqlite;
+
+use async_trait::async_trait;
+pub use model::*;
+
+/// Why a store operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A uniqueness rule was broken; the text names it (for example `user.identity`).
+    #[error("conflict on {0}")]
+    Conflict(&'static str),
+    /// The database could not be reached or is shutting down; worth a retry.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    /// Anything else; the text is for logs, never for clients.
+    #[error("database error: {0}")]
+    Other(String),
+}
+
+/// Which slice of a keyset-ordered list to read. Keys are the rows' insertion sequence numbers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageReq {
+    /// Read rows strictly after this key (in list order).
+    pub after: Option<i64>,
+    /// Read rows strictly before this key (in list order); used for `previous_page_url`.
+    pub before: Option<i64>,
+    /// Maximum rows to return; the store returns up to `limit + 1` so callers can see if more exist.
+    pub limit: u32,
+    /// List order is descending by key.
+    pub desc: bool,
+}
+
+/// A row with its keyset key.
+#[derive(Debug, Clone)]
+pub struct Keyed<T> {
+    /// The row's sequence key, used to build page tokens.
+    pub key: i64,
+    /// The row itself.
+    pub item: T,
+}
+
+/// Accounts and API keys: the credentials REST clients authenticate with.
+#[async_trait]
+pub trait AccountStore: Send + Sync {
+    /// Inserts an account.
+    async fn insert_account(&self, account: &Account) -> Result<(), StoreError>;
+    /// Looks an account up by SID.
+    async fn account(&self, sid: &str) -> Result<Option<Account>, StoreError>;
+    /// All accounts, oldest first.
+    async fn list_accounts(&self) -> Result<Vec<Account>, StoreError>;
+    /// Inserts an API key.
+    async fn insert_api_key(&self, key: &ApiKey) -> Result<(), StoreError>;
+    /// Looks an API key up by SID.
+    async fn api_key(&self, sid: &str) -> Result<Option<ApiKey>, StoreError>;
+    /// The keys of one account, oldest first.
+    async fn list_api_keys(&self, account_sid: &str) -> Result<Vec<ApiKey>, StoreError>;
+    /// Deletes a key of an account; false when there was none. Bumps the auth epoch.
+    async fn delete_api_key(&self, account_sid: &str, sid: &str) -> Result<bool, StoreError>;
+    /// A counter bumped whenever a credential is revoked; caches compare it to stay fresh.
+    async fn auth_epoch(&self) -> Result<i64, StoreError>;
+}
+
+/// Chat services and everything under them.
+#[async_trait]
+pub trait ServiceStore: Send + Sync {
+    /// Inserts a service together with its default roles.
+    async fn insert_service(&self, service: &Service, roles: &[Role]) -> Result<(), StoreError>;
+    /// Looks a service of an account up by SID.
+    async fn service(&self, account_sid: &str, sid: &str) -> Result<Option<Service>, StoreError>;
+    /// A page of an account's services in creation order.
+    async fn list_services(&self, account_sid: &str, page: PageReq) -> Result<Vec<Keyed<Service>>, StoreError>;
+    /// Writes `service` if its stored revision is still `service.revision - 1`; false otherwise.
+    async fn update_service(&self, service: &Service) -> Result<bool, StoreError>;
+    /// Deletes a service and every row under it; false when there was none.
+    async fn delete_service(&self, account_sid: &str, sid: &str) -> Result<bool, StoreError>;
+}
+
+/// Roles of a service.
+#[async_trait]
+pub trait RoleStore: Send + Sync {
+    /// Inserts a role.
+    async fn insert_role(&self, role: &Role) -> Result<(), StoreError>;
+    /// Looks a role up by SID within a service.
+    async fn role(&self, service_sid: &str, sid: &str) -> Result<Option<Role>, StoreError>;
+    /// A page of a service's roles in creation order.
+    async fn list_roles(&self, service_sid: &str, page: PageReq) -> Result<Vec<Keyed<Role>>, StoreError>;
+    /// Replaces a role's permissions and `date_updated`; false when there was no such role.
+    async fn update_role(&self, role: &Role) -> Result<bool, StoreError>;
+    /// Deletes a role unless the service names it as a default or a user holds it.
+    async fn delete_role(&self, service_sid: &str, sid: &str) -> Result<RoleDelete, StoreError>;
+}
+
+/// Outcome of [`RoleStore::delete_role`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RoleDelete {
+    /// The role was deleted.
+    Deleted,
+    /// There was no such role.
+    NotFound,
+    /// The service uses the role as one of its defaults.
+    IsDefault,
+    /// Users or members still hold the role.
+    InUse,
+}
+
+/// Users of a service.
+#[async_trait]
+pub trait UserStore: Send + Sync {
+    /// Inserts a user. [`StoreError::Conflict`] (`user.identity`) when the identity is taken.
+    async fn insert_user(&self, user: &User) -> Result<(), StoreError>;
+    /// Looks a user up by SID or by identity within a service.
+    async fn user(&self, service_sid: &str, key: &str) -> Result<Option<User>, StoreError>;
+    /// A page of a service's users in creation order.
+    async fn list_users(&self, service_sid: &str, page: PageReq) -> Result<Vec<Keyed<User>>, StoreError>;
+    /// Writes the mutable fields of a user (role, attributes, friendly name, date_updated).
+    async fn update_user(&self, user: &User) -> Result<bool, StoreError>;
+    /// Deletes a user; false when there was none.
+    async fn delete_user(&self, service_sid: &str, sid: &str) -> Result<bool, StoreError>;
+}
+
+/// Push credentials of an account.
+#[async_trait]
+pub trait CredentialStore: Send + Sync {
+    /// Inserts a credential.
+    async fn insert_credential(&self, credential: &Credential) -> Result<(), StoreError>;
+    /// Looks a credential of an account up by SID.
+    async fn credential(&self, account_sid: &str, sid: &str) -> Result<Option<Credential>, StoreError>;
+    /// A page of an account's credentials in creation order.
+    async fn list_credentials(&self, account_sid: &str, page: PageReq) -> Result<Vec<Keyed<Credential>>, StoreError>;
+    /// Writes every mutable field of a credential; false when there was none.
+    async fn update_credential(&self, credential: &Credential) -> Result<bool, StoreError>;
+    /// Deletes a credential; false when there was none.
+    async fn delete_credential(&self, account_sid: &str, sid: &str) -> Result<bool, StoreError>;
+}
+
+/// Everything Banter persists. `Arc<dyn Store>` lives in the application state.
+pub trait Store: AccountStore + ServiceStore + RoleStore + UserStore + CredentialStore {}
+
+impl<T> Store for T where T: AccountStore + ServiceStore + RoleStore + UserStore + CredentialStore {}

@@ -1,0 +1,154 @@
+use std::time::{Duration, Instant};
+
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::harness::{TestApp, assert_twilio_error};
+
+#[tokio::test]
+async fn auth_healthz_needs_no_credentials() {
+    let app = TestApp::spawn().await;
+    let r = app.http.get(format!("{}/healthz", app.base)).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn auth_missing_or_wrong_credentials_get_401_20003_with_challenge() {
+    let app = TestApp::spawn().await;
+    let url = format!("{}/v2/Services", app.base);
+    let cases = [
+        app.http.get(&url),
+        app.http.get(&url).basic_auth(&app.account_sid, Some("wrong")),
+        app.http
+            .get(&url)
+            .basic_auth("ACffffffffffffffffffffffffffffffff", Some(&app.auth_token)),
+        app.http.get(&url).basic_auth("nobody", Some("x")),
+        app.http.get(&url).header("Authorization", "Basic !!!"),
+        app.http.get(&url).bearer_auth("token"),
+    ];
+    for req in cases {
+        let r = req.send().await.unwrap();
+        assert!(r.headers().contains_key("www-authenticate"));
+        let body = assert_twilio_error(r, 401, 20003).await;
+        assert_eq!(body["message"], "Authenticate");
+    }
+}
+
+#[tokio::test]
+async fn auth_api_key_acts_for_its_account_until_deleted() {
+    // Arrange
+    let app = TestApp::spawn().await;
+    let s = app.service().await;
+    let operator = app.operator();
+    let key = operator.create_api_key(&app.account_sid, "k").await.unwrap();
+    let url = format!("{}/v2/Services/{}", app.base, s["sid"].as_str().unwrap());
+    // Act + Assert: the key sees the account's service.
+    let r = app
+        .http
+        .get(&url)
+        .basic_auth(&key.sid, Some(&key.secret))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let fetched: Value = r.json().await.unwrap();
+    assert_eq!(fetched["sid"], s["sid"]);
+    let r = app
+        .http
+        .get(&url)
+        .basic_auth(&key.sid, Some("bad secret"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    // Deleting the key through another process's handle revokes it within one poll interval.
+    operator.delete_api_key(&app.account_sid, &key.sid).await.unwrap();
+    let started = Instant::now();
+    loop {
+        let r = app
+            .http
+            .get(&url)
+            .basic_auth(&key.sid, Some(&key.secret))
+            .send()
+            .await
+            .unwrap();
+        if r.status() == StatusCode::UNAUTHORIZED {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(2), "deleted key still accepted");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // The account's own credential still works.
+    assert_eq!(app.get(&url).send().await.unwrap().status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn auth_other_accounts_resources_are_404_never_403() {
+    let app = TestApp::spawn().await;
+    let s = app.service().await;
+    let sid = s["sid"].as_str().unwrap();
+    let user: Value = app
+        .post(&format!("/v2/Services/{sid}/Users"), &[("Identity", "alice")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let cred: Value = app
+        .post("/v2/Credentials", &[("Type", "fcm"), ("Secret", "s")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let (other, token) = app.other_account().await;
+    let as_other = |req: reqwest::RequestBuilder| req.basic_auth(&other, Some(&token));
+    let paths = [
+        format!("/v2/Services/{sid}"),
+        format!(
+            "/v2/Services/{sid}/Roles/{}",
+            s["default_service_role_sid"].as_str().unwrap()
+        ),
+        format!("/v2/Services/{sid}/Users/{}", user["sid"].as_str().unwrap()),
+        format!("/v2/Services/{sid}/Users/alice"),
+        format!("/v2/Services/{sid}/Users"),
+        format!("/v2/Credentials/{}", cred["sid"].as_str().unwrap()),
+    ];
+    for p in &paths {
+        let url = format!("{}{p}", app.base);
+        assert_twilio_error(as_other(app.http.get(&url)).send().await.unwrap(), 404, 20404).await;
+        let r = as_other(app.http.post(&url))
+            .form(&[("FriendlyName", "stolen")])
+            .send()
+            .await
+            .unwrap();
+        assert_twilio_error(r, 404, 20404).await;
+        if !p.ends_with("/Users") {
+            assert_twilio_error(as_other(app.http.delete(&url)).send().await.unwrap(), 404, 20404).await;
+        }
+    }
+    let r = as_other(app.http.get(format!("{}/v2/Services", app.base)))
+        .send()
+        .await
+        .unwrap();
+    let list: Value = r.json().await.unwrap();
+    assert_eq!(list["services"].as_array().unwrap().len(), 0);
+    let r = as_other(app.http.get(format!("{}/v2/Credentials", app.base)))
+        .send()
+        .await
+        .unwrap();
+    let list: Value = r.json().await.unwrap();
+    assert_eq!(list["credentials"].as_array().unwrap().len(), 0);
+    // Everything is still there for its owner, unchanged.
+    let again: Value = app
+        .get(&format!("/v2/Services/{sid}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(again["friendly_name"], "test");
+}

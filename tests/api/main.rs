@@ -1,0 +1,16 @@
+//! Integration tests: the real server on an ephemeral port against a temporary database.
+//!
+//! One binary for all of them (link time); each test spawns its own server and database.
+
+#![allow(clippy::unwrap_used, clippy::type_complexity)]
+
+mod harness;
+
+mod auth;
+mod credentials;
+mod errors;
+mod pagination;
+mod roles;
+mod services;
+mod tls;
+mod users;
