@@ -65,12 +65,11 @@ def test_create_gcm(client, credential_factory):
     _check_no_secrets(raw)
 
 
-def test_create_unknown_type_400(client):
+def test_create_unknown_or_missing_type_400(client):
+    before = {c.sid for c in client.chat.v2.credentials.list()}
     assert_rest_error(lambda: client.chat.v2.credentials.create(type="sms", secret="x"), 400)
-
-
-def test_create_missing_type_400(client):
     assert_rest_error(lambda: client.chat.v2.credentials.create(type="", secret="x"), 400)
+    assert {c.sid for c in client.chat.v2.credentials.list()} == before
 
 
 def test_create_friendly_name_too_long_400(client):
