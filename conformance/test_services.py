@@ -18,6 +18,7 @@ def test_create_returns_sid_account_and_name(client, banter, service_factory):
     assert SID_RE["IS"].match(svc.sid)
     assert svc.account_sid == banter.account_sid
     assert svc.friendly_name == name
+    assert_rest_error(lambda: client.chat.v2.services.create(friendly_name=""), 400)
 
 
 def test_create_defaults_flags_and_counters(service):

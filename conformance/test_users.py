@@ -126,8 +126,9 @@ def test_identity_matching_user_sid_pattern_50206(client, service):
                       400, 50206)
 
 
-def test_empty_identity_rejected(client, service):
+def test_empty_or_too_long_identity_rejected(client, service):
     assert_rest_error(lambda: _users(client, service).create(identity=""), 400, 50204)
+    assert_rest_error(lambda: _users(client, service).create(identity="x" * 1000), 400, 50207)
 
 
 def test_create_invalid_json_attributes_50304(client, service):
