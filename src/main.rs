@@ -34,6 +34,41 @@ enum Command {
         #[command(subcommand)]
         command: KeyCommand,
     },
+    /// Register push bindings (normally done by end-user clients), for imports and tests.
+    Binding {
+        #[command(subcommand)]
+        command: BindingCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum BindingCommand {
+    /// Create a binding for an identity; prints BINDING_SID.
+    Create {
+        #[command(flatten)]
+        db: Db,
+        /// The owning account.
+        #[arg(long)]
+        account: String,
+        /// The service (IS…).
+        #[arg(long)]
+        service: String,
+        /// The user's identity (the user is not required to exist).
+        #[arg(long)]
+        identity: String,
+        /// Device address.
+        #[arg(long)]
+        endpoint: String,
+        /// `apn`, `gcm` or `fcm`.
+        #[arg(long = "type")]
+        binding_type: String,
+        /// Push credential (CR…).
+        #[arg(long)]
+        credential: Option<String>,
+        /// Push types received (repeatable); all four when absent.
+        #[arg(long = "message-type")]
+        message_types: Vec<String>,
+    },
 }
 
 #[derive(Args, Clone)]
@@ -222,6 +257,33 @@ async fn main() -> anyhow::Result<()> {
                 Ok(())
             }
         },
+        Command::Binding {
+            command:
+                BindingCommand::Create {
+                    db,
+                    account,
+                    service,
+                    identity,
+                    endpoint,
+                    binding_type,
+                    credential,
+                    message_types,
+                },
+        } => {
+            let input = banter::chat::NewBinding {
+                identity,
+                endpoint,
+                binding_type,
+                credential_sid: credential,
+                message_types,
+            };
+            let b = chat(&db)?
+                .create_binding(&account, &service, input)
+                .await
+                .context("creating the binding")?;
+            println!("BINDING_SID={}", b.sid);
+            Ok(())
+        }
     }
 }
 

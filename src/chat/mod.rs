@@ -5,21 +5,32 @@
 
 mod accounts;
 mod auth;
+mod bindings;
+mod channels;
 mod credentials;
 mod error;
+mod invites;
+mod members;
+mod messages;
 mod roles;
 mod services;
 mod users;
 pub mod validate;
+mod webhooks;
 
 use std::sync::Arc;
 
 pub use auth::AuthCache;
+pub use bindings::NewBinding;
+pub use channels::{ChannelPatch, NewChannel};
 pub use credentials::{CredentialPatch, NewCredential};
 pub use error::ChatError;
+pub use members::{MemberPatch, NewMember};
+pub use messages::{MessagePatch, NewMessage};
 pub use roles::{NewRole, PERMISSIONS_CHANNEL, PERMISSIONS_DEPLOYMENT};
 pub use services::{NotificationKindPatch, ServicePatch, WEBHOOK_EVENTS};
 pub use users::{NewUser, UserPatch};
+pub use webhooks::WebhookConfigPatch;
 
 use crate::store::Store;
 

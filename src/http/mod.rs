@@ -1,11 +1,18 @@
 //! The HTTP surface: one router per resource file, thin handlers, Twilio's wire conventions.
 
+mod bindings;
+mod channel_webhooks;
+mod channels;
 mod credentials;
 pub mod error;
 pub mod extract;
+mod invites;
+mod members;
+mod messages;
 pub mod page;
 mod roles;
 mod services;
+mod user_channels;
 mod users;
 
 use axum::Router;
@@ -38,6 +45,13 @@ pub fn router(state: AppState) -> Router {
         .merge(roles::router())
         .merge(users::router())
         .merge(credentials::router())
+        .merge(channels::router())
+        .merge(members::router())
+        .merge(messages::router())
+        .merge(invites::router())
+        .merge(channel_webhooks::router())
+        .merge(user_channels::router())
+        .merge(bindings::router())
         .fallback(error::fallback)
         .method_not_allowed_fallback(error::method_not_allowed)
         .layer(axum::middleware::from_fn(error::add_not_found_path))

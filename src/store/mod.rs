@@ -4,10 +4,12 @@
 //! sees the records defined in [`model`] and [`StoreError`]; it never sees SQL. The SQLite
 //! implementation lives in [`sqlite`].
 
+mod messaging;
 pub mod model;
 pub mod sqlite;
 
 use async_trait::async_trait;
+pub use messaging::*;
 pub use model::*;
 
 /// Why a store operation failed.
@@ -141,6 +143,32 @@ pub trait CredentialStore: Send + Sync {
 }
 
 /// Everything Banter persists. `Arc<dyn Store>` lives in the application state.
-pub trait Store: AccountStore + ServiceStore + RoleStore + UserStore + CredentialStore {}
+pub trait Store:
+    AccountStore
+    + ServiceStore
+    + RoleStore
+    + UserStore
+    + CredentialStore
+    + ChannelStore
+    + MemberStore
+    + MessageStore
+    + InviteStore
+    + WebhookStore
+    + BindingStore
+{
+}
 
-impl<T> Store for T where T: AccountStore + ServiceStore + RoleStore + UserStore + CredentialStore {}
+impl<T> Store for T where
+    T: AccountStore
+        + ServiceStore
+        + RoleStore
+        + UserStore
+        + CredentialStore
+        + ChannelStore
+        + MemberStore
+        + MessageStore
+        + InviteStore
+        + WebhookStore
+        + BindingStore
+{
+}

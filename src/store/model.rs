@@ -220,3 +220,197 @@ pub struct Credential {
     /// Last update time.
     pub date_updated: Timestamp,
 }
+
+/// A channel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Channel {
+    /// `CH…`
+    pub sid: String,
+    /// The owning account.
+    pub account_sid: String,
+    /// The owning service.
+    pub service_sid: String,
+    /// Display name.
+    pub friendly_name: Option<String>,
+    /// Unique (per service) name usable in URLs instead of the SID.
+    pub unique_name: Option<String>,
+    /// JSON text.
+    pub attributes: String,
+    /// `public` or `private`.
+    pub channel_type: String,
+    /// Identity of the creator (`system` for REST).
+    pub created_by: String,
+    /// Current members (maintained by the store).
+    pub members_count: i64,
+    /// Current messages (maintained by the store).
+    pub messages_count: i64,
+    /// SID of the highest-index message, if any (maintained by the store).
+    pub last_message_sid: Option<String>,
+    /// Creation time.
+    pub date_created: Timestamp,
+    /// Last update time.
+    pub date_updated: Timestamp,
+}
+
+/// A user's membership in a channel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member {
+    /// `MB…`
+    pub sid: String,
+    /// The owning account.
+    pub account_sid: String,
+    /// The owning service.
+    pub service_sid: String,
+    /// The channel.
+    pub channel_sid: String,
+    /// The user's identity.
+    pub identity: String,
+    /// Channel role.
+    pub role_sid: Option<String>,
+    /// JSON text.
+    pub attributes: String,
+    /// Read horizon.
+    pub last_consumed_message_index: Option<i64>,
+    /// When the horizon was last moved.
+    pub last_consumption_timestamp: Option<Timestamp>,
+    /// `default` or `muted` (None means default).
+    pub notification_level: Option<String>,
+    /// Creation time.
+    pub date_created: Timestamp,
+    /// Last update time.
+    pub date_updated: Timestamp,
+}
+
+/// A message in a channel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    /// `IM…`
+    pub sid: String,
+    /// The owning account.
+    pub account_sid: String,
+    /// The owning service.
+    pub service_sid: String,
+    /// The channel.
+    pub channel_sid: String,
+    /// Position in the channel: unique, gap-free, assigned by the store at insert.
+    pub index: i64,
+    /// Author identity.
+    pub from: String,
+    /// Text.
+    pub body: String,
+    /// JSON text, if set.
+    pub attributes: Option<String>,
+    /// Attached media (`ME…`).
+    pub media_sid: Option<String>,
+    /// Whether body or attributes changed after creation.
+    pub was_edited: bool,
+    /// Identity of the last editor.
+    pub last_updated_by: Option<String>,
+    /// Creation time.
+    pub date_created: Timestamp,
+    /// Last update time.
+    pub date_updated: Timestamp,
+}
+
+/// An invitation of a user to a channel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invite {
+    /// `IN…`
+    pub sid: String,
+    /// The owning account.
+    pub account_sid: String,
+    /// The owning service.
+    pub service_sid: String,
+    /// The channel.
+    pub channel_sid: String,
+    /// Invited identity.
+    pub identity: String,
+    /// Role the member gets on joining.
+    pub role_sid: Option<String>,
+    /// Inviter identity.
+    pub created_by: Option<String>,
+    /// Creation time.
+    pub date_created: Timestamp,
+    /// Last update time.
+    pub date_updated: Timestamp,
+}
+
+/// A channel as seen from one user: membership or invitation, with unread count.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserChannel {
+    /// The channel.
+    pub channel: Channel,
+    /// `joined` or `invited`.
+    pub status: String,
+    /// The membership (`MB…`), when joined.
+    pub member_sid: Option<String>,
+    /// The member's read horizon.
+    pub last_consumed_message_index: Option<i64>,
+    /// Messages after the read horizon; `None` without a horizon.
+    pub unread_messages_count: Option<i64>,
+    /// `default` or `muted` (None means default).
+    pub notification_level: Option<String>,
+}
+
+/// Configuration of a channel webhook.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct WebhookConfig {
+    /// Target URL (webhook, trigger).
+    pub url: Option<String>,
+    /// `GET` or `POST`.
+    pub method: Option<String>,
+    /// Event names (webhook).
+    pub filters: Option<Vec<String>>,
+    /// Keywords (trigger).
+    pub triggers: Option<Vec<String>>,
+    /// Studio flow (`FW…`).
+    pub flow_sid: Option<String>,
+    /// Retries, 0–3.
+    pub retry_count: Option<i64>,
+}
+
+/// A webhook scoped to one channel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChannelWebhook {
+    /// `WH…`
+    pub sid: String,
+    /// The owning account.
+    pub account_sid: String,
+    /// The owning service.
+    pub service_sid: String,
+    /// The channel.
+    pub channel_sid: String,
+    /// `webhook`, `trigger` or `studio`.
+    pub webhook_type: String,
+    /// Where and when to deliver.
+    pub configuration: WebhookConfig,
+    /// Creation time.
+    pub date_created: Timestamp,
+    /// Last update time.
+    pub date_updated: Timestamp,
+}
+
+/// A push binding of a user's device.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Binding {
+    /// `BS…`
+    pub sid: String,
+    /// The owning account.
+    pub account_sid: String,
+    /// The owning service.
+    pub service_sid: String,
+    /// The user's identity.
+    pub identity: String,
+    /// Device address.
+    pub endpoint: String,
+    /// Push credential used.
+    pub credential_sid: Option<String>,
+    /// `apn`, `gcm` or `fcm`.
+    pub binding_type: String,
+    /// Push types received.
+    pub message_types: Vec<String>,
+    /// Creation time.
+    pub date_created: Timestamp,
+    /// Last update time.
+    pub date_updated: Timestamp,
+}

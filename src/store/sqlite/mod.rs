@@ -8,10 +8,16 @@
 //! writer commits.
 
 mod accounts;
+mod bindings;
+mod channels;
 mod credentials;
+mod invites;
+mod members;
+mod messages;
 mod roles;
 mod services;
 mod users;
+mod webhooks;
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -23,7 +29,10 @@ use super::{Keyed, PageReq, StoreError};
 use crate::time::{self, Timestamp};
 
 /// Migrations, applied in order once each; never edit one that has shipped.
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../../../migrations/sqlite/0001_foundation.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../../../migrations/sqlite/0001_foundation.sql")),
+    (2, include_str!("../../../migrations/sqlite/0002_messaging.sql")),
+];
 
 /// How many writes at most share one commit.
 const MAX_BATCH: usize = 512;

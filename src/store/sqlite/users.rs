@@ -3,6 +3,7 @@
 use async_trait::async_trait;
 use rusqlite::{OptionalExtension, Row, params};
 
+use super::members::remove_member_in;
 use super::{SqliteStore, finish_page, is_unique_violation, other, page_clause, ts};
 use crate::sid;
 use crate::store::{Keyed, PageReq, StoreError, User, UserStore};
@@ -127,13 +128,37 @@ impl UserStore for SqliteStore {
     async fn delete_user(&self, service_sid: &str, sid: &str) -> Result<bool, StoreError> {
         let (service_sid, sid) = (service_sid.to_owned(), sid.to_owned());
         self.write(move |c| {
-            let n = c
-                .execute(
-                    "delete from users where sid = ?1 and service_sid = ?2",
-                    [sid, service_sid],
+            let identity: Option<String> = c
+                .query_row(
+                    "select identity from users where sid = ?1 and service_sid = ?2",
+                    [&sid, &service_sid],
+                    |r| r.get(0),
                 )
+                .optional()
                 .map_err(other)?;
-            Ok(n > 0)
+            let Some(identity) = identity else { return Ok(false) };
+            let memberships: Vec<(String, String)> = c
+                .prepare("select channel_sid, sid from members where service_sid = ?1 and identity = ?2")
+                .and_then(|mut s| {
+                    s.query_map([&service_sid, &identity], |r| Ok((r.get(0)?, r.get(1)?)))?
+                        .collect()
+                })
+                .map_err(other)?;
+            for (channel_sid, member_sid) in memberships {
+                remove_member_in(c, &channel_sid, &member_sid)?;
+            }
+            c.execute(
+                "delete from invites where service_sid = ?1 and identity = ?2",
+                [&service_sid, &identity],
+            )
+            .map_err(other)?;
+            c.execute(
+                "delete from bindings where service_sid = ?1 and identity = ?2",
+                [&service_sid, &identity],
+            )
+            .map_err(other)?;
+            c.execute("delete from users where sid = ?1", [&sid]).map_err(other)?;
+            Ok(true)
         })
         .await
     }

@@ -1,0 +1,161 @@
+//! Push bindings, service-wide and per user. Created by end-user clients (a later layer).
+
+use super::{Chat, ChatError};
+use crate::sid;
+use crate::store::{Binding, Keyed, PageReq, User};
+use crate::time;
+
+/// A binding as an end-user client registers it.
+#[derive(Debug, Clone, Default)]
+pub struct NewBinding {
+    /// The user's identity.
+    pub identity: String,
+    /// Device address.
+    pub endpoint: String,
+    /// `apn`, `gcm` or `fcm`.
+    pub binding_type: String,
+    /// Push credential (`CR…`).
+    pub credential_sid: Option<String>,
+    /// Push types received; all four when empty.
+    pub message_types: Vec<String>,
+}
+
+fn check_types(types: &[String]) -> Result<(), ChatError> {
+    if types.iter().any(|t| !["apn", "gcm", "fcm"].contains(&t.as_str())) {
+        return Err(ChatError::invalid("BindingType", "must be apn, gcm or fcm"));
+    }
+    Ok(())
+}
+
+impl Chat {
+    /// Registers a push binding (end-user clients and operator imports).
+    ///
+    /// # Errors
+    /// [`ChatError::NotFound`] for an unknown service; 20001 for a bad type or empty fields.
+    pub async fn create_binding(
+        &self,
+        account_sid: &str,
+        service_sid: &str,
+        input: NewBinding,
+    ) -> Result<Binding, ChatError> {
+        let service = self.service(account_sid, service_sid).await?;
+        check_types(std::slice::from_ref(&input.binding_type))?;
+        if input.identity.is_empty() || input.endpoint.is_empty() {
+            return Err(ChatError::invalid("Identity", "identity and endpoint are required"));
+        }
+        let message_types = if input.message_types.is_empty() {
+            [
+                "new_message",
+                "added_to_channel",
+                "removed_from_channel",
+                "invited_to_channel",
+            ]
+            .map(str::to_owned)
+            .to_vec()
+        } else {
+            input.message_types
+        };
+        let now = time::now();
+        let binding = Binding {
+            sid: sid::generate(sid::BINDING),
+            account_sid: account_sid.to_owned(),
+            service_sid: service.sid,
+            identity: input.identity,
+            endpoint: input.endpoint,
+            credential_sid: input.credential_sid,
+            binding_type: input.binding_type,
+            message_types,
+            date_created: now,
+            date_updated: now,
+        };
+        self.store.insert_binding(&binding).await?;
+        Ok(binding)
+    }
+
+    /// ListBinding, filtered by types and identities.
+    ///
+    /// # Errors
+    /// [`ChatError::NotFound`] for an unknown service; 20001 for an unknown type.
+    pub async fn list_bindings(
+        &self,
+        account_sid: &str,
+        service_sid: &str,
+        types: &[String],
+        identities: &[String],
+        page: PageReq,
+    ) -> Result<Vec<Keyed<Binding>>, ChatError> {
+        let service = self.service(account_sid, service_sid).await?;
+        check_types(types)?;
+        Ok(self.store.list_bindings(&service.sid, types, identities, page).await?)
+    }
+
+    /// FetchBinding; with `user_key`, only a binding of that user.
+    ///
+    /// # Errors
+    /// [`ChatError::NotFound`].
+    pub async fn binding(
+        &self,
+        account_sid: &str,
+        service_sid: &str,
+        user_key: Option<&str>,
+        sid: &str,
+    ) -> Result<(Option<User>, Binding), ChatError> {
+        let service = self.service(account_sid, service_sid).await?;
+        let user = match user_key {
+            Some(k) => Some(self.store.user(&service.sid, k).await?.ok_or(ChatError::NotFound)?),
+            None => None,
+        };
+        if !sid::is_sid(sid::BINDING, sid) {
+            return Err(ChatError::NotFound);
+        }
+        let binding = self
+            .store
+            .binding(&service.sid, sid)
+            .await?
+            .ok_or(ChatError::NotFound)?;
+        if user.as_ref().is_some_and(|u| u.identity != binding.identity) {
+            return Err(ChatError::NotFound);
+        }
+        Ok((user, binding))
+    }
+
+    /// ListUserBinding.
+    ///
+    /// # Errors
+    /// [`ChatError::NotFound`] for an unknown service or user.
+    pub async fn list_user_bindings(
+        &self,
+        account_sid: &str,
+        service_sid: &str,
+        user_key: &str,
+        types: &[String],
+        page: PageReq,
+    ) -> Result<(User, Vec<Keyed<Binding>>), ChatError> {
+        let user = self.user(account_sid, service_sid, user_key).await?;
+        check_types(types)?;
+        let rows = self
+            .store
+            .list_bindings(&user.service_sid, types, std::slice::from_ref(&user.identity), page)
+            .await?;
+        Ok((user, rows))
+    }
+
+    /// DeleteBinding / DeleteUserBinding.
+    ///
+    /// # Errors
+    /// [`ChatError::NotFound`].
+    pub async fn delete_binding(
+        &self,
+        account_sid: &str,
+        service_sid: &str,
+        user_key: Option<&str>,
+        sid: &str,
+    ) -> Result<(), ChatError> {
+        let (_, b) = self.binding(account_sid, service_sid, user_key, sid).await?;
+        if self.store.delete_binding(&b.service_sid, &b.sid).await? {
+            Ok(())
+        } else {
+            Err(ChatError::NotFound)
+        }
+    }
+}

@@ -1,0 +1,209 @@
+//! Channels: public or private rooms, addressable by SID or unique name.
+
+use super::{Chat, ChatError, validate};
+use crate::sid;
+use crate::store::{Channel, Keyed, PageReq, Service, StoreError};
+use crate::time::{self, Timestamp};
+
+/// Longest unique name (characters).
+pub const MAX_UNIQUE_NAME: usize = 256;
+
+/// CreateChannel input.
+#[derive(Debug, Clone, Default)]
+pub struct NewChannel {
+    /// `FriendlyName`
+    pub friendly_name: Option<String>,
+    /// `UniqueName`
+    pub unique_name: Option<String>,
+    /// `Attributes`
+    pub attributes: Option<String>,
+    /// `Type` (`public` when absent).
+    pub channel_type: Option<String>,
+    /// `DateCreated` (backfill).
+    pub date_created: Option<Timestamp>,
+    /// `DateUpdated` (backfill).
+    pub date_updated: Option<Timestamp>,
+    /// `CreatedBy` (`system` when absent).
+    pub created_by: Option<String>,
+}
+
+/// UpdateChannel input: absent fields stay unchanged; an empty `UniqueName` clears it.
+#[derive(Debug, Clone, Default)]
+pub struct ChannelPatch {
+    /// `FriendlyName`
+    pub friendly_name: Option<String>,
+    /// `UniqueName`
+    pub unique_name: Option<String>,
+    /// `Attributes`
+    pub attributes: Option<String>,
+    /// `DateCreated`
+    pub date_created: Option<Timestamp>,
+    /// `DateUpdated`
+    pub date_updated: Option<Timestamp>,
+    /// `CreatedBy`
+    pub created_by: Option<String>,
+}
+
+fn unique_name(name: &str) -> Result<Option<String>, ChatError> {
+    if name.is_empty() {
+        return Ok(None);
+    }
+    if name.chars().count() > MAX_UNIQUE_NAME {
+        return Err(ChatError::invalid_code(
+            50004,
+            format!("UniqueName is too long (maximum {MAX_UNIQUE_NAME})"),
+        ));
+    }
+    if sid::looks_like_sid(name) {
+        return Err(ChatError::invalid("UniqueName", "must not look like a SID"));
+    }
+    Ok(Some(name.to_owned()))
+}
+
+fn taken(e: StoreError) -> ChatError {
+    match e {
+        StoreError::Conflict(_) => ChatError::Conflict {
+            code: 50307,
+            message: "Channel unique name already exists".into(),
+        },
+        e => e.into(),
+    }
+}
+
+impl Chat {
+    /// Resolves a service and one of its channels (by SID or unique name).
+    pub(super) async fn channel_of(
+        &self,
+        account_sid: &str,
+        service_sid: &str,
+        key: &str,
+    ) -> Result<(Service, Channel), ChatError> {
+        let service = self.service(account_sid, service_sid).await?;
+        let channel = self
+            .store
+            .channel(&service.sid, key)
+            .await?
+            .ok_or(ChatError::NotFound)?;
+        Ok((service, channel))
+    }
+
+    /// CreateChannel.
+    ///
+    /// # Errors
+    /// [`ChatError::NotFound`] for an unknown service; 50307 (409) for a taken unique name;
+    /// validation errors naming the parameter.
+    pub async fn create_channel(
+        &self,
+        account_sid: &str,
+        service_sid: &str,
+        input: NewChannel,
+    ) -> Result<Channel, ChatError> {
+        let service = self.service(account_sid, service_sid).await?;
+        let channel_type = input.channel_type.unwrap_or_else(|| "public".to_owned());
+        if channel_type != "public" && channel_type != "private" {
+            return Err(ChatError::invalid("Type", "must be public or private"));
+        }
+        let friendly_name = input
+            .friendly_name
+            .as_deref()
+            .map(|n| validate::friendly_name(n, validate::MAX_FRIENDLY_NAME))
+            .transpose()?;
+        let unique_name = match input.unique_name.as_deref() {
+            Some(n) => unique_name(n)?,
+            None => None,
+        };
+        let attributes = validate::attributes(input.attributes.as_deref().unwrap_or("{}"))?;
+        let date_created = input.date_created.unwrap_or_else(time::now);
+        let channel = Channel {
+            sid: sid::generate(sid::CHANNEL),
+            account_sid: account_sid.to_owned(),
+            service_sid: service.sid,
+            friendly_name,
+            unique_name,
+            attributes,
+            channel_type,
+            created_by: input.created_by.unwrap_or_else(|| "system".to_owned()),
+            members_count: 0,
+            messages_count: 0,
+            last_message_sid: None,
+            date_created,
+            date_updated: input.date_updated.unwrap_or(date_created),
+        };
+        self.store.insert_channel(&channel).await.map_err(taken)?;
+        Ok(channel)
+    }
+
+    /// FetchChannel by SID or unique name.
+    ///
+    /// # Errors
+    /// [`ChatError::NotFound`].
+    pub async fn channel(&self, account_sid: &str, service_sid: &str, key: &str) -> Result<Channel, ChatError> {
+        Ok(self.channel_of(account_sid, service_sid, key).await?.1)
+    }
+
+    /// ListChannel, optionally filtered by type.
+    ///
+    /// # Errors
+    /// [`ChatError::NotFound`] for an unknown service; 20001 for an unknown type.
+    pub async fn list_channels(
+        &self,
+        account_sid: &str,
+        service_sid: &str,
+        types: &[String],
+        page: PageReq,
+    ) -> Result<Vec<Keyed<Channel>>, ChatError> {
+        let service = self.service(account_sid, service_sid).await?;
+        if types.iter().any(|t| t != "public" && t != "private") {
+            return Err(ChatError::invalid("Type", "must be public or private"));
+        }
+        Ok(self.store.list_channels(&service.sid, types, page).await?)
+    }
+
+    /// UpdateChannel.
+    ///
+    /// # Errors
+    /// As for create.
+    pub async fn update_channel(
+        &self,
+        account_sid: &str,
+        service_sid: &str,
+        key: &str,
+        patch: ChannelPatch,
+    ) -> Result<Channel, ChatError> {
+        let (_, mut channel) = self.channel_of(account_sid, service_sid, key).await?;
+        if let Some(n) = &patch.friendly_name {
+            channel.friendly_name = Some(validate::friendly_name(n, validate::MAX_FRIENDLY_NAME)?);
+        }
+        if let Some(n) = &patch.unique_name {
+            channel.unique_name = unique_name(n)?;
+        }
+        if let Some(a) = &patch.attributes {
+            channel.attributes = validate::attributes(a)?;
+        }
+        if let Some(by) = &patch.created_by {
+            channel.created_by.clone_from(by);
+        }
+        if let Some(d) = patch.date_created {
+            channel.date_created = d;
+        }
+        channel.date_updated = patch.date_updated.unwrap_or_else(time::now);
+        if self.store.update_channel(&channel).await.map_err(taken)? {
+            Ok(channel)
+        } else {
+            Err(ChatError::NotFound)
+        }
+    }
+
+    /// DeleteChannel: removes its members, messages, invites and webhooks too.
+    ///
+    /// # Errors
+    /// [`ChatError::NotFound`].
+    pub async fn delete_channel(&self, account_sid: &str, service_sid: &str, key: &str) -> Result<(), ChatError> {
+        let (service, channel) = self.channel_of(account_sid, service_sid, key).await?;
+        if self.store.delete_channel(&service.sid, &channel.sid).await? {
+            Ok(())
+        } else {
+            Err(ChatError::NotFound)
+        }
+    }
+}

@@ -1,0 +1,155 @@
+//! `/v2/Services/{ServiceSid}/Channels/{ChannelSid}/Webhooks`.
+
+use axum::Json;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::get;
+use serde_json::{Map, Value, json};
+
+use super::extract::{Auth, BaseUrl, Form, Params, Query};
+use super::page::{self, Paging};
+use super::{ApiError, AppState};
+use crate::chat::WebhookConfigPatch;
+use crate::store::ChannelWebhook;
+use crate::time;
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/v2/Services/{service}/Channels/{channel}/Webhooks",
+            get(list).post(create),
+        )
+        .route(
+            "/v2/Services/{service}/Channels/{channel}/Webhooks/{sid}",
+            get(fetch).post(update).delete(delete),
+        )
+}
+
+/// The webhook resource; `configuration` is an object holding only the keys that are set.
+/// Trigger keywords are also echoed under `filters`, as Twilio's examples show.
+fn render(w: &ChannelWebhook, base: &str) -> Value {
+    let c = &w.configuration;
+    let mut config = Map::new();
+    let mut put = |k: &str, v: Value| {
+        if !v.is_null() {
+            config.insert(k.to_owned(), v);
+        }
+    };
+    put("url", json!(c.url));
+    put("method", json!(c.method));
+    let filters = if w.webhook_type == "trigger" {
+        &c.triggers
+    } else {
+        &c.filters
+    };
+    put("filters", json!(filters));
+    put("triggers", json!(c.triggers));
+    put("flow_sid", json!(c.flow_sid));
+    put("retry_count", json!(c.retry_count));
+    json!({
+        "account_sid": w.account_sid,
+        "service_sid": w.service_sid,
+        "channel_sid": w.channel_sid,
+        "sid": w.sid,
+        "type": w.webhook_type,
+        "configuration": config,
+        "date_created": time::format(&w.date_created),
+        "date_updated": time::format(&w.date_updated),
+        "url": format!("{base}/v2/Services/{}/Channels/{}/Webhooks/{}", w.service_sid, w.channel_sid, w.sid),
+    })
+}
+
+fn patch(f: &Params) -> Result<WebhookConfigPatch, ApiError> {
+    Ok(WebhookConfigPatch {
+        url: f.string("Configuration.Url"),
+        method: f.string("Configuration.Method"),
+        filters: f.list("Configuration.Filters"),
+        triggers: f.list("Configuration.Triggers"),
+        flow_sid: f.string("Configuration.FlowSid"),
+        retry_count: f.int("Configuration.RetryCount", i64::MIN, i64::MAX)?,
+    })
+}
+
+/// `POST /v2/Services/{ServiceSid}/Channels/{ChannelSid}/Webhooks`
+///
+/// `201`; `403` 50321 beyond five per channel.
+async fn create(
+    State(app): State<AppState>,
+    auth: Auth,
+    BaseUrl(base): BaseUrl,
+    Path((service, channel)): Path<(String, String)>,
+    Form(f): Form,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let kind = f.required("Type")?;
+    let webhook = app
+        .chat
+        .create_webhook(&auth.account_sid, &service, &channel, &kind, patch(&f)?)
+        .await?;
+    Ok((StatusCode::CREATED, Json(render(&webhook, &base))))
+}
+
+/// `GET /v2/Services/{ServiceSid}/Channels/{ChannelSid}/Webhooks/{Sid}`
+///
+/// `200` or `404`.
+async fn fetch(
+    State(app): State<AppState>,
+    auth: Auth,
+    BaseUrl(base): BaseUrl,
+    Path((service, channel, sid)): Path<(String, String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    let webhook = app.chat.webhook(&auth.account_sid, &service, &channel, &sid).await?;
+    Ok(Json(render(&webhook, &base)))
+}
+
+/// `GET /v2/Services/{ServiceSid}/Channels/{ChannelSid}/Webhooks`
+///
+/// One page (`PageSize` default and max 5). `200`.
+async fn list(
+    State(app): State<AppState>,
+    auth: Auth,
+    BaseUrl(base): BaseUrl,
+    Path((service, channel)): Path<(String, String)>,
+    Query(q): Query,
+) -> Result<Json<Value>, ApiError> {
+    let paging = Paging::from_query(&q, 5, false)?;
+    let rows = app
+        .chat
+        .list_webhooks(&auth.account_sid, &service, &channel, paging.req)
+        .await?;
+    let path = format!("/v2/Services/{service}/Channels/{channel}/Webhooks");
+    Ok(Json(page::render("webhooks", rows, &paging, &base, &path, &[], |w| {
+        render(w, &base)
+    })))
+}
+
+/// `POST /v2/Services/{ServiceSid}/Channels/{ChannelSid}/Webhooks/{Sid}`
+///
+/// Updates the configuration. `200`.
+async fn update(
+    State(app): State<AppState>,
+    auth: Auth,
+    BaseUrl(base): BaseUrl,
+    Path((service, channel, sid)): Path<(String, String, String)>,
+    Form(f): Form,
+) -> Result<Json<Value>, ApiError> {
+    let webhook = app
+        .chat
+        .update_webhook(&auth.account_sid, &service, &channel, &sid, patch(&f)?)
+        .await?;
+    Ok(Json(render(&webhook, &base)))
+}
+
+/// `DELETE /v2/Services/{ServiceSid}/Channels/{ChannelSid}/Webhooks/{Sid}`
+///
+/// `204`.
+async fn delete(
+    State(app): State<AppState>,
+    auth: Auth,
+    Path((service, channel, sid)): Path<(String, String, String)>,
+) -> Result<StatusCode, ApiError> {
+    app.chat
+        .delete_webhook(&auth.account_sid, &service, &channel, &sid)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,161 @@
+//! `/v2/Services/{ServiceSid}/Channels`: create, fetch, list, update, delete (by SID or unique name).
+
+use axum::Json;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::get;
+use serde_json::{Value, json};
+
+use super::extract::{Auth, BaseUrl, Form, Query, WebhookEnabled};
+use super::page::{self, Paging};
+use super::{ApiError, AppState};
+use crate::chat::{ChannelPatch, NewChannel};
+use crate::store::Channel;
+use crate::time;
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v2/Services/{service}/Channels", get(list).post(create))
+        .route(
+            "/v2/Services/{service}/Channels/{sid}",
+            get(fetch).post(update).delete(delete),
+        )
+}
+
+/// The channel resource.
+pub(super) fn render(c: &Channel, base: &str) -> Value {
+    let url = format!("{base}/v2/Services/{}/Channels/{}", c.service_sid, c.sid);
+    json!({
+        "sid": c.sid,
+        "account_sid": c.account_sid,
+        "service_sid": c.service_sid,
+        "friendly_name": c.friendly_name,
+        "unique_name": c.unique_name,
+        "attributes": c.attributes,
+        "type": c.channel_type,
+        "date_created": time::format(&c.date_created),
+        "date_updated": time::format(&c.date_updated),
+        "created_by": c.created_by,
+        "members_count": c.members_count,
+        "messages_count": c.messages_count,
+        "url": url,
+        "links": {
+            "members": format!("{url}/Members"),
+            "messages": format!("{url}/Messages"),
+            "invites": format!("{url}/Invites"),
+            "webhooks": format!("{url}/Webhooks"),
+            "last_message": c.last_message_sid.as_ref().map(|m| format!("{url}/Messages/{m}")),
+        },
+    })
+}
+
+/// `POST /v2/Services/{ServiceSid}/Channels`
+///
+/// Creates a channel. `201`; `409` with 50307 for a taken unique name.
+async fn create(
+    State(app): State<AppState>,
+    auth: Auth,
+    BaseUrl(base): BaseUrl,
+    Path(service): Path<String>,
+    _hooks: WebhookEnabled,
+    Form(f): Form,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let input = NewChannel {
+        friendly_name: f.string("FriendlyName"),
+        unique_name: f.string("UniqueName"),
+        attributes: f.string("Attributes"),
+        channel_type: f.string("Type"),
+        date_created: f.date("DateCreated")?,
+        date_updated: f.date("DateUpdated")?,
+        created_by: f.string("CreatedBy"),
+    };
+    let channel = app.chat.create_channel(&auth.account_sid, &service, input).await?;
+    Ok((StatusCode::CREATED, Json(render(&channel, &base))))
+}
+
+/// `GET /v2/Services/{ServiceSid}/Channels/{Sid}`
+///
+/// `{Sid}` is a CH SID or the unique name. `200` or `404`.
+async fn fetch(
+    State(app): State<AppState>,
+    auth: Auth,
+    BaseUrl(base): BaseUrl,
+    Path((service, key)): Path<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    let channel = app.chat.channel(&auth.account_sid, &service, &key).await?;
+    Ok(Json(render(&channel, &base)))
+}
+
+/// `GET /v2/Services/{ServiceSid}/Channels`
+///
+/// One page of channels; `Type` (repeatable) filters, public only when absent. `200`.
+async fn list(
+    State(app): State<AppState>,
+    auth: Auth,
+    BaseUrl(base): BaseUrl,
+    Path(service): Path<String>,
+    Query(q): Query,
+) -> Result<Json<Value>, ApiError> {
+    let paging = Paging::from_query(&q, 100, false)?;
+    let given = q.all("Type");
+    let types = if given.is_empty() {
+        vec!["public".to_owned()]
+    } else {
+        given.clone()
+    };
+    let rows = app
+        .chat
+        .list_channels(&auth.account_sid, &service, &types, paging.req)
+        .await?;
+    let path = format!("/v2/Services/{service}/Channels");
+    let filters: Vec<(&str, String)> = given.into_iter().map(|t| ("Type", t)).collect();
+    Ok(Json(page::render(
+        "channels",
+        rows,
+        &paging,
+        &base,
+        &path,
+        &filters,
+        |c| render(c, &base),
+    )))
+}
+
+/// `POST /v2/Services/{ServiceSid}/Channels/{Sid}`
+///
+/// Updates names, attributes, creator and dates. `200`.
+async fn update(
+    State(app): State<AppState>,
+    auth: Auth,
+    BaseUrl(base): BaseUrl,
+    Path((service, key)): Path<(String, String)>,
+    _hooks: WebhookEnabled,
+    Form(f): Form,
+) -> Result<Json<Value>, ApiError> {
+    let patch = ChannelPatch {
+        friendly_name: f.string("FriendlyName"),
+        unique_name: f.string("UniqueName"),
+        attributes: f.string("Attributes"),
+        date_created: f.date("DateCreated")?,
+        date_updated: f.date("DateUpdated")?,
+        created_by: f.string("CreatedBy"),
+    };
+    let channel = app
+        .chat
+        .update_channel(&auth.account_sid, &service, &key, patch)
+        .await?;
+    Ok(Json(render(&channel, &base)))
+}
+
+/// `DELETE /v2/Services/{ServiceSid}/Channels/{Sid}`
+///
+/// Deletes the channel with its members, messages, invites and webhooks. `204`.
+async fn delete(
+    State(app): State<AppState>,
+    auth: Auth,
+    Path((service, key)): Path<(String, String)>,
+    _hooks: WebhookEnabled,
+) -> Result<StatusCode, ApiError> {
+    app.chat.delete_channel(&auth.account_sid, &service, &key).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

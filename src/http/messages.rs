@@ -1,0 +1,167 @@
+//! `/v2/Services/{ServiceSid}/Channels/{ChannelSid}/Messages`.
+
+use axum::Json;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::get;
+use serde_json::{Value, json};
+
+use super::extract::{Auth, BaseUrl, Form, Query, WebhookEnabled};
+use super::page::{self, Paging};
+use super::{ApiError, AppState};
+use crate::chat::{MessagePatch, NewMessage};
+use crate::store::Message;
+use crate::time;
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/v2/Services/{service}/Channels/{channel}/Messages",
+            get(list).post(create),
+        )
+        .route(
+            "/v2/Services/{service}/Channels/{channel}/Messages/{sid}",
+            get(fetch).post(update).delete(delete),
+        )
+}
+
+fn render(m: &Message, base: &str) -> Value {
+    let media = m
+        .media_sid
+        .as_ref()
+        .map(|sid| json!({ "sid": sid, "size": null, "content_type": null, "filename": null }));
+    json!({
+        "sid": m.sid,
+        "account_sid": m.account_sid,
+        "service_sid": m.service_sid,
+        "to": m.channel_sid,
+        "channel_sid": m.channel_sid,
+        "date_created": time::format(&m.date_created),
+        "date_updated": time::format(&m.date_updated),
+        "last_updated_by": m.last_updated_by,
+        "was_edited": m.was_edited,
+        "from": m.from,
+        "attributes": m.attributes,
+        "body": m.body,
+        "index": m.index,
+        "type": if m.media_sid.is_some() { "media" } else { "text" },
+        "media": media,
+        "url": format!("{base}/v2/Services/{}/Channels/{}/Messages/{}", m.service_sid, m.channel_sid, m.sid),
+    })
+}
+
+/// `POST /v2/Services/{ServiceSid}/Channels/{ChannelSid}/Messages`
+///
+/// Sends a message; its `index` is the channel's next. `201`; `400` 50504 for a long body.
+async fn create(
+    State(app): State<AppState>,
+    auth: Auth,
+    BaseUrl(base): BaseUrl,
+    Path((service, channel)): Path<(String, String)>,
+    _hooks: WebhookEnabled,
+    Form(f): Form,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let input = NewMessage {
+        from: f.string("From"),
+        body: f.string("Body"),
+        attributes: f.string("Attributes"),
+        media_sid: f.string("MediaSid"),
+        date_created: f.date("DateCreated")?,
+        date_updated: f.date("DateUpdated")?,
+        last_updated_by: f.string("LastUpdatedBy"),
+    };
+    let message = app
+        .chat
+        .send_message(&auth.account_sid, &service, &channel, input)
+        .await?;
+    Ok((StatusCode::CREATED, Json(render(&message, &base))))
+}
+
+/// `GET /v2/Services/{ServiceSid}/Channels/{ChannelSid}/Messages/{Sid}`
+///
+/// `200` or `404`.
+async fn fetch(
+    State(app): State<AppState>,
+    auth: Auth,
+    BaseUrl(base): BaseUrl,
+    Path((service, channel, sid)): Path<(String, String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    let message = app.chat.message(&auth.account_sid, &service, &channel, &sid).await?;
+    Ok(Json(render(&message, &base)))
+}
+
+/// `GET /v2/Services/{ServiceSid}/Channels/{ChannelSid}/Messages`
+///
+/// One page of messages by index; `Order=desc` for newest first. `200`.
+async fn list(
+    State(app): State<AppState>,
+    auth: Auth,
+    BaseUrl(base): BaseUrl,
+    Path((service, channel)): Path<(String, String)>,
+    Query(q): Query,
+) -> Result<Json<Value>, ApiError> {
+    let order = q.string("Order").unwrap_or_else(|| "asc".to_owned());
+    let desc = match order.as_str() {
+        "asc" => false,
+        "desc" => true,
+        _ => return Err(ApiError::invalid("Order", "must be asc or desc")),
+    };
+    let paging = Paging::from_query(&q, 100, desc)?;
+    let rows = app
+        .chat
+        .list_messages(&auth.account_sid, &service, &channel, paging.req)
+        .await?;
+    let path = format!("/v2/Services/{service}/Channels/{channel}/Messages");
+    let filters: Vec<(&str, String)> = q.get("Order").map(|o| ("Order", o.to_owned())).into_iter().collect();
+    Ok(Json(page::render(
+        "messages",
+        rows,
+        &paging,
+        &base,
+        &path,
+        &filters,
+        |m| render(m, &base),
+    )))
+}
+
+/// `POST /v2/Services/{ServiceSid}/Channels/{ChannelSid}/Messages/{Sid}`
+///
+/// Edits body, attributes, author or dates. `200`.
+async fn update(
+    State(app): State<AppState>,
+    auth: Auth,
+    BaseUrl(base): BaseUrl,
+    Path((service, channel, sid)): Path<(String, String, String)>,
+    _hooks: WebhookEnabled,
+    Form(f): Form,
+) -> Result<Json<Value>, ApiError> {
+    let patch = MessagePatch {
+        body: f.string("Body"),
+        attributes: f.string("Attributes"),
+        date_created: f.date("DateCreated")?,
+        date_updated: f.date("DateUpdated")?,
+        last_updated_by: f.string("LastUpdatedBy"),
+        from: f.string("From"),
+    };
+    let message = app
+        .chat
+        .update_message(&auth.account_sid, &service, &channel, &sid, patch)
+        .await?;
+    Ok(Json(render(&message, &base)))
+}
+
+/// `DELETE /v2/Services/{ServiceSid}/Channels/{ChannelSid}/Messages/{Sid}`
+///
+/// `204`; the other messages keep their indexes.
+async fn delete(
+    State(app): State<AppState>,
+    auth: Auth,
+    Path((service, channel, sid)): Path<(String, String, String)>,
+    _hooks: WebhookEnabled,
+) -> Result<StatusCode, ApiError> {
+    app.chat
+        .delete_message(&auth.account_sid, &service, &channel, &sid)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
