@@ -277,3 +277,37 @@ def roles_by_name(client):
     def get(service_sid):
         return {r.friendly_name: r for r in client.chat.v2.services(service_sid).roles.list()}
     return get
+
+
+# --------------------------------------------------------------------------- messaging core helpers
+
+SID_RE.update({
+    prefix: re.compile(r"^%s[0-9a-f]{32}$" % prefix)
+    for prefix in ("CH", "MB", "IM", "IN", "WH", "BS")
+})
+
+
+def create_binding(server, service_sid, identity, endpoint, binding_type,
+                   credential_sid=None, message_types=(), account_sid=None):
+    """Create a push binding through the `banter binding create` CLI; returns its BS sid."""
+    args = ["binding", "create", "--data-dir", server.data_dir,
+            "--account", account_sid or server.account_sid,
+            "--service", service_sid, "--identity", identity,
+            "--endpoint", endpoint, "--type", binding_type]
+    if credential_sid:
+        args += ["--credential", credential_sid]
+    for mt in message_types:
+        args += ["--message-type", mt]
+    return run_cli(*args)["BINDING_SID"]
+
+
+@pytest.fixture
+def svc(client, service):
+    """The service context: client.chat.v2.services(service.sid)."""
+    return client.chat.v2.services(service.sid)
+
+
+@pytest.fixture
+def channel(svc):
+    """A fresh public channel in the per-test service."""
+    return svc.channels.create(friendly_name=unique("ch"), unique_name=unique("uch"))

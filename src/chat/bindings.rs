@@ -59,7 +59,7 @@ impl Chat {
         let binding = Binding {
             sid: sid::generate(sid::BINDING),
             account_sid: account_sid.to_owned(),
-            service_sid: service.sid,
+            service_sid: service.sid.clone(),
             identity: input.identity,
             endpoint: input.endpoint,
             credential_sid: input.credential_sid,

@@ -1,5 +1,7 @@
 //! Channels: public or private rooms, addressable by SID or unique name.
 
+use std::sync::Arc;
+
 use super::{Chat, ChatError, validate};
 use crate::sid;
 use crate::store::{Channel, Keyed, PageReq, Service, StoreError};
@@ -77,7 +79,7 @@ impl Chat {
         account_sid: &str,
         service_sid: &str,
         key: &str,
-    ) -> Result<(Service, Channel), ChatError> {
+    ) -> Result<(Arc<Service>, Channel), ChatError> {
         let service = self.service(account_sid, service_sid).await?;
         let channel = self
             .store
@@ -117,7 +119,7 @@ impl Chat {
         let channel = Channel {
             sid: sid::generate(sid::CHANNEL),
             account_sid: account_sid.to_owned(),
-            service_sid: service.sid,
+            service_sid: service.sid.clone(),
             friendly_name,
             unique_name,
             attributes,

@@ -36,7 +36,7 @@ impl Chat {
         let invite = Invite {
             sid: sid::generate(sid::INVITE),
             account_sid: account_sid.to_owned(),
-            service_sid: service.sid,
+            service_sid: service.sid.clone(),
             channel_sid: channel.sid,
             identity: user.identity,
             role_sid,

@@ -1,5 +1,7 @@
 //! Members: users in a channel, with their role and read horizon.
 
+use std::sync::Arc;
+
 use super::{Chat, ChatError, validate};
 use crate::sid;
 use crate::store::{AddMember, Channel, Keyed, Member, PageReq, RoleType, Service, User};
@@ -155,7 +157,7 @@ impl Chat {
         service_sid: &str,
         channel_key: &str,
         key: &str,
-    ) -> Result<(Service, Channel, Member), ChatError> {
+    ) -> Result<(Arc<Service>, Channel, Member), ChatError> {
         let (service, channel) = self.channel_of(account_sid, service_sid, channel_key).await?;
         let member = self.store.member(&channel.sid, key).await?.ok_or(ChatError::NotFound)?;
         Ok((service, channel, member))

@@ -87,7 +87,7 @@ impl Chat {
         let message = Message {
             sid: sid::generate(sid::MESSAGE),
             account_sid: account_sid.to_owned(),
-            service_sid: service.sid,
+            service_sid: service.sid.clone(),
             channel_sid: channel.sid,
             index: 0,
             from,

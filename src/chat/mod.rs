@@ -18,7 +18,8 @@ mod users;
 pub mod validate;
 mod webhooks;
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
 
 pub use auth::AuthCache;
 pub use bindings::NewBinding;
@@ -32,13 +33,16 @@ pub use services::{NotificationKindPatch, ServicePatch, WEBHOOK_EVENTS};
 pub use users::{NewUser, UserPatch};
 pub use webhooks::WebhookConfigPatch;
 
-use crate::store::Store;
+use crate::store::{Service, Store};
 
 /// The chat domain: every operation the API offers, over one store.
 #[derive(Clone)]
 pub struct Chat {
     store: Arc<dyn Store>,
     auth: Arc<AuthCache>,
+    /// Services by SID. Every request resolves its service, and services change rarely, so they
+    /// are served from memory; updates and deletes through this process refresh the entry.
+    services: Arc<RwLock<HashMap<String, Arc<Service>>>>,
 }
 
 impl Chat {
@@ -46,7 +50,11 @@ impl Chat {
     #[must_use]
     pub fn new(store: Arc<dyn Store>) -> Self {
         let auth = Arc::new(AuthCache::default());
-        Self { store, auth }
+        Self {
+            store,
+            auth,
+            services: Arc::default(),
+        }
     }
 
     /// The store, for operator commands and tests.

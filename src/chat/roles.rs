@@ -174,7 +174,7 @@ impl Chat {
         let role = Role {
             sid: sid::generate(sid::ROLE),
             account_sid: account_sid.to_owned(),
-            service_sid: service.sid,
+            service_sid: service.sid.clone(),
             friendly_name,
             role_type: input.role_type,
             permissions,

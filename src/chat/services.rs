@@ -1,5 +1,7 @@
 //! Services: create with Twilio's defaults and the four default roles; update every setting.
 
+use std::sync::Arc;
+
 use super::roles::default_roles;
 use super::{Chat, ChatError, validate};
 use crate::sid;
@@ -156,11 +158,27 @@ impl Chat {
     ///
     /// # Errors
     /// [`ChatError::NotFound`] unless the account owns the service.
-    pub async fn service(&self, account_sid: &str, sid: &str) -> Result<Service, ChatError> {
+    pub async fn service(&self, account_sid: &str, sid: &str) -> Result<Arc<Service>, ChatError> {
         if !sid::is_sid(sid::SERVICE, sid) {
             return Err(ChatError::NotFound);
         }
-        self.store.service(account_sid, sid).await?.ok_or(ChatError::NotFound)
+        let cached = self.services.read().ok().and_then(|m| m.get(sid).cloned());
+        if let Some(service) = cached {
+            return if service.account_sid == account_sid {
+                Ok(service)
+            } else {
+                Err(ChatError::NotFound)
+            };
+        }
+        let service = Arc::new(self.store.service(account_sid, sid).await?.ok_or(ChatError::NotFound)?);
+        self.cache_service(&service);
+        Ok(service)
+    }
+
+    fn cache_service(&self, service: &Arc<Service>) {
+        if let Ok(mut m) = self.services.write() {
+            m.insert(service.sid.clone(), Arc::clone(service));
+        }
     }
 
     /// ListService: one page of the account's services.
@@ -180,14 +198,19 @@ impl Chat {
         account_sid: &str,
         sid: &str,
         patch: ServicePatch,
-    ) -> Result<Service, ChatError> {
+    ) -> Result<Arc<Service>, ChatError> {
+        if !sid::is_sid(sid::SERVICE, sid) {
+            return Err(ChatError::NotFound);
+        }
         for _ in 0..8 {
-            let mut service = self.service(account_sid, sid).await?;
+            let mut service = self.store.service(account_sid, sid).await?.ok_or(ChatError::NotFound)?;
             self.check_role_refs(&service, &patch).await?;
             apply(&mut service, &patch)?;
             service.revision += 1;
             service.date_updated = time::now();
             if self.store.update_service(&service).await? {
+                let service = Arc::new(service);
+                self.cache_service(&service);
                 return Ok(service);
             }
         }
@@ -202,6 +225,9 @@ impl Chat {
     /// [`ChatError::NotFound`] unless the account owns the service.
     pub async fn delete_service(&self, account_sid: &str, sid: &str) -> Result<(), ChatError> {
         if sid::is_sid(sid::SERVICE, sid) && self.store.delete_service(account_sid, sid).await? {
+            if let Ok(mut m) = self.services.write() {
+                m.remove(sid);
+            }
             Ok(())
         } else {
             Err(ChatError::NotFound)

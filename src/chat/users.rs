@@ -91,7 +91,7 @@ impl Chat {
         let user = User {
             sid: sid::generate(sid::USER),
             account_sid: account_sid.to_owned(),
-            service_sid: service.sid,
+            service_sid: service.sid.clone(),
             role_sid,
             identity,
             attributes,

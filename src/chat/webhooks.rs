@@ -116,7 +116,7 @@ impl Chat {
         let webhook = ChannelWebhook {
             sid: sid::generate(sid::WEBHOOK),
             account_sid: account_sid.to_owned(),
-            service_sid: service.sid,
+            service_sid: service.sid.clone(),
             channel_sid: channel.sid,
             webhook_type: kind.to_owned(),
             configuration,
