@@ -131,7 +131,7 @@ impl Chat {
             date_created,
             date_updated: input.date_updated.unwrap_or(date_created),
         };
-        self.store.insert_channel(&channel).await.map_err(taken)?;
+        self.store.insert_channel(&channel, &[]).await.map_err(taken)?;
         Ok(channel)
     }
 
@@ -189,7 +189,7 @@ impl Chat {
             channel.date_created = d;
         }
         channel.date_updated = patch.date_updated.unwrap_or_else(time::now);
-        if self.store.update_channel(&channel).await.map_err(taken)? {
+        if self.store.update_channel(&channel, &[]).await.map_err(taken)? {
             Ok(channel)
         } else {
             Err(ChatError::NotFound)
@@ -202,7 +202,7 @@ impl Chat {
     /// [`ChatError::NotFound`].
     pub async fn delete_channel(&self, account_sid: &str, service_sid: &str, key: &str) -> Result<(), ChatError> {
         let (service, channel) = self.channel_of(account_sid, service_sid, key).await?;
-        if self.store.delete_channel(&service.sid, &channel.sid).await? {
+        if self.store.delete_channel(&service.sid, &channel.sid, &[]).await? {
             Ok(())
         } else {
             Err(ChatError::NotFound)

@@ -180,7 +180,7 @@ impl Chat {
             .await?
             .ok_or(ChatError::NotFound)?;
         self.apply_member_patch(&service, &mut member, patch).await?;
-        if !self.store.update_member(&member).await? {
+        if !self.store.update_member(&member, &[]).await? {
             return Err(ChatError::NotFound);
         }
         self.user_channel(account_sid, service_sid, &user.sid, &channel.sid)
@@ -205,7 +205,7 @@ impl Chat {
             .member(&channel.sid, &user.identity)
             .await?
             .ok_or(ChatError::NotFound)?;
-        if self.store.remove_member(&channel.sid, &member.sid).await? {
+        if self.store.remove_member(&channel.sid, &member.sid, &[]).await? {
             Ok(())
         } else {
             Err(ChatError::NotFound)

@@ -130,7 +130,7 @@ impl Chat {
         );
         match self
             .store
-            .add_member(&member, new_user.as_ref(), limits.0, limits.1)
+            .add_member(&member, new_user.as_ref(), limits.0, limits.1, &[])
             .await?
         {
             AddMember::Added => Ok(member),
@@ -207,7 +207,7 @@ impl Chat {
     ) -> Result<Member, ChatError> {
         let (service, _, mut member) = self.member_of(account_sid, service_sid, channel_key, key).await?;
         self.apply_member_patch(&service, &mut member, patch).await?;
-        if self.store.update_member(&member).await? {
+        if self.store.update_member(&member, &[]).await? {
             Ok(member)
         } else {
             Err(ChatError::NotFound)
@@ -258,7 +258,7 @@ impl Chat {
         key: &str,
     ) -> Result<(), ChatError> {
         let (_, channel, member) = self.member_of(account_sid, service_sid, channel_key, key).await?;
-        if self.store.remove_member(&channel.sid, &member.sid).await? {
+        if self.store.remove_member(&channel.sid, &member.sid, &[]).await? {
             Ok(())
         } else {
             Err(ChatError::NotFound)

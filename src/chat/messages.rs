@@ -99,7 +99,10 @@ impl Chat {
             date_created,
             date_updated,
         };
-        self.store.append_message(&message).await?.ok_or(ChatError::NotFound)
+        self.store
+            .append_message(&message, &[])
+            .await?
+            .ok_or(ChatError::NotFound)
     }
 
     /// FetchMessage.
@@ -166,7 +169,7 @@ impl Chat {
             m.date_created = d;
         }
         m.date_updated = patch.date_updated.unwrap_or_else(time::now);
-        if self.store.update_message(&m).await? {
+        if self.store.update_message(&m, &[]).await? {
             Ok(m)
         } else {
             Err(ChatError::NotFound)
@@ -185,7 +188,7 @@ impl Chat {
         sid: &str,
     ) -> Result<(), ChatError> {
         let m = self.message(account_sid, service_sid, channel_key, sid).await?;
-        if self.store.delete_message(&m.channel_sid, &m.sid).await? {
+        if self.store.delete_message(&m.channel_sid, &m.sid, &[]).await? {
             Ok(())
         } else {
             Err(ChatError::NotFound)

@@ -100,7 +100,7 @@ impl Chat {
             date_created: now,
             date_updated: now,
         };
-        match self.store.insert_user(&user).await {
+        match self.store.insert_user(&user, &[]).await {
             Ok(()) => Ok(user),
             Err(StoreError::Conflict(_)) => Err(ChatError::Conflict {
                 code: 50201,
@@ -156,7 +156,7 @@ impl Chat {
             user.friendly_name = Some(validate::friendly_name(n, validate::MAX_FRIENDLY_NAME)?);
         }
         user.date_updated = time::now();
-        if self.store.update_user(&user).await? {
+        if self.store.update_user(&user, &[]).await? {
             Ok(user)
         } else {
             Err(ChatError::NotFound)

@@ -3,7 +3,11 @@
 
 use async_trait::async_trait;
 
-use super::{Binding, Channel, ChannelWebhook, Invite, Keyed, Member, Message, PageReq, StoreError, User, UserChannel};
+use super::{
+    Binding, Channel, ChannelWebhook, Invite, Keyed, Member, Message, OutboxItem, OutboxRow, PageReq, StoreError, User,
+    UserChannel,
+};
+use crate::time::Timestamp;
 
 /// Outcome of [`MemberStore::add_member`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,7 +48,7 @@ pub enum AddWebhook {
 #[async_trait]
 pub trait ChannelStore: Send + Sync {
     /// Inserts a channel. [`StoreError::Conflict`] (`channel.unique_name`) on a taken name.
-    async fn insert_channel(&self, channel: &Channel) -> Result<(), StoreError>;
+    async fn insert_channel(&self, channel: &Channel, outbox: &[OutboxRow]) -> Result<(), StoreError>;
     /// Looks a channel up by SID or unique name.
     async fn channel(&self, service_sid: &str, key: &str) -> Result<Option<Channel>, StoreError>;
     /// A page of channels, optionally only of the given types.
@@ -55,9 +59,9 @@ pub trait ChannelStore: Send + Sync {
         page: PageReq,
     ) -> Result<Vec<Keyed<Channel>>, StoreError>;
     /// Writes the mutable fields; false when the channel is gone. Conflict on a taken unique name.
-    async fn update_channel(&self, channel: &Channel) -> Result<bool, StoreError>;
+    async fn update_channel(&self, channel: &Channel, outbox: &[OutboxRow]) -> Result<bool, StoreError>;
     /// Deletes a channel with everything in it and corrects members' `joined_channels_count`.
-    async fn delete_channel(&self, service_sid: &str, sid: &str) -> Result<bool, StoreError>;
+    async fn delete_channel(&self, service_sid: &str, sid: &str, outbox: &[OutboxRow]) -> Result<bool, StoreError>;
 }
 
 /// Members of channels.
@@ -71,6 +75,7 @@ pub trait MemberStore: Send + Sync {
         new_user: Option<&User>,
         channel_members_limit: i64,
         user_channels_limit: i64,
+        outbox: &[OutboxRow],
     ) -> Result<AddMember, StoreError>;
     /// Looks a member up by SID or identity.
     async fn member(&self, channel_sid: &str, key: &str) -> Result<Option<Member>, StoreError>;
@@ -82,25 +87,26 @@ pub trait MemberStore: Send + Sync {
         page: PageReq,
     ) -> Result<Vec<Keyed<Member>>, StoreError>;
     /// Writes the mutable fields of a member.
-    async fn update_member(&self, member: &Member) -> Result<bool, StoreError>;
+    async fn update_member(&self, member: &Member, outbox: &[OutboxRow]) -> Result<bool, StoreError>;
     /// Removes a member and corrects the counters.
-    async fn remove_member(&self, channel_sid: &str, sid: &str) -> Result<bool, StoreError>;
+    async fn remove_member(&self, channel_sid: &str, sid: &str, outbox: &[OutboxRow]) -> Result<bool, StoreError>;
 }
 
 /// Messages of channels.
 #[async_trait]
 pub trait MessageStore: Send + Sync {
     /// Appends a message: assigns the next index of the channel (ignoring `message.index`),
-    /// bumps `messages_count`, and returns the stored message; `None` when the channel is gone.
-    async fn append_message(&self, message: &Message) -> Result<Option<Message>, StoreError>;
+    /// bumps `messages_count`, writes `outbox` with an `Index` parameter appended to each row,
+    /// and returns the stored message; `None` when the channel is gone.
+    async fn append_message(&self, message: &Message, outbox: &[OutboxRow]) -> Result<Option<Message>, StoreError>;
     /// Looks a message up by SID.
     async fn message(&self, channel_sid: &str, sid: &str) -> Result<Option<Message>, StoreError>;
     /// A page of messages by index (`page.desc` for newest first).
     async fn list_messages(&self, channel_sid: &str, page: PageReq) -> Result<Vec<Keyed<Message>>, StoreError>;
     /// Writes the mutable fields of a message.
-    async fn update_message(&self, message: &Message) -> Result<bool, StoreError>;
+    async fn update_message(&self, message: &Message, outbox: &[OutboxRow]) -> Result<bool, StoreError>;
     /// Deletes a message; other indexes do not change.
-    async fn delete_message(&self, channel_sid: &str, sid: &str) -> Result<bool, StoreError>;
+    async fn delete_message(&self, channel_sid: &str, sid: &str, outbox: &[OutboxRow]) -> Result<bool, StoreError>;
 }
 
 /// Invites to channels, and the user's view of channels.
@@ -162,4 +168,32 @@ pub trait BindingStore: Send + Sync {
     ) -> Result<Vec<Keyed<Binding>>, StoreError>;
     /// Deletes a binding.
     async fn delete_binding(&self, service_sid: &str, sid: &str) -> Result<bool, StoreError>;
+}
+
+/// The transactional outbox of post-event webhook deliveries.
+///
+/// Every mutating method above takes `outbox` rows and writes them in the same transaction as
+/// the change (only when the change happens: a refused or failed change writes none).
+#[async_trait]
+pub trait OutboxStore: Send + Sync {
+    /// Claims up to `limit` due rows (`next_attempt_at <= now`, lease expired), at most the
+    /// oldest pending row per ordering key, leasing them until `lease_until`.
+    async fn claim_outbox(
+        &self,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<OutboxItem>, StoreError>;
+    /// The delivery succeeded: the row is removed.
+    async fn complete_outbox(&self, id: &str) -> Result<(), StoreError>;
+    /// The attempt failed; another is due at `next_attempt_at`.
+    async fn retry_outbox(
+        &self,
+        id: &str,
+        attempts: i64,
+        next_attempt_at: Timestamp,
+        error: &str,
+    ) -> Result<(), StoreError>;
+    /// Attempts are exhausted: the row is kept with status `failed` and no longer claimed.
+    async fn fail_outbox(&self, id: &str, attempts: i64, error: &str) -> Result<(), StoreError>;
 }

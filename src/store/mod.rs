@@ -116,13 +116,13 @@ pub enum RoleDelete {
 #[async_trait]
 pub trait UserStore: Send + Sync {
     /// Inserts a user. [`StoreError::Conflict`] (`user.identity`) when the identity is taken.
-    async fn insert_user(&self, user: &User) -> Result<(), StoreError>;
+    async fn insert_user(&self, user: &User, outbox: &[OutboxRow]) -> Result<(), StoreError>;
     /// Looks a user up by SID or by identity within a service.
     async fn user(&self, service_sid: &str, key: &str) -> Result<Option<User>, StoreError>;
     /// A page of a service's users in creation order.
     async fn list_users(&self, service_sid: &str, page: PageReq) -> Result<Vec<Keyed<User>>, StoreError>;
     /// Writes the mutable fields of a user (role, attributes, friendly name, date_updated).
-    async fn update_user(&self, user: &User) -> Result<bool, StoreError>;
+    async fn update_user(&self, user: &User, outbox: &[OutboxRow]) -> Result<bool, StoreError>;
     /// Deletes a user; false when there was none.
     async fn delete_user(&self, service_sid: &str, sid: &str) -> Result<bool, StoreError>;
 }
@@ -155,6 +155,7 @@ pub trait Store:
     + InviteStore
     + WebhookStore
     + BindingStore
+    + OutboxStore
 {
 }
 
@@ -170,5 +171,6 @@ impl<T> Store for T where
         + InviteStore
         + WebhookStore
         + BindingStore
+        + OutboxStore
 {
 }

@@ -414,3 +414,35 @@ pub struct Binding {
     /// Last update time.
     pub date_updated: Timestamp,
 }
+
+/// A webhook delivery written in the same transaction as the change that caused it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxRow {
+    /// Stable delivery id, sent as a header so receivers can deduplicate.
+    pub id: String,
+    /// The account whose Auth Token signs the request.
+    pub account_sid: String,
+    /// Deliveries with the same key are delivered in order (the channel, or the service).
+    pub ordering_key: String,
+    /// Target URL.
+    pub url: String,
+    /// `GET` or `POST`.
+    pub method: String,
+    /// Twilio event name (`onMessageSent`, ...).
+    pub event_type: String,
+    /// Form parameters, in order. For a new message the store appends `Index`.
+    pub params: Vec<(String, String)>,
+    /// Attempts allowed in total (1 + retry count).
+    pub max_attempts: i64,
+    /// When the row was written.
+    pub date_created: Timestamp,
+}
+
+/// An outbox row claimed for delivery.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxItem {
+    /// The row.
+    pub row: OutboxRow,
+    /// Attempts made so far.
+    pub attempts: i64,
+}

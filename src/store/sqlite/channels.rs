@@ -3,9 +3,10 @@
 use async_trait::async_trait;
 use rusqlite::{OptionalExtension, Row, params};
 
+use super::outbox::insert_outbox_in;
 use super::{SqliteStore, finish_page, is_unique_violation, other, page_clause, ts};
 use crate::sid;
-use crate::store::{Channel, ChannelStore, Keyed, PageReq, StoreError};
+use crate::store::{Channel, ChannelStore, Keyed, OutboxRow, PageReq, StoreError};
 use crate::time;
 
 pub(super) const COLUMNS: &str = "c.seq, c.sid, c.account_sid, c.service_sid, c.friendly_name, c.unique_name, \
@@ -53,8 +54,9 @@ pub(super) fn json_list(values: &[String]) -> String {
 
 #[async_trait]
 impl ChannelStore for SqliteStore {
-    async fn insert_channel(&self, ch: &Channel) -> Result<(), StoreError> {
+    async fn insert_channel(&self, ch: &Channel, outbox: &[OutboxRow]) -> Result<(), StoreError> {
         let ch = ch.clone();
+        let outbox = outbox.to_vec();
         self.write(move |c| {
             c.prepare_cached(
                 "insert into channels (sid, account_sid, service_sid, friendly_name, unique_name, attributes, type, \
@@ -75,6 +77,7 @@ impl ChannelStore for SqliteStore {
                 ])
             })
             .map_err(conflict)?;
+            insert_outbox_in(c, &outbox, &[])?;
             Ok(())
         })
         .await
@@ -123,8 +126,9 @@ impl ChannelStore for SqliteStore {
         .await
     }
 
-    async fn update_channel(&self, ch: &Channel) -> Result<bool, StoreError> {
+    async fn update_channel(&self, ch: &Channel, outbox: &[OutboxRow]) -> Result<bool, StoreError> {
         let ch = ch.clone();
+        let outbox = outbox.to_vec();
         self.write(move |c| {
             let n = c
                 .prepare_cached(
@@ -144,13 +148,17 @@ impl ChannelStore for SqliteStore {
                     ])
                 })
                 .map_err(conflict)?;
+            if n > 0 {
+                insert_outbox_in(c, &outbox, &[])?;
+            }
             Ok(n > 0)
         })
         .await
     }
 
-    async fn delete_channel(&self, service_sid: &str, sid: &str) -> Result<bool, StoreError> {
+    async fn delete_channel(&self, service_sid: &str, sid: &str, outbox: &[OutboxRow]) -> Result<bool, StoreError> {
         let (service_sid, sid) = (service_sid.to_owned(), sid.to_owned());
+        let outbox = outbox.to_vec();
         self.write(move |c| {
             c.execute(
                 "update users set joined_channels_count = joined_channels_count - 1 \
@@ -164,6 +172,9 @@ impl ChannelStore for SqliteStore {
                     [&sid, &service_sid],
                 )
                 .map_err(other)?;
+            if n > 0 {
+                insert_outbox_in(c, &outbox, &[])?;
+            }
             Ok(n > 0)
         })
         .await

@@ -4,9 +4,10 @@ use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::channels::json_list;
+use super::outbox::insert_outbox_in;
 use super::{SqliteStore, finish_page, is_unique_violation, other, page_clause, ts};
 use crate::sid;
-use crate::store::{AddMember, Keyed, Member, MemberStore, PageReq, StoreError, User};
+use crate::store::{AddMember, Keyed, Member, MemberStore, OutboxRow, PageReq, StoreError, User};
 use crate::time;
 
 pub(super) const COLUMNS: &str = "m.seq, m.sid, m.account_sid, m.service_sid, m.channel_sid, m.identity, m.role_sid, \
@@ -95,9 +96,11 @@ impl MemberStore for SqliteStore {
         new_user: Option<&User>,
         channel_members_limit: i64,
         user_channels_limit: i64,
+        outbox: &[OutboxRow],
     ) -> Result<AddMember, StoreError> {
         let m = m.clone();
         let new_user = new_user.cloned();
+        let outbox = outbox.to_vec();
         self.write(move |c| {
             let members: Option<i64> = c
                 .prepare_cached("select members_count from channels where sid = ?1")
@@ -166,6 +169,7 @@ impl MemberStore for SqliteStore {
             c.prepare_cached("delete from invites where channel_sid = ?1 and identity = ?2")
                 .and_then(|mut s| s.execute([&m.channel_sid, &m.identity]))
                 .map_err(other)?;
+            insert_outbox_in(c, &outbox, &[])?;
             Ok(AddMember::Added)
         })
         .await
@@ -214,8 +218,9 @@ impl MemberStore for SqliteStore {
         .await
     }
 
-    async fn update_member(&self, m: &Member) -> Result<bool, StoreError> {
+    async fn update_member(&self, m: &Member, outbox: &[OutboxRow]) -> Result<bool, StoreError> {
         let m = m.clone();
+        let outbox = outbox.to_vec();
         self.write(move |c| {
             let n = c
                 .prepare_cached(
@@ -237,13 +242,24 @@ impl MemberStore for SqliteStore {
                     ])
                 })
                 .map_err(other)?;
+            if n > 0 {
+                insert_outbox_in(c, &outbox, &[])?;
+            }
             Ok(n > 0)
         })
         .await
     }
 
-    async fn remove_member(&self, channel_sid: &str, sid: &str) -> Result<bool, StoreError> {
+    async fn remove_member(&self, channel_sid: &str, sid: &str, outbox: &[OutboxRow]) -> Result<bool, StoreError> {
         let (channel_sid, sid) = (channel_sid.to_owned(), sid.to_owned());
-        self.write(move |c| remove_member_in(c, &channel_sid, &sid)).await
+        let outbox = outbox.to_vec();
+        self.write(move |c| {
+            let removed = remove_member_in(c, &channel_sid, &sid)?;
+            if removed {
+                insert_outbox_in(c, &outbox, &[])?;
+            }
+            Ok(removed)
+        })
+        .await
     }
 }

@@ -4,8 +4,9 @@
 use async_trait::async_trait;
 use rusqlite::{OptionalExtension, Row, params};
 
+use super::outbox::insert_outbox_in;
 use super::{SqliteStore, finish_page, other, page_clause, ts};
-use crate::store::{Keyed, Message, MessageStore, PageReq, StoreError};
+use crate::store::{Keyed, Message, MessageStore, OutboxRow, PageReq, StoreError};
 use crate::time;
 
 const COLUMNS: &str = "idx, sid, account_sid, service_sid, channel_sid, from_identity, body, attributes, media_sid, \
@@ -35,8 +36,9 @@ fn message_row(r: &Row<'_>) -> rusqlite::Result<Keyed<Message>> {
 
 #[async_trait]
 impl MessageStore for SqliteStore {
-    async fn append_message(&self, m: &Message) -> Result<Option<Message>, StoreError> {
+    async fn append_message(&self, m: &Message, outbox: &[OutboxRow]) -> Result<Option<Message>, StoreError> {
         let mut m = m.clone();
+        let outbox = outbox.to_vec();
         self.write(move |c| {
             let index: Option<i64> = c
                 .prepare_cached(
@@ -70,6 +72,7 @@ impl MessageStore for SqliteStore {
                 ])
             })
             .map_err(other)?;
+            insert_outbox_in(c, &outbox, &[("Index".to_owned(), index.to_string())])?;
             Ok(Some(m))
         })
         .await
@@ -106,8 +109,9 @@ impl MessageStore for SqliteStore {
         .await
     }
 
-    async fn update_message(&self, m: &Message) -> Result<bool, StoreError> {
+    async fn update_message(&self, m: &Message, outbox: &[OutboxRow]) -> Result<bool, StoreError> {
         let m = m.clone();
+        let outbox = outbox.to_vec();
         self.write(move |c| {
             let n = c
                 .prepare_cached(
@@ -128,13 +132,17 @@ impl MessageStore for SqliteStore {
                     ])
                 })
                 .map_err(other)?;
+            if n > 0 {
+                insert_outbox_in(c, &outbox, &[])?;
+            }
             Ok(n > 0)
         })
         .await
     }
 
-    async fn delete_message(&self, channel_sid: &str, sid: &str) -> Result<bool, StoreError> {
+    async fn delete_message(&self, channel_sid: &str, sid: &str, outbox: &[OutboxRow]) -> Result<bool, StoreError> {
         let (channel_sid, sid) = (channel_sid.to_owned(), sid.to_owned());
+        let outbox = outbox.to_vec();
         self.write(move |c| {
             let n = c
                 .prepare_cached("delete from messages where sid = ?1 and channel_sid = ?2")
@@ -150,6 +158,7 @@ impl MessageStore for SqliteStore {
             )
             .and_then(|mut s| s.execute([&channel_sid, &sid]))
             .map_err(other)?;
+            insert_outbox_in(c, &outbox, &[])?;
             Ok(true)
         })
         .await

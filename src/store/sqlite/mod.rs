@@ -14,6 +14,7 @@ mod credentials;
 mod invites;
 mod members;
 mod messages;
+mod outbox;
 mod roles;
 mod services;
 mod users;
@@ -32,6 +33,7 @@ use crate::time::{self, Timestamp};
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../../../migrations/sqlite/0001_foundation.sql")),
     (2, include_str!("../../../migrations/sqlite/0002_messaging.sql")),
+    (3, include_str!("../../../migrations/sqlite/0003_outbox.sql")),
 ];
 
 /// How many writes at most share one commit.

@@ -4,9 +4,10 @@ use async_trait::async_trait;
 use rusqlite::{OptionalExtension, Row, params};
 
 use super::members::remove_member_in;
+use super::outbox::insert_outbox_in;
 use super::{SqliteStore, finish_page, is_unique_violation, other, page_clause, ts};
 use crate::sid;
-use crate::store::{Keyed, PageReq, StoreError, User, UserStore};
+use crate::store::{Keyed, OutboxRow, PageReq, StoreError, User, UserStore};
 use crate::time;
 
 const COLUMNS: &str = "seq, sid, account_sid, service_sid, role_sid, identity, attributes, friendly_name, \
@@ -32,8 +33,9 @@ fn user_row(r: &Row<'_>) -> rusqlite::Result<Keyed<User>> {
 
 #[async_trait]
 impl UserStore for SqliteStore {
-    async fn insert_user(&self, u: &User) -> Result<(), StoreError> {
+    async fn insert_user(&self, u: &User, outbox: &[OutboxRow]) -> Result<(), StoreError> {
         let u = u.clone();
+        let outbox = outbox.to_vec();
         self.write(move |c| {
             c.prepare_cached(
                 "insert into users (sid, account_sid, service_sid, role_sid, identity, attributes, friendly_name, \
@@ -60,6 +62,7 @@ impl UserStore for SqliteStore {
                     other(e)
                 }
             })?;
+            insert_outbox_in(c, &outbox, &[])?;
             Ok(())
         })
         .await
@@ -101,8 +104,9 @@ impl UserStore for SqliteStore {
         .await
     }
 
-    async fn update_user(&self, u: &User) -> Result<bool, StoreError> {
+    async fn update_user(&self, u: &User, outbox: &[OutboxRow]) -> Result<bool, StoreError> {
         let u = u.clone();
+        let outbox = outbox.to_vec();
         self.write(move |c| {
             let n = c
                 .prepare_cached(
@@ -120,6 +124,9 @@ impl UserStore for SqliteStore {
                     ])
                 })
                 .map_err(other)?;
+            if n > 0 {
+                insert_outbox_in(c, &outbox, &[])?;
+            }
             Ok(n > 0)
         })
         .await
