@@ -4,6 +4,7 @@ use axum::Json;
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use axum::response::Response;
 use axum::routing::get;
 use serde_json::{Value, json};
 
@@ -59,7 +60,7 @@ async fn list(
     BaseUrl(base): BaseUrl,
     Path(service): Path<String>,
     Query(q): Query,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let paging = Paging::from_query(&q, 50, false)?;
     let (types, identities) = (q.all("BindingType"), q.all("Identity"));
     let rows = app
@@ -72,15 +73,15 @@ async fn list(
         .map(|t| ("BindingType", t))
         .chain(identities.into_iter().map(|i| ("Identity", i)))
         .collect();
-    Ok(Json(page::render(
+    Ok(page::render(
         "bindings",
         rows,
         &paging,
         &base,
         &path,
         &filters,
-        |b| render(b, None, &base),
-    )))
+        |buf, b| serde_json::to_writer(buf, &render(b, None, &base)),
+    ))
 }
 
 /// `GET /v2/Services/{ServiceSid}/Bindings/{Sid}`
@@ -117,7 +118,7 @@ async fn list_for_user(
     BaseUrl(base): BaseUrl,
     Path((service, user)): Path<(String, String)>,
     Query(q): Query,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let paging = Paging::from_query(&q, 50, false)?;
     let types = q.all("BindingType");
     let (u, rows) = app
@@ -126,15 +127,15 @@ async fn list_for_user(
         .await?;
     let path = format!("/v2/Services/{service}/Users/{user}/Bindings");
     let filters: Vec<(&str, String)> = types.into_iter().map(|t| ("BindingType", t)).collect();
-    Ok(Json(page::render(
+    Ok(page::render(
         "bindings",
         rows,
         &paging,
         &base,
         &path,
         &filters,
-        |b| render(b, Some(&u), &base),
-    )))
+        |buf, b| serde_json::to_writer(buf, &render(b, Some(&u), &base)),
+    ))
 }
 
 /// `GET /v2/Services/{ServiceSid}/Users/{UserSid}/Bindings/{Sid}`

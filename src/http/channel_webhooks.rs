@@ -4,6 +4,7 @@ use axum::Json;
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use axum::response::Response;
 use axum::routing::get;
 use serde_json::{Map, Value, json};
 
@@ -111,16 +112,16 @@ async fn list(
     BaseUrl(base): BaseUrl,
     Path((service, channel)): Path<(String, String)>,
     Query(q): Query,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let paging = Paging::from_query(&q, 5, false)?;
     let rows = app
         .chat
         .list_webhooks(&auth.account_sid, &service, &channel, paging.req)
         .await?;
     let path = format!("/v2/Services/{service}/Channels/{channel}/Webhooks");
-    Ok(Json(page::render("webhooks", rows, &paging, &base, &path, &[], |w| {
-        render(w, &base)
-    })))
+    Ok(page::render("webhooks", rows, &paging, &base, &path, &[], |buf, w| {
+        serde_json::to_writer(buf, &render(w, &base))
+    }))
 }
 
 /// `POST /v2/Services/{ServiceSid}/Channels/{ChannelSid}/Webhooks/{Sid}`

@@ -4,6 +4,7 @@ use axum::Json;
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use axum::response::Response;
 use axum::routing::get;
 use serde_json::{Value, json};
 
@@ -96,7 +97,7 @@ async fn list(
     BaseUrl(base): BaseUrl,
     Path(service): Path<String>,
     Query(q): Query,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let paging = Paging::from_query(&q, 100, false)?;
     let given = q.all("Type");
     let types = if given.is_empty() {
@@ -110,15 +111,15 @@ async fn list(
         .await?;
     let path = format!("/v2/Services/{service}/Channels");
     let filters: Vec<(&str, String)> = given.into_iter().map(|t| ("Type", t)).collect();
-    Ok(Json(page::render(
+    Ok(page::render(
         "channels",
         rows,
         &paging,
         &base,
         &path,
         &filters,
-        |c| render(c, &base),
-    )))
+        |buf, c| serde_json::to_writer(buf, &render(c, &base)),
+    ))
 }
 
 /// `POST /v2/Services/{ServiceSid}/Channels/{Sid}`

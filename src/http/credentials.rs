@@ -4,6 +4,7 @@ use axum::Json;
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use axum::response::Response;
 use axum::routing::get;
 use serde_json::{Value, json};
 
@@ -83,18 +84,18 @@ async fn list(
     auth: Auth,
     BaseUrl(base): BaseUrl,
     Query(q): Query,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let paging = Paging::from_query(&q, 1000, false)?;
     let rows = app.chat.list_credentials(&auth.account_sid, paging.req).await?;
-    Ok(Json(page::render(
+    Ok(page::render(
         "credentials",
         rows,
         &paging,
         &base,
         "/v2/Credentials",
         &[],
-        |c| render(c, &base),
-    )))
+        |buf, c| serde_json::to_writer(buf, &render(c, &base)),
+    ))
 }
 
 /// `POST /v2/Credentials/{Sid}`

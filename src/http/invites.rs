@@ -4,6 +4,7 @@ use axum::Json;
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use axum::response::Response;
 use axum::routing::get;
 use serde_json::{Value, json};
 
@@ -80,7 +81,7 @@ async fn list(
     BaseUrl(base): BaseUrl,
     Path((service, channel)): Path<(String, String)>,
     Query(q): Query,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let paging = Paging::from_query(&q, 100, false)?;
     let identities = q.all("Identity");
     let rows = app
@@ -89,15 +90,15 @@ async fn list(
         .await?;
     let path = format!("/v2/Services/{service}/Channels/{channel}/Invites");
     let filters: Vec<(&str, String)> = identities.into_iter().map(|i| ("Identity", i)).collect();
-    Ok(Json(page::render(
+    Ok(page::render(
         "invites",
         rows,
         &paging,
         &base,
         &path,
         &filters,
-        |i| render(i, &base),
-    )))
+        |buf, i| serde_json::to_writer(buf, &render(i, &base)),
+    ))
 }
 
 /// `DELETE /v2/Services/{ServiceSid}/Channels/{ChannelSid}/Invites/{Sid}`

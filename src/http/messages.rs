@@ -4,8 +4,9 @@ use axum::Json;
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use serde_json::{Value, json};
+use serde::Serialize;
 
 use super::extract::{Auth, BaseUrl, Form, Query, WebhookEnabled};
 use super::page::{self, Paging};
@@ -26,29 +27,64 @@ pub(super) fn router() -> Router<AppState> {
         )
 }
 
-fn render(m: &Message, base: &str) -> Value {
-    let media = m
-        .media_sid
-        .as_ref()
-        .map(|sid| json!({ "sid": sid, "size": null, "content_type": null, "filename": null }));
-    json!({
-        "sid": m.sid,
-        "account_sid": m.account_sid,
-        "service_sid": m.service_sid,
-        "to": m.channel_sid,
-        "channel_sid": m.channel_sid,
-        "date_created": time::format(&m.date_created),
-        "date_updated": time::format(&m.date_updated),
-        "last_updated_by": m.last_updated_by,
-        "was_edited": m.was_edited,
-        "from": m.from,
-        "attributes": m.attributes,
-        "body": m.body,
-        "index": m.index,
-        "type": if m.media_sid.is_some() { "media" } else { "text" },
-        "media": media,
-        "url": format!("{base}/v2/Services/{}/Channels/{}/Messages/{}", m.service_sid, m.channel_sid, m.sid),
-    })
+/// Media attached to a message.
+#[derive(Serialize)]
+struct MediaRef<'a> {
+    sid: &'a str,
+    size: Option<u64>,
+    content_type: Option<&'a str>,
+    filename: Option<&'a str>,
+}
+
+/// The message resource, serialized from borrowed fields (this is the hottest list).
+#[derive(Serialize)]
+pub(super) struct MessageResource<'a> {
+    sid: &'a str,
+    account_sid: &'a str,
+    service_sid: &'a str,
+    to: &'a str,
+    channel_sid: &'a str,
+    date_created: String,
+    date_updated: String,
+    last_updated_by: Option<&'a str>,
+    was_edited: bool,
+    from: &'a str,
+    attributes: Option<&'a str>,
+    body: &'a str,
+    index: i64,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    media: Option<MediaRef<'a>>,
+    url: String,
+}
+
+fn render<'a>(m: &'a Message, base: &str) -> MessageResource<'a> {
+    MessageResource {
+        sid: &m.sid,
+        account_sid: &m.account_sid,
+        service_sid: &m.service_sid,
+        to: &m.channel_sid,
+        channel_sid: &m.channel_sid,
+        date_created: time::format(&m.date_created),
+        date_updated: time::format(&m.date_updated),
+        last_updated_by: m.last_updated_by.as_deref(),
+        was_edited: m.was_edited,
+        from: &m.from,
+        attributes: m.attributes.as_deref(),
+        body: &m.body,
+        index: m.index,
+        kind: if m.media_sid.is_some() { "media" } else { "text" },
+        media: m.media_sid.as_deref().map(|sid| MediaRef {
+            sid,
+            size: None,
+            content_type: None,
+            filename: None,
+        }),
+        url: format!(
+            "{base}/v2/Services/{}/Channels/{}/Messages/{}",
+            m.service_sid, m.channel_sid, m.sid
+        ),
+    }
 }
 
 /// `POST /v2/Services/{ServiceSid}/Channels/{ChannelSid}/Messages`
@@ -61,7 +97,7 @@ async fn create(
     Path((service, channel)): Path<(String, String)>,
     _hooks: WebhookEnabled,
     Form(f): Form,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<Response, ApiError> {
     let input = NewMessage {
         from: f.string("From"),
         body: f.string("Body"),
@@ -75,7 +111,7 @@ async fn create(
         .chat
         .send_message(&auth.account_sid, &service, &channel, input)
         .await?;
-    Ok((StatusCode::CREATED, Json(render(&message, &base))))
+    Ok((StatusCode::CREATED, Json(render(&message, &base))).into_response())
 }
 
 /// `GET /v2/Services/{ServiceSid}/Channels/{ChannelSid}/Messages/{Sid}`
@@ -86,9 +122,9 @@ async fn fetch(
     auth: Auth,
     BaseUrl(base): BaseUrl,
     Path((service, channel, sid)): Path<(String, String, String)>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let message = app.chat.message(&auth.account_sid, &service, &channel, &sid).await?;
-    Ok(Json(render(&message, &base)))
+    Ok(Json(render(&message, &base)).into_response())
 }
 
 /// `GET /v2/Services/{ServiceSid}/Channels/{ChannelSid}/Messages`
@@ -100,7 +136,7 @@ async fn list(
     BaseUrl(base): BaseUrl,
     Path((service, channel)): Path<(String, String)>,
     Query(q): Query,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let order = q.string("Order").unwrap_or_else(|| "asc".to_owned());
     let desc = match order.as_str() {
         "asc" => false,
@@ -114,15 +150,15 @@ async fn list(
         .await?;
     let path = format!("/v2/Services/{service}/Channels/{channel}/Messages");
     let filters: Vec<(&str, String)> = q.get("Order").map(|o| ("Order", o.to_owned())).into_iter().collect();
-    Ok(Json(page::render(
+    Ok(page::render(
         "messages",
         rows,
         &paging,
         &base,
         &path,
         &filters,
-        |m| render(m, &base),
-    )))
+        |buf, m| serde_json::to_writer(buf, &render(m, &base)),
+    ))
 }
 
 /// `POST /v2/Services/{ServiceSid}/Channels/{ChannelSid}/Messages/{Sid}`
@@ -135,7 +171,7 @@ async fn update(
     Path((service, channel, sid)): Path<(String, String, String)>,
     _hooks: WebhookEnabled,
     Form(f): Form,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let patch = MessagePatch {
         body: f.string("Body"),
         attributes: f.string("Attributes"),
@@ -148,7 +184,7 @@ async fn update(
         .chat
         .update_message(&auth.account_sid, &service, &channel, &sid, patch)
         .await?;
-    Ok(Json(render(&message, &base)))
+    Ok(Json(render(&message, &base)).into_response())
 }
 
 /// `DELETE /v2/Services/{ServiceSid}/Channels/{ChannelSid}/Messages/{Sid}`

@@ -5,8 +5,10 @@
 //! spec says it is "simply for client state". Filters are carried inside every URL, because
 //! the SDKs follow `next_page_url` verbatim and add nothing.
 
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::error::ApiError;
 use super::extract::Params;
@@ -76,10 +78,11 @@ fn enc(s: &str) -> String {
     utf8_percent_encode(s, QUERY_VALUE).to_string()
 }
 
-/// Builds a list response: `{key: [...], meta: {...}}`.
+/// Builds a list response, `{key: [...], meta: {...}}`, serialized straight into the body.
 ///
 /// `rows` is what the store returned for `paging.req` (up to one row more than the page size,
 /// which tells whether a further page exists). `filters` are the list's own query parameters.
+/// `item` writes one item's JSON into the body, so no intermediate JSON tree is built.
 pub fn render<T>(
     key: &str,
     mut rows: Vec<Keyed<T>>,
@@ -87,8 +90,8 @@ pub fn render<T>(
     base: &str,
     path: &str,
     filters: &[(&str, String)],
-    item: impl Fn(&T) -> Value,
-) -> Value {
+    item: impl Fn(&mut Vec<u8>, &T) -> serde_json::Result<()>,
+) -> Response {
     let limit = paging.size as usize;
     let (has_prev, has_next) = if paging.req.before.is_some() {
         let more_before = rows.len() > limit;
@@ -111,34 +114,59 @@ pub fn render<T>(
         None => format!("{prefix}&Page={page}"),
     };
     let next = match (has_next, rows.last()) {
-        (true, Some(last)) => Value::String(url_for(paging.page + 1, Some(&format!("PTa{}", last.key)))),
-        _ => Value::Null,
+        (true, Some(last)) => Some(url_for(paging.page + 1, Some(&format!("PTa{}", last.key)))),
+        _ => None,
     };
     let previous = match (has_prev, rows.first()) {
-        (true, Some(first)) => Value::String(url_for(
+        (true, Some(first)) => Some(url_for(
             paging.page.saturating_sub(1),
             Some(&format!("PTb{}", first.key)),
         )),
-        _ => Value::Null,
+        _ => None,
     };
-    let items: Vec<Value> = rows.iter().map(|r| item(&r.item)).collect();
-    json!({
-        key: items,
-        "meta": {
-            "page": paging.page,
-            "page_size": paging.size,
-            "first_page_url": url_for(0, None),
-            "previous_page_url": previous,
-            "url": url_for(paging.page, paging.token.as_deref()),
-            "next_page_url": next,
-            "key": key,
+    let meta = json!({
+        "page": paging.page,
+        "page_size": paging.size,
+        "first_page_url": url_for(0, None),
+        "previous_page_url": previous,
+        "url": url_for(paging.page, paging.token.as_deref()),
+        "next_page_url": next,
+        "key": key,
+    });
+    let mut body: Vec<u8> = Vec::with_capacity(512 + rows.len() * 768);
+    body.extend_from_slice(b"{");
+    let written = serde_json::to_writer(&mut body, key).and_then(|()| {
+        body.extend_from_slice(b":[");
+        for (i, row) in rows.iter().enumerate() {
+            if i > 0 {
+                body.push(b',');
+            }
+            item(&mut body, &row.item)?;
         }
-    })
+        body.extend_from_slice(b"],\"meta\":");
+        serde_json::to_writer(&mut body, &meta)
+    });
+    if written.is_err() {
+        return ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, 20500, "Internal error").into_response();
+    }
+    body.push(b'}');
+    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::Value;
+
+    fn futures_body(resp: Response) -> Vec<u8> {
+        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        rt.block_on(async {
+            axum::body::to_bytes(resp.into_body(), usize::MAX)
+                .await
+                .unwrap()
+                .to_vec()
+        })
+    }
 
     fn paging(q: &str) -> Paging {
         Paging::from_query(&Params::parse(q.as_bytes()), 100, false).unwrap()
@@ -156,15 +184,16 @@ mod tests {
     fn render_links_next_page_with_filters_and_token() {
         let p = paging("PageSize=2");
         let rows: Vec<Keyed<i64>> = (1..=3).map(|k| Keyed { key: k, item: k }).collect();
-        let v = render(
+        let resp = render(
             "things",
             rows,
             &p,
             "http://h",
             "/v2/Things",
             &[("Type", "a b".into())],
-            |i| json!(i),
+            |buf, i| serde_json::to_writer(buf, i),
         );
+        let v: Value = serde_json::from_slice(&futures_body(resp)).unwrap();
         assert_eq!(v["things"], json!([1, 2]));
         assert_eq!(
             v["meta"]["next_page_url"],

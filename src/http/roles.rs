@@ -4,6 +4,7 @@ use axum::Json;
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use axum::response::Response;
 use axum::routing::get;
 use serde_json::{Value, json};
 
@@ -87,13 +88,13 @@ async fn list(
     BaseUrl(base): BaseUrl,
     Path(service): Path<String>,
     Query(q): Query,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let paging = Paging::from_query(&q, 100, false)?;
     let rows = app.chat.list_roles(&auth.account_sid, &service, paging.req).await?;
     let path = format!("/v2/Services/{service}/Roles");
-    Ok(Json(page::render("roles", rows, &paging, &base, &path, &[], |r| {
-        render(r, &base)
-    })))
+    Ok(page::render("roles", rows, &paging, &base, &path, &[], |buf, r| {
+        serde_json::to_writer(buf, &render(r, &base))
+    }))
 }
 
 /// `POST /v2/Services/{ServiceSid}/Roles/{Sid}`

@@ -4,6 +4,7 @@ use axum::Json;
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use axum::response::Response;
 use axum::routing::get;
 use serde_json::{Value, json};
 
@@ -169,18 +170,18 @@ async fn list(
     auth: Auth,
     BaseUrl(base): BaseUrl,
     Query(q): Query,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let paging = Paging::from_query(&q, 100, false)?;
     let rows = app.chat.list_services(&auth.account_sid, paging.req).await?;
-    Ok(Json(page::render(
+    Ok(page::render(
         "services",
         rows,
         &paging,
         &base,
         "/v2/Services",
         &[],
-        |s| render(s, &base),
-    )))
+        |buf, s| serde_json::to_writer(buf, &render(s, &base)),
+    ))
 }
 
 /// `POST /v2/Services/{Sid}`

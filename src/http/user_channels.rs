@@ -4,6 +4,7 @@ use axum::Json;
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use axum::response::Response;
 use axum::routing::get;
 use serde_json::{Value, json};
 
@@ -53,16 +54,16 @@ async fn list(
     BaseUrl(base): BaseUrl,
     Path((service, user)): Path<(String, String)>,
     Query(q): Query,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let paging = Paging::from_query(&q, 50, false)?;
     let (u, rows) = app
         .chat
         .list_user_channels(&auth.account_sid, &service, &user, paging.req)
         .await?;
     let path = format!("/v2/Services/{service}/Users/{user}/Channels");
-    Ok(Json(page::render("channels", rows, &paging, &base, &path, &[], |uc| {
-        render(&u, uc, &base)
-    })))
+    Ok(page::render("channels", rows, &paging, &base, &path, &[], |buf, uc| {
+        serde_json::to_writer(buf, &render(&u, uc, &base))
+    }))
 }
 
 /// `GET /v2/Services/{ServiceSid}/Users/{UserSid}/Channels/{ChannelSid}`

@@ -4,6 +4,7 @@ use axum::Json;
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use axum::response::Response;
 use axum::routing::get;
 use serde_json::{Value, json};
 
@@ -91,13 +92,13 @@ async fn list(
     BaseUrl(base): BaseUrl,
     Path(service): Path<String>,
     Query(q): Query,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let paging = Paging::from_query(&q, 100, false)?;
     let rows = app.chat.list_users(&auth.account_sid, &service, paging.req).await?;
     let path = format!("/v2/Services/{service}/Users");
-    Ok(Json(page::render("users", rows, &paging, &base, &path, &[], |u| {
-        render(u, &base)
-    })))
+    Ok(page::render("users", rows, &paging, &base, &path, &[], |buf, u| {
+        serde_json::to_writer(buf, &render(u, &base))
+    }))
 }
 
 /// `POST /v2/Services/{ServiceSid}/Users/{Sid}`

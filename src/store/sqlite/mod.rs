@@ -21,10 +21,12 @@ mod users;
 mod webhooks;
 
 use std::path::Path;
+use std::sync::mpsc as std_mpsc;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, OpenFlags};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{Semaphore, oneshot};
 
 use super::{Keyed, PageReq, StoreError};
 use crate::time::{self, Timestamp};
@@ -39,8 +41,16 @@ const MIGRATIONS: &[(i64, &str)] = &[
 /// How many writes at most share one commit.
 const MAX_BATCH: usize = 512;
 
-/// How many idle read connections are kept.
-const MAX_IDLE_READERS: usize = 16;
+/// How many read connections may exist; reads beyond wait for one (connections are reused, so
+/// no request pays for opening one once the pool is warm).
+const MAX_READERS: usize = 32;
+
+/// After the first write of a batch arrives, the writer keeps collecting while writes keep
+/// coming at least this often...
+const LINGER_GAP: Duration = Duration::from_micros(200);
+/// ...but for no longer than this in total. Both are small next to one fsync (milliseconds),
+/// and they let a burst of clients share one commit instead of alternating big and tiny ones.
+const LINGER_MAX: Duration = Duration::from_micros(1000);
 
 /// The SQLite fsync policy for commits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -57,8 +67,9 @@ type Job = Box<dyn FnOnce(&Connection) -> (bool, Completion) + Send>;
 
 /// A SQLite database file with a group-committing writer and a pool of readers.
 pub struct SqliteStore {
-    writer: mpsc::UnboundedSender<Job>,
+    writer: std_mpsc::Sender<Job>,
     readers: Arc<Mutex<Vec<Connection>>>,
+    read_permits: Arc<Semaphore>,
     path: std::path::PathBuf,
 }
 
@@ -70,14 +81,15 @@ impl SqliteStore {
     pub fn open(path: &Path, durability: Durability) -> Result<Self, StoreError> {
         let conn = open_connection(path, false, durability)?;
         migrate(&conn)?;
-        let (tx, rx) = mpsc::unbounded_channel();
+        let (tx, rx) = std_mpsc::channel();
         std::thread::Builder::new()
             .name("banter-sqlite-writer".into())
-            .spawn(move || writer_loop(&conn, rx))
+            .spawn(move || writer_loop(&conn, &rx))
             .map_err(|e| StoreError::Other(e.to_string()))?;
         Ok(Self {
             writer: tx,
             readers: Arc::new(Mutex::new(Vec::new())),
+            read_permits: Arc::new(Semaphore::new(MAX_READERS)),
             path: path.to_owned(),
         })
     }
@@ -115,7 +127,12 @@ impl SqliteStore {
     {
         let pool = Arc::clone(&self.readers);
         let path = self.path.clone();
+        let permit = Arc::clone(&self.read_permits)
+            .acquire_owned()
+            .await
+            .map_err(|_| StoreError::Unavailable("store closed".into()))?;
         tokio::task::spawn_blocking(move || {
+            let _permit = permit;
             let pooled = pool.lock().ok().and_then(|mut idle| idle.pop());
             let conn = match pooled {
                 Some(c) => c,
@@ -123,7 +140,7 @@ impl SqliteStore {
             };
             let result = f(&conn);
             if let Ok(mut idle) = pool.lock()
-                && idle.len() < MAX_IDLE_READERS
+                && idle.len() < MAX_READERS
             {
                 idle.push(conn);
             }
@@ -184,12 +201,14 @@ fn migrate(conn: &Connection) -> Result<(), StoreError> {
     Ok(())
 }
 
-fn writer_loop(conn: &Connection, mut rx: mpsc::UnboundedReceiver<Job>) {
+fn writer_loop(conn: &Connection, rx: &std_mpsc::Receiver<Job>) {
     let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
-    while let Some(first) = rx.blocking_recv() {
+    while let Ok(first) = rx.recv() {
         batch.push(first);
+        let deadline = Instant::now() + LINGER_MAX;
         while batch.len() < MAX_BATCH {
-            match rx.try_recv() {
+            let wait = deadline.saturating_duration_since(Instant::now()).min(LINGER_GAP);
+            match rx.recv_timeout(wait) {
                 Ok(job) => batch.push(job),
                 Err(_) => break,
             }

@@ -1,0 +1,129 @@
+#!/usr/bin/env python3
+"""Banter load benchmark: starts a release build on loopback and drives it with wrk.
+
+Prints requests/s, p50 and p99 for each scenario and the ratio to GET /healthz measured in the
+same run. Every phase is bounded in time (BENCH_SECONDS, default 10) and only 127.0.0.1 is used.
+"""
+import base64
+import json
+import os
+import secrets
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
+CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "32"))
+BIG = int(os.environ.get("BENCH_BIG_MESSAGES", "1000000"))
+
+
+class Banter:
+    def __init__(self, binary, data_dir):
+        self.sid = "AC" + secrets.token_hex(16)
+        self.token = secrets.token_hex(16)
+        env = dict(os.environ, BANTER_ACCOUNT_SID=self.sid, BANTER_AUTH_TOKEN=self.token, BANTER_LOG="warn")
+        self.proc = subprocess.Popen(
+            [binary, "serve", "--listen", "127.0.0.1:0", "--data-dir", data_dir],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, text=True)
+        deadline = time.time() + 30
+        for line in self.proc.stdout:
+            if line.startswith("banter listening on "):
+                self.base = line.split()[-1].strip()
+                break
+            if time.time() > deadline:
+                raise SystemExit("banter did not start")
+        self.auth = base64.b64encode(f"{self.sid}:{self.token}".encode()).decode()
+        self.db = os.path.join(data_dir, "banter.db")
+
+    def call(self, method, path, form=None):
+        data = urllib.parse.urlencode(form or {}).encode() if method == "POST" else None
+        req = urllib.request.Request(self.base + path, data=data, method=method)
+        req.add_header("Authorization", "Basic " + self.auth)
+        with urllib.request.urlopen(req) as resp:
+            return json.loads(resp.read() or b"{}")
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(timeout=15)
+
+
+def seed(db, channel_sid, account, service, count):
+    """Bulk-loads `count` messages into a channel (setup only; the server keeps serving)."""
+    conn = sqlite3.connect(db, timeout=30)
+    now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    rows = ((f"IM{secrets.token_hex(16)}", account, service, channel_sid, i, now, now) for i in range(count))
+    with conn:
+        conn.executemany(
+            "insert into messages (sid, account_sid, service_sid, channel_sid, idx, from_identity, body, "
+            "attributes, was_edited, date_created, date_updated) values (?, ?, ?, ?, ?, 'seed', 'seeded', '{}', 0, ?, ?)",
+            rows)
+        conn.execute(
+            "update channels set next_index = ?1, messages_count = ?1, "
+            "last_message_sid = (select sid from messages where channel_sid = ?2 order by idx desc limit 1) "
+            "where sid = ?2", (count, channel_sid))
+    conn.close()
+
+
+def wrk(banter, path, mode="get", paths=(), seconds=SECONDS):
+    env = dict(os.environ, BENCH_MODE=mode, BENCH_PATHS=",".join(paths))
+    if path != "/healthz":
+        env["BENCH_AUTH"] = banter.auth
+    out = subprocess.run(
+        ["wrk", "-t1", f"-c{CONNECTIONS}", f"-d{seconds}s", "--timeout", "5s",
+         "-s", os.path.join(ROOT, "bench", "wrk.lua"), banter.base + path],
+        env=env, capture_output=True, text=True, timeout=seconds + 60).stdout
+    line = next(l for l in out.splitlines() if l.startswith("RESULT "))
+    _, n, rps, p50, p99, errors = line.split()
+    return {"requests": int(n), "rps": float(rps), "p50": float(p50), "p99": float(p99), "errors": int(errors)}
+
+
+def main():
+    binary = os.environ.get("BANTER_BIN", os.path.join(ROOT, "target", "release", "banter"))
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk is required (apt-get install wrk)")
+    data_dir = tempfile.mkdtemp(prefix="banter-bench-")
+    banter = Banter(binary, data_dir)
+    try:
+        svc = banter.call("POST", "/v2/Services", {"FriendlyName": "bench"})["sid"]
+        chans = [banter.call("POST", f"/v2/Services/{svc}/Channels", {"UniqueName": f"c{i}"})["sid"]
+                 for i in range(100)]
+        mid = banter.call("POST", f"/v2/Services/{svc}/Channels", {"UniqueName": "ten-thousand"})["sid"]
+        big = banter.call("POST", f"/v2/Services/{svc}/Channels", {"UniqueName": "big"})["sid"]
+        print(f"seeding 10000 and {BIG} messages ...", file=sys.stderr)
+        seed(banter.db, mid, banter.sid, svc, 10_000)
+        seed(banter.db, big, banter.sid, svc, BIG)
+        msgs = lambda ch: f"/v2/Services/{svc}/Channels/{ch}/Messages"
+        rows = [
+            ("(a) GET /healthz (ceiling)", wrk(banter, "/healthz")),
+            ("(b) POST Message, 1 channel", wrk(banter, msgs(chans[0]), "post_one")),
+            ("(c) POST Message, 100 channels", wrk(banter, msgs(chans[0]), "post_many", [msgs(c) for c in chans])),
+            ("(d) GET Messages page of 50", wrk(banter, msgs(mid) + "?PageSize=50")),
+            ("(e) fetch Channel", wrk(banter, f"/v2/Services/{svc}/Channels/{chans[1]}")),
+            ("GET page 50, 10k msgs, middle", wrk(banter, msgs(mid) + "?PageSize=50&PageToken=PTa5000", seconds=5)),
+            (f"GET page 50, {BIG // 1000}k msgs, middle",
+             wrk(banter, msgs(big) + f"?PageSize=50&PageToken=PTa{BIG // 2}", seconds=5)),
+            (f"GET page 50, {BIG // 1000}k msgs, newest",
+             wrk(banter, msgs(big) + "?PageSize=50&Order=desc", seconds=5)),
+        ]
+        count = banter.call("GET", f"/v2/Services/{svc}/Channels/{chans[0]}")["messages_count"]
+    finally:
+        banter.stop()
+        shutil.rmtree(data_dir, ignore_errors=True)
+    ceiling = rows[0][1]["rps"]
+    print(f"\nBanter bench: {CONNECTIONS} connections, {SECONDS}s per phase, SQLite synchronous=FULL, loopback\n")
+    print(f"| {'scenario':<34} | {'req/s':>9} | {'p50 ms':>7} | {'p99 ms':>7} | {'ratio':>6} | {'errors':>6} |")
+    print(f"|{'-' * 36}|{'-' * 11}|{'-' * 9}|{'-' * 9}|{'-' * 8}|{'-' * 8}|")
+    for name, r in rows:
+        print(f"| {name:<34} | {r['rps']:>9.0f} | {r['p50']:>7.2f} | {r['p99']:>7.2f} | "
+              f"{r['rps'] / ceiling:>6.0%} | {r['errors']:>6} |")
+    print(f"\nmessages_count of the single-channel target after the run: {count}")
+
+
+if __name__ == "__main__":
+    main()
