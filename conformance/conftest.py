@@ -25,6 +25,10 @@ from twilio.rest import Client  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 BANTER_BIN = os.environ.get("BANTER_BIN", str(REPO / "target" / "debug" / "banter"))
+# `sqlite` (default): each server gets a data directory; `postgres`: each server gets a fresh
+# database on the PostgreSQL server at BANTER_TEST_PG_URL, dropped when the server stops.
+TEST_DATABASE = os.environ.get("BANTER_TEST_DATABASE", "sqlite")
+PG_ADMIN_URL = os.environ.get("BANTER_TEST_PG_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 STARTUP_TIMEOUT = 20.0
 LISTEN_RE = re.compile(r"banter listening on (http://\S+)")
 
@@ -121,9 +125,32 @@ def wait_until(predicate, timeout=3.0, interval=0.1):
 # --------------------------------------------------------------------------- server
 
 
+def psql(sql):
+    """Run one statement as the PostgreSQL administrator of BANTER_TEST_PG_URL."""
+    proc = subprocess.run(
+        ["psql", PG_ADMIN_URL, "-v", "ON_ERROR_STOP=1", "-q", "-c", sql],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert proc.returncode == 0, "psql %r failed: %s" % (sql, proc.stderr)
+
+
+def database_url(name):
+    """BANTER_TEST_PG_URL pointed at database `name`."""
+    from urllib.parse import urlsplit, urlunsplit
+    parts = urlsplit(PG_ADMIN_URL)
+    return urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, parts.fragment))
+
+
 class BanterServer:
     def __init__(self, data_dir):
         self.data_dir = str(data_dir)
+        self.pg_database = None
+        if TEST_DATABASE in ("postgres", "postgresql", "pg"):
+            self.pg_database = "banter_conf_" + secrets.token_hex(8)
+            psql("create database %s" % self.pg_database)
+            self.db_args = ["--database-url", database_url(self.pg_database)]
+        else:
+            self.db_args = ["--data-dir", self.data_dir]
         self.account_sid = "AC" + secrets.token_hex(16)
         self.auth_token = secrets.token_hex(16)
         self.url = None
@@ -138,7 +165,7 @@ class BanterServer:
         env["BANTER_AUTH_TOKEN"] = self.auth_token
         self._stderr = open(os.path.join(self.data_dir, "banter.stderr.log"), "wb")
         self.proc = subprocess.Popen(
-            [BANTER_BIN, "serve", "--listen", "127.0.0.1:0", "--data-dir", self.data_dir],
+            [BANTER_BIN, "serve", "--listen", "127.0.0.1:0", *self.db_args],
             stdout=subprocess.PIPE,
             stderr=self._stderr,
             env=env,
@@ -181,17 +208,22 @@ class BanterServer:
                 self.proc.wait(timeout=5)
         if self._stderr is not None:
             self._stderr.close()
+        if self.pg_database is not None:
+            try:
+                psql("drop database if exists %s with (force)" % self.pg_database)
+            finally:
+                self.pg_database = None
 
     def create_account(self):
-        out = run_cli("account", "create", "--data-dir", self.data_dir)
+        out = run_cli("account", "create", *self.db_args)
         return out["ACCOUNT_SID"], out["AUTH_TOKEN"]
 
     def create_key(self, account_sid):
-        out = run_cli("key", "create", "--data-dir", self.data_dir, "--account", account_sid)
+        out = run_cli("key", "create", *self.db_args, "--account", account_sid)
         return out["API_KEY_SID"], out["API_KEY_SECRET"]
 
     def delete_key(self, account_sid, key_sid):
-        run_cli("key", "delete", "--data-dir", self.data_dir, "--account", account_sid, key_sid)
+        run_cli("key", "delete", *self.db_args, "--account", account_sid, key_sid)
 
 
 # --------------------------------------------------------------------------- fixtures
@@ -290,7 +322,7 @@ SID_RE.update({
 def create_binding(server, service_sid, identity, endpoint, binding_type,
                    credential_sid=None, message_types=(), account_sid=None):
     """Create a push binding through the `banter binding create` CLI; returns its BS sid."""
-    args = ["binding", "create", "--data-dir", server.data_dir,
+    args = ["binding", "create", *server.db_args,
             "--account", account_sid or server.account_sid,
             "--service", service_sid, "--identity", identity,
             "--endpoint", endpoint, "--type", binding_type]

@@ -3,6 +3,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::{Context, bail};
 use tokio::net::TcpListener;
@@ -10,25 +11,53 @@ use tokio::net::TcpListener;
 use crate::chat::Chat;
 use crate::http::{self, AppState};
 use crate::store::Store;
+use crate::store::postgres::PgStore;
 use crate::store::sqlite::{Durability, SqliteStore};
+use crate::webhooks::{self, HookClient, HttpPreHook, Metrics, Policy};
 
 /// Where the data lives and how it is stored.
 #[derive(Debug, Clone)]
 pub struct StoreConfig {
     /// Directory for the embedded database (used when no URL is given).
     pub data_dir: PathBuf,
-    /// `sqlite://path` (PostgreSQL comes later); overrides `data_dir`.
+    /// `sqlite:PATH`, or `postgres://…` / `postgresql://…`; overrides `data_dir`.
     pub database_url: Option<String>,
     /// SQLite commit durability.
     pub durability: Durability,
+    /// Most connections one process keeps to PostgreSQL.
+    pub pg_pool_size: usize,
+    /// PostgreSQL `statement_timeout` of every connection; also how long a request waits for a
+    /// free connection before the store reports itself unavailable.
+    pub pg_statement_timeout: Duration,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        Self {
+            data_dir: PathBuf::from("./banter-data"),
+            database_url: None,
+            durability: Durability::Full,
+            pg_pool_size: 16,
+            pg_statement_timeout: Duration::from_secs(30),
+        }
+    }
 }
 
 impl StoreConfig {
-    /// Opens the configured store, creating the database on first use.
+    /// Opens the configured store, creating the database on first use (SQLite) or applying
+    /// pending migrations (PostgreSQL).
     ///
     /// # Errors
     /// On an unsupported URL scheme or when the database cannot be opened.
-    pub fn open(&self) -> anyhow::Result<Arc<dyn Store>> {
+    pub async fn open(&self) -> anyhow::Result<Arc<dyn Store>> {
+        if let Some(url) = &self.database_url
+            && (url.starts_with("postgres://") || url.starts_with("postgresql://"))
+        {
+            let store = PgStore::open(url, self.pg_pool_size, self.pg_statement_timeout)
+                .await
+                .with_context(|| format!("opening PostgreSQL database {}", redact_password(url)))?;
+            return Ok(Arc::new(store));
+        }
         let path = match &self.database_url {
             None => {
                 std::fs::create_dir_all(&self.data_dir)
@@ -37,12 +66,26 @@ impl StoreConfig {
             }
             Some(url) => match url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
                 Some(path) => PathBuf::from(path.split('?').next().unwrap_or(path)),
-                None => bail!("unsupported database URL {url:?}: this build supports sqlite: URLs"),
+                None => bail!("unsupported database URL {url:?}: use sqlite:PATH or postgres://…"),
             },
         };
         let store = SqliteStore::open(&path, self.durability)
             .with_context(|| format!("opening database {}", path.display()))?;
         Ok(Arc::new(store))
+    }
+}
+
+/// `url` with the password (if any) masked, for error messages.
+fn redact_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let Some((userinfo, host)) = rest.split_once('@') else {
+        return url.to_owned();
+    };
+    match userinfo.split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+        None => url.to_owned(),
     }
 }
 
@@ -93,8 +136,16 @@ pub async fn run(
     }
     listener.set_nonblocking(true)?;
     let scheme = if cfg.tls.is_some() { "https" } else { "http" };
-    let store = cfg.store.open()?;
-    let chat = Chat::new(store);
+    let store = cfg.store.open().await?;
+    let hooks = HookClient::new().context("building the webhook HTTP client")?;
+    let chat = Chat::new(store).with_pre_hook(Arc::new(HttpPreHook::new(hooks.clone())));
+    let metrics = Arc::new(Metrics::default());
+    tokio::spawn(webhooks::worker::run(
+        chat.clone(),
+        hooks,
+        Arc::clone(&metrics),
+        Policy::default(),
+    ));
     bootstrap(&chat, cfg.bootstrap.as_ref(), &format!("{scheme}://{addr}")).await?;
     chat.spawn_auth_watcher();
     let state = AppState {
@@ -102,6 +153,7 @@ pub async fn run(
         public_url: cfg.public_url.as_ref().map(|u| u.trim_end_matches('/').to_owned()),
         tls: cfg.tls.is_some(),
         max_body_bytes: cfg.max_body_bytes,
+        metrics,
     };
     let app = http::router(state);
     if let Some((cert, key)) = &cfg.tls {

@@ -6,6 +6,7 @@
 //! - [`chat`]: the domain, one method per operation; no HTTP, no SQL.
 //! - [`store`]: persistence behind one trait; [`store::sqlite`] is the embedded backend.
 //! - [`app`]: configuration, start-up and serving (plain HTTP or TLS).
+//! - [`webhooks`]: signing, pre-event calls and the post-event outbox worker.
 //! - [`sid`], [`time`]: Twilio's SID and date formats.
 
 pub mod app;
@@ -14,3 +15,4 @@ pub mod http;
 pub mod sid;
 pub mod store;
 pub mod time;
+pub mod webhooks;

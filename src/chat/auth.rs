@@ -101,6 +101,18 @@ impl Chat {
         Ok(entry)
     }
 
+    /// The Auth Token of an account (signs its webhooks).
+    ///
+    /// # Errors
+    /// [`ChatError::NotFound`] for an unknown account; store failures.
+    pub async fn auth_token(&self, account_sid: &str) -> Result<String, ChatError> {
+        let entry = match self.auth.get(account_sid) {
+            Some(e) => Some(e),
+            None => self.load_credential(account_sid).await?,
+        };
+        entry.map(|e| e.secret).ok_or(ChatError::NotFound)
+    }
+
     /// Starts the background revocation watcher (call once per server).
     pub fn spawn_auth_watcher(&self) {
         tokio::spawn(Arc::clone(&self.auth).watch(Arc::clone(&self.store)));

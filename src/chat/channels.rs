@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use super::events::{channel_params, modified};
 use super::{Chat, ChatError, validate};
 use crate::sid;
 use crate::store::{Channel, Keyed, PageReq, Service, StoreError};
@@ -62,6 +63,20 @@ fn unique_name(name: &str) -> Result<Option<String>, ChatError> {
     Ok(Some(name.to_owned()))
 }
 
+/// Applies what a pre-event hook changed (names, attributes), validated like the request.
+fn apply_answer(channel: &mut Channel, answer: Option<&serde_json::Value>) -> Result<(), ChatError> {
+    if let Some(n) = modified(answer, "friendly_name", "FriendlyName") {
+        channel.friendly_name = Some(validate::friendly_name(&n, validate::MAX_FRIENDLY_NAME)?);
+    }
+    if let Some(n) = modified(answer, "unique_name", "UniqueName") {
+        channel.unique_name = unique_name(&n)?;
+    }
+    if let Some(a) = modified(answer, "attributes", "Attributes") {
+        channel.attributes = validate::attributes(&a)?;
+    }
+    Ok(())
+}
+
 fn taken(e: StoreError) -> ChatError {
     match e {
         StoreError::Conflict(_) => ChatError::Conflict {
@@ -99,6 +114,7 @@ impl Chat {
         account_sid: &str,
         service_sid: &str,
         input: NewChannel,
+        webhooks: bool,
     ) -> Result<Channel, ChatError> {
         let service = self.service(account_sid, service_sid).await?;
         let channel_type = input.channel_type.unwrap_or_else(|| "public".to_owned());
@@ -131,7 +147,16 @@ impl Chat {
             date_created,
             date_updated: input.date_updated.unwrap_or(date_created),
         };
-        self.store.insert_channel(&channel, &[]).await.map_err(taken)?;
+        let mut channel = channel;
+        let answer = self
+            .pre_event(webhooks, &service, "onChannelAdd", channel_params(&channel, false))
+            .await?;
+        apply_answer(&mut channel, answer.as_ref())?;
+        let params = channel_params(&channel, true);
+        let outbox = self
+            .post_events(webhooks, &service, Some(&channel), "onChannelAdded", &params, None)
+            .await?;
+        self.store.insert_channel(&channel, &outbox).await.map_err(taken)?;
         Ok(channel)
     }
 
@@ -171,8 +196,9 @@ impl Chat {
         service_sid: &str,
         key: &str,
         patch: ChannelPatch,
+        webhooks: bool,
     ) -> Result<Channel, ChatError> {
-        let (_, mut channel) = self.channel_of(account_sid, service_sid, key).await?;
+        let (service, mut channel) = self.channel_of(account_sid, service_sid, key).await?;
         if let Some(n) = &patch.friendly_name {
             channel.friendly_name = Some(validate::friendly_name(n, validate::MAX_FRIENDLY_NAME)?);
         }
@@ -189,7 +215,15 @@ impl Chat {
             channel.date_created = d;
         }
         channel.date_updated = patch.date_updated.unwrap_or_else(time::now);
-        if self.store.update_channel(&channel, &[]).await.map_err(taken)? {
+        let answer = self
+            .pre_event(webhooks, &service, "onChannelUpdate", channel_params(&channel, true))
+            .await?;
+        apply_answer(&mut channel, answer.as_ref())?;
+        let params = channel_params(&channel, true);
+        let outbox = self
+            .post_events(webhooks, &service, Some(&channel), "onChannelUpdated", &params, None)
+            .await?;
+        if self.store.update_channel(&channel, &outbox).await.map_err(taken)? {
             Ok(channel)
         } else {
             Err(ChatError::NotFound)
@@ -200,9 +234,21 @@ impl Chat {
     ///
     /// # Errors
     /// [`ChatError::NotFound`].
-    pub async fn delete_channel(&self, account_sid: &str, service_sid: &str, key: &str) -> Result<(), ChatError> {
+    pub async fn delete_channel(
+        &self,
+        account_sid: &str,
+        service_sid: &str,
+        key: &str,
+        webhooks: bool,
+    ) -> Result<(), ChatError> {
         let (service, channel) = self.channel_of(account_sid, service_sid, key).await?;
-        if self.store.delete_channel(&service.sid, &channel.sid, &[]).await? {
+        let params = channel_params(&channel, true);
+        self.pre_event(webhooks, &service, "onChannelDestroy", params.clone())
+            .await?;
+        let outbox = self
+            .post_events(webhooks, &service, Some(&channel), "onChannelDestroyed", &params, None)
+            .await?;
+        if self.store.delete_channel(&service.sid, &channel.sid, &outbox).await? {
             Ok(())
         } else {
             Err(ChatError::NotFound)

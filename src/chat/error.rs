@@ -32,6 +32,14 @@ pub enum ChatError {
         /// Human-readable explanation.
         message: String,
     },
+    /// A webhook the action depends on could not be reached in time.
+    #[error("{message}")]
+    HookUnavailable {
+        /// Twilio error code.
+        code: u32,
+        /// Human-readable explanation.
+        message: String,
+    },
     /// The store failed; details go to logs only.
     #[error("storage failure: {0}")]
     Store(#[from] StoreError),

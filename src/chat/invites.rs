@@ -180,7 +180,8 @@ impl Chat {
             .await?
             .ok_or(ChatError::NotFound)?;
         self.apply_member_patch(&service, &mut member, patch).await?;
-        if !self.store.update_member(&member, &[]).await? {
+        let outbox = self.member_updated(false, &service, &channel, &member).await?;
+        if !self.store.update_member(&member, &outbox).await? {
             return Err(ChatError::NotFound);
         }
         self.user_channel(account_sid, service_sid, &user.sid, &channel.sid)
@@ -197,15 +198,17 @@ impl Chat {
         service_sid: &str,
         user_key: &str,
         channel_key: &str,
+        webhooks: bool,
     ) -> Result<(), ChatError> {
         let user = self.user(account_sid, service_sid, user_key).await?;
-        let (_, channel) = self.channel_of(account_sid, service_sid, channel_key).await?;
+        let (service, channel) = self.channel_of(account_sid, service_sid, channel_key).await?;
         let member = self
             .store
             .member(&channel.sid, &user.identity)
             .await?
             .ok_or(ChatError::NotFound)?;
-        if self.store.remove_member(&channel.sid, &member.sid, &[]).await? {
+        let outbox = self.member_removed(webhooks, &service, &channel, &member).await?;
+        if self.store.remove_member(&channel.sid, &member.sid, &outbox).await? {
             Ok(())
         } else {
             Err(ChatError::NotFound)

@@ -2,9 +2,10 @@
 
 use std::sync::Arc;
 
+use super::events::{member_params, modified};
 use super::{Chat, ChatError, validate};
 use crate::sid;
-use crate::store::{AddMember, Channel, Keyed, Member, PageReq, RoleType, Service, User};
+use crate::store::{AddMember, Channel, Keyed, Member, OutboxRow, PageReq, RoleType, Service, User};
 use crate::time::{self, Timestamp};
 
 /// CreateMember input.
@@ -76,6 +77,7 @@ impl Chat {
         service_sid: &str,
         channel_key: &str,
         input: NewMember,
+        webhooks: bool,
     ) -> Result<Member, ChatError> {
         let (service, channel) = self.channel_of(account_sid, service_sid, channel_key).await?;
         if input.identity.is_empty() {
@@ -124,13 +126,29 @@ impl Chat {
                 })
             }
         };
+        let mut member = member;
+        let answer = self
+            .pre_event(
+                webhooks,
+                &service,
+                "onMemberAdd",
+                member_params(&member, "ADDED", false),
+            )
+            .await?;
+        if let Some(a) = modified(answer.as_ref(), "attributes", "Attributes") {
+            member.attributes = validate::attributes(&a)?;
+        }
+        let params = member_params(&member, "ADDED", true);
+        let outbox = self
+            .post_events(webhooks, &service, Some(&channel), "onMemberAdded", &params, None)
+            .await?;
         let limits = (
             service.settings.limit_channel_members,
             service.settings.limit_user_channels,
         );
         match self
             .store
-            .add_member(&member, new_user.as_ref(), limits.0, limits.1, &[])
+            .add_member(&member, new_user.as_ref(), limits.0, limits.1, &outbox)
             .await?
         {
             AddMember::Added => Ok(member),
@@ -204,10 +222,12 @@ impl Chat {
         channel_key: &str,
         key: &str,
         patch: MemberPatch,
+        webhooks: bool,
     ) -> Result<Member, ChatError> {
-        let (service, _, mut member) = self.member_of(account_sid, service_sid, channel_key, key).await?;
+        let (service, channel, mut member) = self.member_of(account_sid, service_sid, channel_key, key).await?;
         self.apply_member_patch(&service, &mut member, patch).await?;
-        if self.store.update_member(&member, &[]).await? {
+        let outbox = self.member_updated(webhooks, &service, &channel, &member).await?;
+        if self.store.update_member(&member, &outbox).await? {
             Ok(member)
         } else {
             Err(ChatError::NotFound)
@@ -256,12 +276,44 @@ impl Chat {
         service_sid: &str,
         channel_key: &str,
         key: &str,
+        webhooks: bool,
     ) -> Result<(), ChatError> {
-        let (_, channel, member) = self.member_of(account_sid, service_sid, channel_key, key).await?;
-        if self.store.remove_member(&channel.sid, &member.sid, &[]).await? {
+        let (service, channel, member) = self.member_of(account_sid, service_sid, channel_key, key).await?;
+        let outbox = self.member_removed(webhooks, &service, &channel, &member).await?;
+        if self.store.remove_member(&channel.sid, &member.sid, &outbox).await? {
             Ok(())
         } else {
             Err(ChatError::NotFound)
         }
+    }
+
+    /// Runs `onMemberUpdate` and returns the `onMemberUpdated` deliveries.
+    pub(super) async fn member_updated(
+        &self,
+        webhooks: bool,
+        service: &Service,
+        channel: &Channel,
+        member: &Member,
+    ) -> Result<Vec<OutboxRow>, ChatError> {
+        self.pre_event(webhooks, service, "onMemberUpdate", member_params(member, "", true))
+            .await?;
+        let params = member_params(member, "", true);
+        self.post_events(webhooks, service, Some(channel), "onMemberUpdated", &params, None)
+            .await
+    }
+
+    /// Runs `onMemberRemove` and returns the `onMemberRemoved` deliveries.
+    pub(super) async fn member_removed(
+        &self,
+        webhooks: bool,
+        service: &Service,
+        channel: &Channel,
+        member: &Member,
+    ) -> Result<Vec<OutboxRow>, ChatError> {
+        let params = member_params(member, "REMOVED", true);
+        self.pre_event(webhooks, service, "onMemberRemove", params.clone())
+            .await?;
+        self.post_events(webhooks, service, Some(channel), "onMemberRemoved", &params, None)
+            .await
     }
 }

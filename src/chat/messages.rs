@@ -1,8 +1,11 @@
 //! Messages: appended with a gap-free per-channel index, edited, deleted.
 
+use super::events::{message_params, modified};
 use super::{Chat, ChatError, validate};
 use crate::sid;
-use crate::store::{Keyed, Message, PageReq};
+use std::sync::Arc;
+
+use crate::store::{Channel, Keyed, Message, PageReq, Service};
 use crate::time::{self, Timestamp};
 
 /// Longest message body (bytes): Twilio's 32 KiB.
@@ -54,6 +57,28 @@ fn body(body: &str) -> Result<String, ChatError> {
     Ok(body.to_owned())
 }
 
+/// Applies the fields of `patch` that are set (except `DateUpdated`, set by the caller).
+fn apply_patch(m: &mut Message, patch: &MessagePatch) -> Result<(), ChatError> {
+    if let Some(b) = &patch.body {
+        m.body = body(b)?;
+        m.was_edited = true;
+    }
+    if let Some(a) = &patch.attributes {
+        m.attributes = Some(validate::attributes(a)?);
+        m.was_edited = true;
+    }
+    if let Some(f) = &patch.from {
+        m.from = author("From", f)?;
+    }
+    if let Some(by) = &patch.last_updated_by {
+        m.last_updated_by = Some(author("LastUpdatedBy", by)?);
+    }
+    if let Some(d) = patch.date_created {
+        m.date_created = d;
+    }
+    Ok(())
+}
+
 fn author(param: &str, from: &str) -> Result<String, ChatError> {
     if from.chars().count() > super::users::MAX_IDENTITY {
         return Err(ChatError::invalid_code(50310, format!("{param} is too long")));
@@ -72,10 +97,11 @@ impl Chat {
         service_sid: &str,
         channel_key: &str,
         input: NewMessage,
+        webhooks: bool,
     ) -> Result<Message, ChatError> {
         let (service, channel) = self.channel_of(account_sid, service_sid, channel_key).await?;
-        let body = body(input.body.as_deref().unwrap_or(""))?;
-        let attributes = validate::attributes(input.attributes.as_deref().unwrap_or("{}"))?;
+        let mut body = body(input.body.as_deref().unwrap_or(""))?;
+        let mut attributes = validate::attributes(input.attributes.as_deref().unwrap_or("{}"))?;
         if let Some(m) = &input.media_sid
             && !sid::is_sid(sid::MEDIA, m)
         {
@@ -84,23 +110,47 @@ impl Chat {
         let from = author("From", input.from.as_deref().unwrap_or("system"))?;
         let date_created = input.date_created.unwrap_or_else(time::now);
         let date_updated = input.date_updated.unwrap_or(date_created);
-        let message = Message {
+        let mut message = Message {
             sid: sid::generate(sid::MESSAGE),
             account_sid: account_sid.to_owned(),
             service_sid: service.sid.clone(),
-            channel_sid: channel.sid,
+            channel_sid: channel.sid.clone(),
             index: 0,
             from,
-            body,
-            attributes: Some(attributes),
+            body: String::new(),
+            attributes: None,
             media_sid: input.media_sid,
             was_edited: date_updated != date_created,
             last_updated_by: input.last_updated_by,
             date_created,
             date_updated,
         };
+        let (pre, post) = if message.media_sid.is_some() {
+            ("onMediaMessageSend", "onMediaMessageSent")
+        } else {
+            ("onMessageSend", "onMessageSent")
+        };
+        if webhooks {
+            message.body.clone_from(&body);
+            message.attributes = Some(attributes.clone());
+            let answer = self
+                .pre_event(webhooks, &service, pre, message_params(&message, false))
+                .await?;
+            if let Some(b) = modified(answer.as_ref(), "body", "Body") {
+                body = self::body(&b)?;
+            }
+            if let Some(a) = modified(answer.as_ref(), "attributes", "Attributes") {
+                attributes = validate::attributes(&a)?;
+            }
+        }
+        message.body = body;
+        message.attributes = Some(attributes);
+        let params = message_params(&message, true);
+        let outbox = self
+            .post_events(webhooks, &service, Some(&channel), post, &params, Some(&message.body))
+            .await?;
         self.store
-            .append_message(&message, &[])
+            .append_message(&message, &outbox)
             .await?
             .ok_or(ChatError::NotFound)
     }
@@ -116,11 +166,26 @@ impl Chat {
         channel_key: &str,
         sid: &str,
     ) -> Result<Message, ChatError> {
-        let (_, channel) = self.channel_of(account_sid, service_sid, channel_key).await?;
+        Ok(self.message_of(account_sid, service_sid, channel_key, sid).await?.2)
+    }
+
+    async fn message_of(
+        &self,
+        account_sid: &str,
+        service_sid: &str,
+        channel_key: &str,
+        sid: &str,
+    ) -> Result<(Arc<Service>, Channel, Message), ChatError> {
+        let (service, channel) = self.channel_of(account_sid, service_sid, channel_key).await?;
         if !sid::is_sid(sid::MESSAGE, sid) {
             return Err(ChatError::NotFound);
         }
-        self.store.message(&channel.sid, sid).await?.ok_or(ChatError::NotFound)
+        let message = self
+            .store
+            .message(&channel.sid, sid)
+            .await?
+            .ok_or(ChatError::NotFound)?;
+        Ok((service, channel, message))
     }
 
     /// ListMessage by index (ascending, or descending with `page.desc`).
@@ -148,28 +213,35 @@ impl Chat {
         service_sid: &str,
         channel_key: &str,
         sid: &str,
-        patch: MessagePatch,
+        mut patch: MessagePatch,
+        webhooks: bool,
     ) -> Result<Message, ChatError> {
-        let mut m = self.message(account_sid, service_sid, channel_key, sid).await?;
-        if let Some(b) = &patch.body {
-            m.body = body(b)?;
-            m.was_edited = true;
-        }
-        if let Some(a) = &patch.attributes {
-            m.attributes = Some(validate::attributes(a)?);
-            m.was_edited = true;
-        }
-        if let Some(f) = &patch.from {
-            m.from = author("From", f)?;
-        }
-        if let Some(by) = &patch.last_updated_by {
-            m.last_updated_by = Some(author("LastUpdatedBy", by)?);
-        }
-        if let Some(d) = patch.date_created {
-            m.date_created = d;
+        let (service, channel, mut m) = self.message_of(account_sid, service_sid, channel_key, sid).await?;
+        apply_patch(&mut m, &patch)?;
+        if webhooks {
+            // The hook sees the message as it would be after the update, and may change it.
+            let mut params = message_params(&m, true);
+            params.push(("Index".to_owned(), m.index.to_string()));
+            let answer = self.pre_event(webhooks, &service, "onMessageUpdate", params).await?;
+            patch.body = modified(answer.as_ref(), "body", "Body");
+            patch.attributes = modified(answer.as_ref(), "attributes", "Attributes");
+            apply_patch(
+                &mut m,
+                &MessagePatch {
+                    body: patch.body.take(),
+                    attributes: patch.attributes.take(),
+                    ..MessagePatch::default()
+                },
+            )?;
         }
         m.date_updated = patch.date_updated.unwrap_or_else(time::now);
-        if self.store.update_message(&m, &[]).await? {
+        let mut params = message_params(&m, true);
+        params.push(("Index".to_owned(), m.index.to_string()));
+        params.extend(m.last_updated_by.iter().map(|by| ("ModifiedBy".to_owned(), by.clone())));
+        let outbox = self
+            .post_events(webhooks, &service, Some(&channel), "onMessageUpdated", &params, None)
+            .await?;
+        if self.store.update_message(&m, &outbox).await? {
             Ok(m)
         } else {
             Err(ChatError::NotFound)
@@ -186,9 +258,18 @@ impl Chat {
         service_sid: &str,
         channel_key: &str,
         sid: &str,
+        webhooks: bool,
     ) -> Result<(), ChatError> {
-        let m = self.message(account_sid, service_sid, channel_key, sid).await?;
-        if self.store.delete_message(&m.channel_sid, &m.sid, &[]).await? {
+        let (service, channel, m) = self.message_of(account_sid, service_sid, channel_key, sid).await?;
+        let mut params = message_params(&m, true);
+        params.push(("Index".to_owned(), m.index.to_string()));
+        self.pre_event(webhooks, &service, "onMessageRemove", params.clone())
+            .await?;
+        params.push(("DateRemoved".to_owned(), time::format(&time::now())));
+        let outbox = self
+            .post_events(webhooks, &service, Some(&channel), "onMessageRemoved", &params, None)
+            .await?;
+        if self.store.delete_message(&m.channel_sid, &m.sid, &outbox).await? {
             Ok(())
         } else {
             Err(ChatError::NotFound)

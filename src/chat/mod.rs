@@ -9,6 +9,7 @@ mod bindings;
 mod channels;
 mod credentials;
 mod error;
+pub mod events;
 mod invites;
 mod members;
 mod messages;
@@ -26,6 +27,7 @@ pub use bindings::NewBinding;
 pub use channels::{ChannelPatch, NewChannel};
 pub use credentials::{CredentialPatch, NewCredential};
 pub use error::ChatError;
+pub use events::{HookFailure, HookRequest, PreEventHook};
 pub use members::{MemberPatch, NewMember};
 pub use messages::{MessagePatch, NewMessage};
 pub use roles::{NewRole, PERMISSIONS_CHANNEL, PERMISSIONS_DEPLOYMENT};
@@ -43,6 +45,18 @@ pub struct Chat {
     /// Services by SID. Every request resolves its service, and services change rarely, so they
     /// are served from memory; updates and deletes through this process refresh the entry.
     services: Arc<RwLock<HashMap<String, Arc<Service>>>>,
+    /// Calls pre-event webhooks (approves everything until a real client is plugged in).
+    pre_hook: Arc<dyn PreEventHook>,
+}
+
+/// Approves every action without a network call (operator commands, tests).
+struct ApproveAll;
+
+#[async_trait::async_trait]
+impl PreEventHook for ApproveAll {
+    async fn call(&self, _: HookRequest) -> Result<Option<serde_json::Value>, HookFailure> {
+        Ok(None)
+    }
 }
 
 impl Chat {
@@ -54,7 +68,15 @@ impl Chat {
             store,
             auth,
             services: Arc::default(),
+            pre_hook: Arc::new(ApproveAll),
         }
+    }
+
+    /// Uses `hook` for pre-event webhooks.
+    #[must_use]
+    pub fn with_pre_hook(mut self, hook: Arc<dyn PreEventHook>) -> Self {
+        self.pre_hook = hook;
+        self
     }
 
     /// The store, for operator commands and tests.

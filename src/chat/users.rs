@@ -1,5 +1,6 @@
 //! Users: identities within a service, addressable by SID or identity.
 
+use super::events::{modified, user_params};
 use super::{Chat, ChatError, validate};
 use crate::sid;
 use crate::store::{Keyed, PageReq, RoleType, Service, StoreError, User};
@@ -30,6 +31,17 @@ pub struct UserPatch {
     pub attributes: Option<String>,
     /// `FriendlyName`
     pub friendly_name: Option<String>,
+}
+
+/// Applies attributes and friendly name from `patch` (the role is checked by the caller).
+fn apply_patch(user: &mut User, patch: &UserPatch) -> Result<(), ChatError> {
+    if let Some(a) = &patch.attributes {
+        user.attributes = Some(validate::attributes(a)?);
+    }
+    if let Some(n) = &patch.friendly_name {
+        user.friendly_name = Some(validate::friendly_name(n, validate::MAX_FRIENDLY_NAME)?);
+    }
+    Ok(())
 }
 
 fn identity(identity: &str) -> Result<String, ChatError> {
@@ -74,7 +86,13 @@ impl Chat {
     /// # Errors
     /// [`ChatError::NotFound`] for an unknown service; 50201 (409) for a taken identity;
     /// 5020x for a bad identity; 50100/50105 for a bad role.
-    pub async fn create_user(&self, account_sid: &str, service_sid: &str, input: NewUser) -> Result<User, ChatError> {
+    pub async fn create_user(
+        &self,
+        account_sid: &str,
+        service_sid: &str,
+        input: NewUser,
+        webhooks: bool,
+    ) -> Result<User, ChatError> {
         let service = self.service(account_sid, service_sid).await?;
         let identity = identity(&input.identity)?;
         let role_sid = match &input.role_sid {
@@ -100,7 +118,10 @@ impl Chat {
             date_created: now,
             date_updated: now,
         };
-        match self.store.insert_user(&user, &[]).await {
+        let outbox = self
+            .post_events(webhooks, &service, None, "onUserAdded", &user_params(&user), None)
+            .await?;
+        match self.store.insert_user(&user, &outbox).await {
             Ok(()) => Ok(user),
             Err(StoreError::Conflict(_)) => Err(ChatError::Conflict {
                 code: 50201,
@@ -142,21 +163,30 @@ impl Chat {
         account_sid: &str,
         service_sid: &str,
         key: &str,
-        patch: UserPatch,
+        mut patch: UserPatch,
+        webhooks: bool,
     ) -> Result<User, ChatError> {
         let service = self.service(account_sid, service_sid).await?;
         let mut user = self.store.user(&service.sid, key).await?.ok_or(ChatError::NotFound)?;
         if let Some(r) = &patch.role_sid {
             user.role_sid = Some(self.deployment_role(&service, r).await?);
         }
-        if let Some(a) = &patch.attributes {
-            user.attributes = Some(validate::attributes(a)?);
-        }
-        if let Some(n) = &patch.friendly_name {
-            user.friendly_name = Some(validate::friendly_name(n, validate::MAX_FRIENDLY_NAME)?);
+        apply_patch(&mut user, &patch)?;
+        if webhooks {
+            // The hook sees the user as it would be after the update, and may change it.
+            let answer = self
+                .pre_event(webhooks, &service, "onUserUpdate", user_params(&user))
+                .await?;
+            patch.friendly_name = modified(answer.as_ref(), "friendly_name", "FriendlyName");
+            patch.attributes = modified(answer.as_ref(), "attributes", "Attributes");
+            patch.role_sid = None;
+            apply_patch(&mut user, &patch)?;
         }
         user.date_updated = time::now();
-        if self.store.update_user(&user, &[]).await? {
+        let outbox = self
+            .post_events(webhooks, &service, None, "onUserUpdated", &user_params(&user), None)
+            .await?;
+        if self.store.update_user(&user, &outbox).await? {
             Ok(user)
         } else {
             Err(ChatError::NotFound)

@@ -59,7 +59,7 @@ async fn create(
     auth: Auth,
     BaseUrl(base): BaseUrl,
     Path(service): Path<String>,
-    _hooks: WebhookEnabled,
+    hooks: WebhookEnabled,
     Form(f): Form,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let input = NewChannel {
@@ -71,7 +71,10 @@ async fn create(
         date_updated: f.date("DateUpdated")?,
         created_by: f.string("CreatedBy"),
     };
-    let channel = app.chat.create_channel(&auth.account_sid, &service, input).await?;
+    let channel = app
+        .chat
+        .create_channel(&auth.account_sid, &service, input, hooks.0)
+        .await?;
     Ok((StatusCode::CREATED, Json(render(&channel, &base))))
 }
 
@@ -130,7 +133,7 @@ async fn update(
     auth: Auth,
     BaseUrl(base): BaseUrl,
     Path((service, key)): Path<(String, String)>,
-    _hooks: WebhookEnabled,
+    hooks: WebhookEnabled,
     Form(f): Form,
 ) -> Result<Json<Value>, ApiError> {
     let patch = ChannelPatch {
@@ -143,7 +146,7 @@ async fn update(
     };
     let channel = app
         .chat
-        .update_channel(&auth.account_sid, &service, &key, patch)
+        .update_channel(&auth.account_sid, &service, &key, patch, hooks.0)
         .await?;
     Ok(Json(render(&channel, &base)))
 }
@@ -155,8 +158,10 @@ async fn delete(
     State(app): State<AppState>,
     auth: Auth,
     Path((service, key)): Path<(String, String)>,
-    _hooks: WebhookEnabled,
+    hooks: WebhookEnabled,
 ) -> Result<StatusCode, ApiError> {
-    app.chat.delete_channel(&auth.account_sid, &service, &key).await?;
+    app.chat
+        .delete_channel(&auth.account_sid, &service, &key, hooks.0)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }

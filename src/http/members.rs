@@ -61,7 +61,7 @@ async fn create(
     auth: Auth,
     BaseUrl(base): BaseUrl,
     Path((service, channel)): Path<(String, String)>,
-    _hooks: WebhookEnabled,
+    hooks: WebhookEnabled,
     Form(f): Form,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let input = NewMember {
@@ -75,7 +75,7 @@ async fn create(
     };
     let member = app
         .chat
-        .add_member(&auth.account_sid, &service, &channel, input)
+        .add_member(&auth.account_sid, &service, &channel, input, hooks.0)
         .await?;
     Ok((StatusCode::CREATED, Json(render(&member, &base))))
 }
@@ -130,7 +130,7 @@ async fn update(
     auth: Auth,
     BaseUrl(base): BaseUrl,
     Path((service, channel, key)): Path<(String, String, String)>,
-    _hooks: WebhookEnabled,
+    hooks: WebhookEnabled,
     Form(f): Form,
 ) -> Result<Json<Value>, ApiError> {
     let patch = MemberPatch {
@@ -144,7 +144,7 @@ async fn update(
     };
     let member = app
         .chat
-        .update_member(&auth.account_sid, &service, &channel, &key, patch)
+        .update_member(&auth.account_sid, &service, &channel, &key, patch, hooks.0)
         .await?;
     Ok(Json(render(&member, &base)))
 }
@@ -156,10 +156,10 @@ async fn delete(
     State(app): State<AppState>,
     auth: Auth,
     Path((service, channel, key)): Path<(String, String, String)>,
-    _hooks: WebhookEnabled,
+    hooks: WebhookEnabled,
 ) -> Result<StatusCode, ApiError> {
     app.chat
-        .remove_member(&auth.account_sid, &service, &channel, &key)
+        .remove_member(&auth.account_sid, &service, &channel, &key, hooks.0)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

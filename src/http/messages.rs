@@ -95,7 +95,7 @@ async fn create(
     auth: Auth,
     BaseUrl(base): BaseUrl,
     Path((service, channel)): Path<(String, String)>,
-    _hooks: WebhookEnabled,
+    hooks: WebhookEnabled,
     Form(f): Form,
 ) -> Result<Response, ApiError> {
     let input = NewMessage {
@@ -109,7 +109,7 @@ async fn create(
     };
     let message = app
         .chat
-        .send_message(&auth.account_sid, &service, &channel, input)
+        .send_message(&auth.account_sid, &service, &channel, input, hooks.0)
         .await?;
     Ok((StatusCode::CREATED, Json(render(&message, &base))).into_response())
 }
@@ -169,7 +169,7 @@ async fn update(
     auth: Auth,
     BaseUrl(base): BaseUrl,
     Path((service, channel, sid)): Path<(String, String, String)>,
-    _hooks: WebhookEnabled,
+    hooks: WebhookEnabled,
     Form(f): Form,
 ) -> Result<Response, ApiError> {
     let patch = MessagePatch {
@@ -182,7 +182,7 @@ async fn update(
     };
     let message = app
         .chat
-        .update_message(&auth.account_sid, &service, &channel, &sid, patch)
+        .update_message(&auth.account_sid, &service, &channel, &sid, patch, hooks.0)
         .await?;
     Ok(Json(render(&message, &base)).into_response())
 }
@@ -194,10 +194,10 @@ async fn delete(
     State(app): State<AppState>,
     auth: Auth,
     Path((service, channel, sid)): Path<(String, String, String)>,
-    _hooks: WebhookEnabled,
+    hooks: WebhookEnabled,
 ) -> Result<StatusCode, ApiError> {
     app.chat
-        .delete_message(&auth.account_sid, &service, &channel, &sid)
+        .delete_message(&auth.account_sid, &service, &channel, &sid, hooks.0)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -21,7 +21,14 @@ use axum::routing::get;
 
 pub use error::ApiError;
 
+use std::fmt::Write as _;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use axum::extract::State;
+
 use crate::chat::Chat;
+use crate::webhooks::Metrics;
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -34,6 +41,8 @@ pub struct AppState {
     pub tls: bool,
     /// Largest accepted request body.
     pub max_body_bytes: usize,
+    /// Webhook delivery counters (for `/metrics`).
+    pub metrics: Arc<Metrics>,
 }
 
 /// Builds the whole router.
@@ -41,6 +50,7 @@ pub fn router(state: AppState) -> Router {
     let limit = state.max_body_bytes;
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
         .merge(services::router())
         .merge(roles::router())
         .merge(users::router())
@@ -65,4 +75,23 @@ pub fn router(state: AppState) -> Router {
 /// `200 ok` once the server is ready; no authentication.
 async fn healthz() -> &'static str {
     "ok"
+}
+
+/// `GET /metrics`
+///
+/// Webhook delivery counters in Prometheus text format; no authentication.
+async fn metrics(State(app): State<AppState>) -> ([(axum::http::HeaderName, &'static str); 1], String) {
+    let m = &app.metrics;
+    let mut out = String::from(
+        "# HELP banter_webhook_deliveries_total Post-event webhook delivery attempts by outcome.\n\
+         # TYPE banter_webhook_deliveries_total counter\n",
+    );
+    for (result, counter) in [("sent", &m.sent), ("retried", &m.retried), ("failed", &m.failed)] {
+        let _ = writeln!(
+            out,
+            "banter_webhook_deliveries_total{{result=\"{result}\"}} {}",
+            counter.load(Ordering::Relaxed)
+        );
+    }
+    ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], out)
 }

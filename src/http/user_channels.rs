@@ -112,10 +112,10 @@ async fn delete(
     State(app): State<AppState>,
     auth: Auth,
     Path((service, user, channel)): Path<(String, String, String)>,
-    _hooks: WebhookEnabled,
+    hooks: WebhookEnabled,
 ) -> Result<StatusCode, ApiError> {
     app.chat
-        .delete_user_channel(&auth.account_sid, &service, &user, &channel)
+        .delete_user_channel(&auth.account_sid, &service, &user, &channel, hooks.0)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

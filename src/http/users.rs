@@ -57,7 +57,7 @@ async fn create(
     auth: Auth,
     BaseUrl(base): BaseUrl,
     Path(service): Path<String>,
-    _hooks: WebhookEnabled,
+    hooks: WebhookEnabled,
     Form(f): Form,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let input = NewUser {
@@ -66,7 +66,10 @@ async fn create(
         attributes: f.string("Attributes"),
         friendly_name: f.string("FriendlyName"),
     };
-    let user = app.chat.create_user(&auth.account_sid, &service, input).await?;
+    let user = app
+        .chat
+        .create_user(&auth.account_sid, &service, input, hooks.0)
+        .await?;
     Ok((StatusCode::CREATED, Json(render(&user, &base))))
 }
 
@@ -109,7 +112,7 @@ async fn update(
     auth: Auth,
     BaseUrl(base): BaseUrl,
     Path((service, key)): Path<(String, String)>,
-    _hooks: WebhookEnabled,
+    hooks: WebhookEnabled,
     Form(f): Form,
 ) -> Result<Json<Value>, ApiError> {
     let patch = UserPatch {
@@ -117,7 +120,10 @@ async fn update(
         attributes: f.string("Attributes"),
         friendly_name: f.string("FriendlyName"),
     };
-    let user = app.chat.update_user(&auth.account_sid, &service, &key, patch).await?;
+    let user = app
+        .chat
+        .update_user(&auth.account_sid, &service, &key, patch, hooks.0)
+        .await?;
     Ok(Json(render(&user, &base)))
 }
 

@@ -2,10 +2,12 @@
 //!
 //! Every method is one unit of work and runs in one transaction. The domain (`crate::chat`) only
 //! sees the records defined in [`model`] and [`StoreError`]; it never sees SQL. The SQLite
-//! implementation lives in [`sqlite`].
+//! implementation lives in [`sqlite`], the PostgreSQL one in [`postgres`]; both pass the same
+//! tests.
 
 mod messaging;
 pub mod model;
+pub mod postgres;
 pub mod sqlite;
 
 use async_trait::async_trait;

@@ -39,7 +39,7 @@ async fn auth_api_key_acts_for_its_account_until_deleted() {
     // Arrange
     let app = TestApp::spawn().await;
     let s = app.service().await;
-    let operator = app.operator();
+    let operator = app.operator().await;
     let key = operator.create_api_key(&app.account_sid, "k").await.unwrap();
     let url = format!("{}/v2/Services/{}", app.base, s["sid"].as_str().unwrap());
     // Act + Assert: the key sees the account's service.

@@ -7,6 +7,7 @@
 mod harness;
 
 mod auth;
+mod crash;
 mod credentials;
 mod errors;
 mod messaging;
@@ -14,5 +15,7 @@ mod pagination;
 mod roles;
 mod services;
 mod spec_coverage;
+mod store;
 mod tls;
 mod users;
+mod webhooks;

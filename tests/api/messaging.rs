@@ -402,7 +402,7 @@ async fn bindings_list_filter_and_delete() {
     let app = TestApp::spawn().await;
     let s = app.service().await;
     let sid = s["sid"].as_str().unwrap();
-    let op = app.operator();
+    let op = app.operator().await;
     let mk = |identity: &str, t: &str| banter::chat::NewBinding {
         identity: identity.into(),
         endpoint: format!("ep-{identity}"),

@@ -1,3 +1,4 @@
+use banter::store::PageReq;
 use reqwest::StatusCode;
 use serde_json::Value;
 
@@ -195,13 +196,17 @@ async fn services_delete_removes_service_and_its_users() {
         body["message"],
         format!("The requested resource /Services/{sid} was not found")
     );
-    let rows = rusqlite::Connection::open(app.db_path())
-        .unwrap()
-        .query_row("select count(*) from users where service_sid = ?1", [sid], |r| {
-            r.get::<_, i64>(0)
-        })
-        .unwrap();
-    assert_eq!(rows, 0);
+    // The users went with the service: read the store directly, as another process would.
+    let operator = app.operator().await;
+    let page = PageReq {
+        after: None,
+        before: None,
+        limit: 50,
+        desc: false,
+    };
+    let users = operator.store().list_users(sid, page).await.unwrap();
+    assert_eq!(users.len(), 0);
+    assert!(operator.store().user(sid, "alice").await.unwrap().is_none());
     let r = app.delete(&format!("/v2/Services/{sid}")).send().await.unwrap();
     assert_twilio_error(r, 404, 20404).await;
 }

@@ -1,14 +1,20 @@
 //! Spawns Banter through `banter::app::run` (the same path `main` takes) and talks to it.
+//!
+//! The backend comes from `BANTER_TEST_DATABASE`: `sqlite` (the default) gives every test app a
+//! database file in a temporary directory; `postgres` gives it a fresh database
+//! `banter_test_<hex>` on the server at `BANTER_TEST_PG_URL`, dropped again with the app.
 
-use std::path::PathBuf;
+pub mod receiver;
 
 use banter::app::{self, ServeConfig, StoreConfig};
 use banter::chat::Chat;
-use banter::store::sqlite::Durability;
 use reqwest::{RequestBuilder, Response, StatusCode};
 use serde_json::Value;
 use tempfile::TempDir;
 use tokio::sync::oneshot;
+
+/// The administrative connection used to create and drop test databases.
+const DEFAULT_PG_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 
 /// A running server plus what a test needs to talk to it.
 pub struct TestApp {
@@ -16,19 +22,119 @@ pub struct TestApp {
     pub http: reqwest::Client,
     pub account_sid: String,
     pub auth_token: String,
-    pub dir: TempDir,
+    /// Holds the SQLite file (and nothing on PostgreSQL) until the app is dropped.
+    _dir: TempDir,
+    /// How the server opened its store; [`TestApp::operator`] opens the same database.
+    pub store: StoreConfig,
     shutdown: Option<oneshot::Sender<()>>,
+    /// Declared last so it is dropped after the server was told to stop.
+    _database: Option<TestDatabase>,
 }
 
 pub fn random_hex() -> String {
     banter::sid::secret()
 }
 
-pub fn store_config(dir: &std::path::Path) -> StoreConfig {
-    StoreConfig {
+/// The backend the tests run against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub fn backend() -> Backend {
+    match std::env::var("BANTER_TEST_DATABASE").as_deref() {
+        Ok("postgres" | "postgresql" | "pg") => Backend::Postgres,
+        Ok("sqlite" | "") | Err(_) => Backend::Sqlite,
+        Ok(other) => panic!("BANTER_TEST_DATABASE={other:?}: expected sqlite or postgres"),
+    }
+}
+
+fn admin_url() -> String {
+    std::env::var("BANTER_TEST_PG_URL").unwrap_or_else(|_| DEFAULT_PG_URL.to_owned())
+}
+
+/// A PostgreSQL database created for one test app and dropped (with its connections) after it.
+pub struct TestDatabase {
+    name: String,
+}
+
+impl TestDatabase {
+    /// Creates `banter_test_<hex>` and returns it with the URL that points at it.
+    pub async fn create() -> (Self, String) {
+        let admin = admin_url();
+        let name = format!("banter_test_{}", &random_hex()[..16]);
+        let (client, conn) = tokio_postgres::connect(&admin, tokio_postgres::NoTls)
+            .await
+            .unwrap_or_else(|e| panic!("connecting to {admin} (BANTER_TEST_PG_URL): {e}"));
+        let driver = tokio::spawn(conn);
+        client
+            .batch_execute(&format!("create database {name}"))
+            .await
+            .expect("create test database");
+        drop(client);
+        let _ = driver.await;
+        let url = with_database(&admin, &name);
+        (Self { name }, url)
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        // Drop cannot await, and the test's runtime may be single-threaded: a short-lived
+        // thread with its own runtime does the work. Waiting for it (a few milliseconds) makes
+        // sure no database outlives its test; `with (force)` ends the server's connections.
+        let name = self.name.clone();
+        let dropper = std::thread::spawn(move || {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
+                return;
+            };
+            rt.block_on(async move {
+                let Ok((client, conn)) = tokio_postgres::connect(&admin_url(), tokio_postgres::NoTls).await else {
+                    return;
+                };
+                let driver = tokio::spawn(conn);
+                let _ = client
+                    .batch_execute(&format!("drop database if exists {name} with (force)"))
+                    .await;
+                drop(client);
+                let _ = driver.await;
+            });
+        });
+        let _ = dropper.join();
+    }
+}
+
+/// `url` with its database name replaced by `db`.
+fn with_database(url: &str, db: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let scheme_end = base.find("://").map_or(0, |i| i + 3);
+    let authority_end = base[scheme_end..].find('/').map_or(base.len(), |i| scheme_end + i);
+    let mut out = format!("{}/{db}", &base[..authority_end]);
+    if let Some(q) = query {
+        out.push('?');
+        out.push_str(q);
+    }
+    out
+}
+
+/// A store configuration for `dir` (SQLite) or a fresh database (PostgreSQL).
+pub async fn test_store(dir: &std::path::Path) -> (StoreConfig, Option<TestDatabase>) {
+    let mut store = StoreConfig {
         data_dir: dir.to_owned(),
-        database_url: None,
-        durability: Durability::Full,
+        pg_pool_size: 4,
+        ..StoreConfig::default()
+    };
+    match backend() {
+        Backend::Sqlite => (store, None),
+        Backend::Postgres => {
+            let (db, url) = TestDatabase::create().await;
+            store.database_url = Some(url);
+            (store, Some(db))
+        }
     }
 }
 
@@ -39,11 +145,12 @@ impl TestApp {
 
     pub async fn spawn_with(tweak: impl FnOnce(&mut ServeConfig)) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
+        let (store, database) = test_store(dir.path()).await;
         let account_sid = format!("AC{}", random_hex());
         let auth_token = random_hex();
         let mut cfg = ServeConfig {
             listen: "127.0.0.1:0".parse().expect("addr"),
-            store: store_config(dir.path()),
+            store: store.clone(),
             public_url: None,
             tls: None,
             behind_tls_proxy: false,
@@ -67,8 +174,10 @@ impl TestApp {
             http: reqwest::Client::new(),
             account_sid,
             auth_token,
-            dir,
+            _dir: dir,
+            store,
             shutdown: Some(tx),
+            _database: database,
         };
         if scheme == "http" {
             app.wait_ready().await;
@@ -88,13 +197,9 @@ impl TestApp {
         panic!("server did not become ready");
     }
 
-    /// A second handle on the same database, as the CLI would open it.
-    pub fn operator(&self) -> Chat {
-        Chat::new(store_config(self.dir.path()).open().expect("open store"))
-    }
-
-    pub fn db_path(&self) -> PathBuf {
-        self.dir.path().join("banter.db")
+    /// A second handle on the same database, as the CLI (another process) would open it.
+    pub async fn operator(&self) -> Chat {
+        Chat::new(self.store.open().await.expect("open store"))
     }
 
     fn url(&self, path: &str) -> String {
@@ -137,7 +242,7 @@ impl TestApp {
 
     /// Creates another account on the same database; returns (sid, token).
     pub async fn other_account(&self) -> (String, String) {
-        let a = self.operator().create_account("other").await.expect("account");
+        let a = self.operator().await.create_account("other").await.expect("account");
         (a.sid, a.auth_token)
     }
 }

@@ -1,0 +1,392 @@
+//! The PostgreSQL backend, for several nodes sharing one database.
+//!
+//! Every store method is one transaction on a pooled connection (deadpool). PostgreSQL runs at
+//! `read committed`; where a method reads a counter and then writes it, it first locks the
+//! parent row (the channel, then the user), so limits, duplicates, message indexes and counters
+//! stay exact however many nodes write at once. Serialization failures and deadlocks abort a
+//! transaction as a whole; such a transaction is retried a few times before giving up.
+//!
+//! The schema mirrors the SQLite one table for table (`migrations/postgres`, same file names);
+//! timestamps are stored as text in the wire format, so both backends read and compare them alike.
+
+mod accounts;
+mod bindings;
+mod channels;
+mod credentials;
+mod invites;
+mod members;
+mod messages;
+mod outbox;
+mod roles;
+mod services;
+mod users;
+mod webhooks;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::str::FromStr;
+use std::time::Duration;
+
+use deadpool_postgres::{
+    GenericClient, Manager, ManagerConfig, Pool, PoolError, RecyclingMethod, Runtime, Transaction,
+};
+use tokio_postgres::error::SqlState;
+use tokio_postgres::types::ToSql;
+use tokio_postgres::{NoTls, Row};
+
+use super::{Keyed, PageReq, StoreError};
+use crate::time::{self, Timestamp};
+
+/// Migrations, applied in order once each; never edit one that has shipped.
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../../../migrations/postgres/0001_foundation.sql")),
+    (2, include_str!("../../../migrations/postgres/0002_messaging.sql")),
+    (3, include_str!("../../../migrations/postgres/0003_outbox.sql")),
+];
+
+/// Key of the transaction-level advisory lock that serialises migrations across nodes
+/// (`b"banter.m"` read as a big-endian integer).
+const MIGRATION_LOCK: i64 = 0x6261_6e74_6572_2e6d;
+
+/// Attempts of one transaction when PostgreSQL aborts it for a serialization failure or a
+/// deadlock; the losers of such a race usually succeed on the next try.
+const MAX_ATTEMPTS: u32 = 5;
+
+/// A database error, or an outcome a transaction body decided on.
+pub(super) enum Fail {
+    /// An error reported by PostgreSQL or the driver; some are retried.
+    Pg(tokio_postgres::Error),
+    /// A store error decided by the body (for example a named conflict).
+    Store(StoreError),
+}
+
+impl From<tokio_postgres::Error> for Fail {
+    fn from(e: tokio_postgres::Error) -> Self {
+        Self::Pg(e)
+    }
+}
+
+impl From<StoreError> for Fail {
+    fn from(e: StoreError) -> Self {
+        Self::Store(e)
+    }
+}
+
+impl From<tokio_postgres::Error> for StoreError {
+    fn from(e: tokio_postgres::Error) -> Self {
+        pg_error(&e)
+    }
+}
+
+impl From<Fail> for StoreError {
+    fn from(f: Fail) -> Self {
+        match f {
+            Fail::Pg(e) => pg_error(&e),
+            Fail::Store(e) => e,
+        }
+    }
+}
+
+/// The future a transaction body returns.
+pub(super) type Body<'a, T> = Pin<Box<dyn Future<Output = Result<T, Fail>> + Send + 'a>>;
+
+/// A PostgreSQL database behind a connection pool.
+pub struct PgStore {
+    pool: Pool,
+}
+
+impl PgStore {
+    /// Connects to `url` (`postgres://…` or `postgresql://…`) with up to `pool_size`
+    /// connections, each with the given `statement_timeout`, and applies pending migrations.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] when the database cannot be reached, [`StoreError::Other`]
+    /// for a malformed URL or a failing migration.
+    pub async fn open(url: &str, pool_size: usize, statement_timeout: Duration) -> Result<Self, StoreError> {
+        let mut config = tokio_postgres::Config::from_str(url)
+            .map_err(|e| StoreError::Other(format!("invalid PostgreSQL URL: {e}")))?;
+        let timeout_ms = statement_timeout.as_millis();
+        let options = match config.get_options() {
+            Some(given) if !given.is_empty() => format!("{given} -c statement_timeout={timeout_ms}"),
+            _ => format!("-c statement_timeout={timeout_ms}"),
+        };
+        config.options(&options);
+        if config.get_application_name().is_none() {
+            config.application_name("banter");
+        }
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(Duration::from_secs(10));
+        }
+        let manager = Manager::from_config(
+            config,
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        // Waiting for a connection longer than a statement may run means the database is
+        // overloaded or gone: callers get `Unavailable` rather than queueing forever.
+        let wait = statement_timeout.max(Duration::from_secs(1));
+        let pool = Pool::builder(manager)
+            .max_size(pool_size.max(1))
+            .runtime(Runtime::Tokio1)
+            .wait_timeout(Some(wait))
+            .create_timeout(Some(Duration::from_secs(10)))
+            .recycle_timeout(Some(Duration::from_secs(10)))
+            .build()
+            .map_err(|e| StoreError::Other(e.to_string()))?;
+        let store = Self { pool };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// A pooled connection.
+    async fn client(&self) -> Result<deadpool_postgres::Client, StoreError> {
+        self.pool.get().await.map_err(|e| match e {
+            PoolError::Backend(e) => pg_error(&e),
+            other => StoreError::Unavailable(other.to_string()),
+        })
+    }
+
+    /// Applies each pending migration in its own transaction. Each transaction first takes an
+    /// advisory lock, so nodes starting together apply every migration exactly once.
+    async fn migrate(&self) -> Result<(), StoreError> {
+        let mut client = self.client().await?;
+        for (version, sql) in MIGRATIONS {
+            let t = client.transaction().await.map_err(|e| pg_error(&e))?;
+            let applied = async {
+                t.execute("select pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK]).await?;
+                t.batch_execute(
+                    "create table if not exists schema_migrations (version bigint primary key, applied_at text not null)",
+                )
+                .await?;
+                let done = t
+                    .query_opt("select 1 from schema_migrations where version = $1", &[version])
+                    .await?
+                    .is_some();
+                if !done {
+                    t.batch_execute(sql).await?;
+                    t.execute(
+                        "insert into schema_migrations (version, applied_at) values ($1, $2)",
+                        &[version, &time::format(&time::now())],
+                    )
+                    .await?;
+                }
+                Ok::<(), tokio_postgres::Error>(())
+            }
+            .await;
+            applied.map_err(|e| StoreError::Other(format!("migration {version}: {}", describe(&e))))?;
+            t.commit().await.map_err(|e| pg_error(&e))?;
+        }
+        Ok(())
+    }
+
+    /// Runs `body` in one transaction and commits it, retrying the whole transaction when
+    /// PostgreSQL aborted it for a serialization failure or a deadlock.
+    pub(super) async fn write<A, T, F>(&self, args: &A, body: F) -> Result<T, StoreError>
+    where
+        A: Sync + ?Sized,
+        T: Send,
+        F: for<'a> Fn(&'a Transaction<'a>, &'a A) -> Body<'a, T> + Send + Sync,
+    {
+        let mut attempt = 1;
+        loop {
+            let mut client = self.client().await?;
+            let outcome = async {
+                let t = client.transaction().await?;
+                let value = body(&t, args).await?;
+                t.commit().await?;
+                Ok::<T, Fail>(value)
+            }
+            .await;
+            match outcome {
+                Err(Fail::Pg(e)) if is_retryable(&e) && attempt < MAX_ATTEMPTS => {
+                    tracing::debug!(attempt, error = %describe(&e), "retrying transaction");
+                    let jitter: u64 = rand::random_range(0..10);
+                    tokio::time::sleep(Duration::from_millis(5 * (1 << attempt) + jitter)).await;
+                    attempt += 1;
+                }
+                other => return other.map_err(StoreError::from),
+            }
+        }
+    }
+
+    /// Runs one read statement on a pooled connection.
+    pub(super) async fn read(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Vec<Row>, StoreError> {
+        let client = self.client().await?;
+        query(&client, sql, params).await.map_err(|e| pg_error(&e))
+    }
+}
+
+/// Prepares `sql` (cached per connection) and returns its rows.
+pub(super) async fn query<C: GenericClient>(
+    c: &C,
+    sql: &str,
+    params: &[&(dyn ToSql + Sync)],
+) -> Result<Vec<Row>, tokio_postgres::Error> {
+    let statement = c.prepare_cached(sql).await?;
+    c.query(&statement, params).await
+}
+
+/// Prepares `sql` (cached per connection) and returns at most one row.
+pub(super) async fn query_opt<C: GenericClient>(
+    c: &C,
+    sql: &str,
+    params: &[&(dyn ToSql + Sync)],
+) -> Result<Option<Row>, tokio_postgres::Error> {
+    let statement = c.prepare_cached(sql).await?;
+    c.query_opt(&statement, params).await
+}
+
+/// Prepares `sql` (cached per connection), runs it and returns the number of rows it changed.
+pub(super) async fn execute<C: GenericClient>(
+    c: &C,
+    sql: &str,
+    params: &[&(dyn ToSql + Sync)],
+) -> Result<u64, tokio_postgres::Error> {
+    let statement = c.prepare_cached(sql).await?;
+    c.execute(&statement, params).await
+}
+
+/// Maps each row with `f`, stopping at the first column that cannot be read.
+pub(super) fn map_rows<T>(rows: &[Row], f: impl Fn(&Row) -> Result<T, StoreError>) -> Result<Vec<T>, StoreError> {
+    rows.iter().map(f).collect()
+}
+
+/// Parses a JSON document stored in a text column.
+pub(super) fn from_json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, StoreError> {
+    serde_json::from_str(text).map_err(|e| StoreError::Other(format!("stored JSON: {e}")))
+}
+
+/// Renders a value as the JSON text stored in a column.
+pub(super) fn to_json<T: serde::Serialize + ?Sized>(value: &T) -> Result<String, StoreError> {
+    serde_json::to_string(value).map_err(|e| StoreError::Other(e.to_string()))
+}
+
+/// True when `e` means the transaction lost a race and may simply be run again.
+fn is_retryable(e: &tokio_postgres::Error) -> bool {
+    matches!(e.code(), Some(c) if *c == SqlState::T_R_SERIALIZATION_FAILURE || *c == SqlState::T_R_DEADLOCK_DETECTED)
+}
+
+/// True when `e` is a unique violation (SQLSTATE 23505).
+pub(super) fn is_unique_violation(e: &tokio_postgres::Error) -> bool {
+    e.code() == Some(&SqlState::UNIQUE_VIOLATION)
+}
+
+/// Turns a unique violation into the named conflict; passes anything else on.
+pub(super) fn conflict(e: tokio_postgres::Error, name: &'static str) -> Fail {
+    if is_unique_violation(&e) {
+        Fail::Store(StoreError::Conflict(name))
+    } else {
+        Fail::Pg(e)
+    }
+}
+
+/// The error text for logs: the server's message and SQLSTATE when there is one.
+fn describe(e: &tokio_postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => format!("{} ({})", db.message(), db.code().code()),
+        None => e.to_string(),
+    }
+}
+
+/// Classifies a driver error: lost connections, shutdowns, overload and timeouts (and races
+/// still lost after every retry) are `Unavailable`, worth a retry by the client.
+fn pg_error(e: &tokio_postgres::Error) -> StoreError {
+    if is_connection_failure(e) || is_retryable(e) {
+        StoreError::Unavailable(describe(e))
+    } else {
+        StoreError::Other(describe(e))
+    }
+}
+
+/// True when `e` says the database cannot be used right now rather than that a query was bad.
+fn is_connection_failure(e: &tokio_postgres::Error) -> bool {
+    if e.is_closed() {
+        return true;
+    }
+    if let Some(code) = e.code() {
+        let code = code.code();
+        // 08: connection exception, 53: insufficient resources, 57P0x: shutdown / starting up,
+        // 57014: cancelled (the statement timeout).
+        return code.starts_with("08") || code.starts_with("53") || code.starts_with("57P0") || code == "57014";
+    }
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        if s.is::<std::io::Error>() {
+            return true;
+        }
+        source = s.source();
+    }
+    let text = e.to_string();
+    text.starts_with("error connecting") || text.starts_with("timeout") || text.starts_with("error communicating")
+}
+
+/// Reads a stored timestamp column.
+pub(super) fn ts(s: &str) -> Timestamp {
+    time::parse(s).unwrap_or_default()
+}
+
+/// The keyset part of a list query over column `key`: returns the SQL tail (with `$2`, `$3` as
+/// bound key and limit after the caller's `$1` scope) and whether rows come back reversed.
+/// Same semantics as the SQLite backend's `page_clause`.
+pub(super) fn page_clause(key: &str, page: &PageReq) -> (String, i64, i64, bool) {
+    let limit = i64::from(page.limit) + 1;
+    let (cmp, bound, order, reversed) = match (page.desc, page.after, page.before) {
+        (false, _, Some(b)) => ("<", b, "desc", true),
+        (false, a, None) => (">", a.unwrap_or(i64::MIN), "asc", false),
+        (true, _, Some(b)) => (">", b, "asc", true),
+        (true, a, None) => ("<", a.unwrap_or(i64::MAX), "desc", false),
+    };
+    (
+        format!("{key} {cmp} $2 order by {key} {order} limit $3"),
+        bound,
+        limit,
+        reversed,
+    )
+}
+
+/// Finishes a page read: puts rows back into list order.
+pub(super) fn finish_page<T>(mut rows: Vec<Keyed<T>>, reversed: bool) -> Vec<Keyed<T>> {
+    if reversed {
+        rows.reverse();
+    }
+    rows
+}
+
+#[cfg(test)]
+mod retry_tests;
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+    use std::ffi::OsString;
+    use std::path::Path;
+
+    /// Both backends must have the same migration file names (hence the same versions and order).
+    #[test]
+    fn migration_sets_match() {
+        let names = |dir: &str| -> BTreeSet<OsString> {
+            std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(dir))
+                .expect("migration dir exists")
+                .map(|entry| entry.expect("readable dir entry").file_name())
+                .collect()
+        };
+        let sqlite = names("migrations/sqlite");
+        assert!(!sqlite.is_empty());
+        assert_eq!(sqlite, names("migrations/postgres"));
+    }
+
+    /// Every migration file is embedded, numbered 1, 2, … in file-name order.
+    #[test]
+    fn every_migration_file_is_embedded() {
+        let files = std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations/postgres"))
+            .expect("migration dir exists")
+            .count();
+        let versions: Vec<i64> = super::MIGRATIONS.iter().map(|(v, _)| *v).collect();
+        assert_eq!(
+            versions,
+            (1..=i64::try_from(files).expect("few files")).collect::<Vec<_>>()
+        );
+    }
+}
