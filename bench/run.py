@@ -3,7 +3,13 @@
 
 Prints requests/s, p50 and p99 for each scenario and the ratio to GET /healthz measured in the
 same run. Every phase is bounded in time (BENCH_SECONDS, default 10) and only 127.0.0.1 is used.
+
+    bench/run.py                    # embedded SQLite in a temporary data directory (default)
+    bench/run.py --postgres [URL]   # a fresh database banter_bench_<hex> on the PostgreSQL server
+                                    # at URL (default postgres://postgres@127.0.0.1:5432/postgres),
+                                    # created and dropped with psql
 """
+import argparse
 import base64
 import json
 import os
@@ -21,15 +27,17 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "32"))
 BIG = int(os.environ.get("BENCH_BIG_MESSAGES", "1000000"))
+PG_DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/postgres"
 
 
 class Banter:
-    def __init__(self, binary, data_dir):
+    def __init__(self, binary, data_dir=None, database_url=None):
         self.sid = "AC" + secrets.token_hex(16)
         self.token = secrets.token_hex(16)
         env = dict(os.environ, BANTER_ACCOUNT_SID=self.sid, BANTER_AUTH_TOKEN=self.token, BANTER_LOG="warn")
+        db_args = ["--database-url", database_url] if database_url else ["--data-dir", data_dir]
         self.proc = subprocess.Popen(
-            [binary, "serve", "--listen", "127.0.0.1:0", "--data-dir", data_dir],
+            [binary, "serve", "--listen", "127.0.0.1:0", *db_args],
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, text=True)
         deadline = time.time() + 30
         for line in self.proc.stdout:
@@ -38,8 +46,10 @@ class Banter:
                 break
             if time.time() > deadline:
                 raise SystemExit("banter did not start")
+        else:
+            raise SystemExit(f"banter exited before listening (rc={self.proc.wait(timeout=15)})")
         self.auth = base64.b64encode(f"{self.sid}:{self.token}".encode()).decode()
-        self.db = os.path.join(data_dir, "banter.db")
+        self.db = os.path.join(data_dir, "banter.db") if data_dir else None
 
     def call(self, method, path, form=None):
         data = urllib.parse.urlencode(form or {}).encode() if method == "POST" else None
@@ -70,6 +80,40 @@ def seed(db, channel_sid, account, service, count):
     conn.close()
 
 
+def psql(url, sql, timeout=600):
+    """Runs SQL (one or more statements) on the PostgreSQL server at `url` and returns stdout."""
+    proc = subprocess.run(["psql", url, "-v", "ON_ERROR_STOP=1", "-X", "-q", "-tA", "-f", "-"],
+                          input=sql, capture_output=True, text=True, timeout=timeout)
+    if proc.returncode != 0:
+        raise SystemExit(f"psql failed: {proc.stderr.strip()}")
+    return proc.stdout.strip()
+
+
+def with_database(url, name):
+    parts = urllib.parse.urlsplit(url)
+    return urllib.parse.urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, parts.fragment))
+
+
+def seed_pg(db_url, channel_sid, account, service, count, batch=250_000):
+    """Bulk-loads `count` messages into a channel with INSERT … SELECT generate_series, in batches
+    (setup only; the server keeps serving). SIDs are IM + md5(channel, index): 32 hex digits."""
+    now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    q = lambda v: "'" + v.replace("'", "''") + "'"
+    statements = []
+    for lo in range(0, count, batch):
+        hi = min(count, lo + batch) - 1
+        statements.append(
+            "insert into messages (sid, account_sid, service_sid, channel_sid, idx, from_identity, body, "
+            "attributes, was_edited, date_created, date_updated) "
+            f"select 'IM' || md5({q(channel_sid)} || ':' || i), {q(account)}, {q(service)}, {q(channel_sid)}, i, "
+            f"'seed', 'seeded', '{{}}', false, {q(now)}, {q(now)} from generate_series({lo}, {hi}) as i;")
+    statements.append(
+        f"update channels set next_index = {count}, messages_count = {count}, "
+        f"last_message_sid = (select sid from messages where channel_sid = {q(channel_sid)} and idx = {count - 1}) "
+        f"where sid = {q(channel_sid)};")
+    psql(db_url, "begin;\n" + "\n".join(statements) + "\ncommit;\nanalyze messages;\nanalyze channels;\n")
+
+
 def wrk(banter, path, mode="get", paths=(), seconds=SECONDS):
     env = dict(os.environ, BENCH_MODE=mode, BENCH_PATHS=",".join(paths))
     if path != "/healthz":
@@ -84,11 +128,32 @@ def wrk(banter, path, mode="get", paths=(), seconds=SECONDS):
 
 
 def main():
+    parser = argparse.ArgumentParser(description="Banter load benchmark (wrk on loopback).")
+    parser.add_argument("--postgres", nargs="?", const=PG_DEFAULT_URL, metavar="URL",
+                        help="run on PostgreSQL: a fresh database banter_bench_<hex> is created on the "
+                             f"server at URL (default {PG_DEFAULT_URL}) and dropped afterwards")
+    args = parser.parse_args()
     binary = os.environ.get("BANTER_BIN", os.path.join(ROOT, "target", "release", "banter"))
     if not shutil.which("wrk"):
         raise SystemExit("wrk is required (apt-get install wrk)")
-    data_dir = tempfile.mkdtemp(prefix="banter-bench-")
-    banter = Banter(binary, data_dir)
+    data_dir = pg_db = db_url = None
+    if args.postgres:
+        if not shutil.which("psql"):
+            raise SystemExit("psql is required for --postgres (apt-get install postgresql-client)")
+        version = psql(args.postgres, "show server_version;", timeout=30)
+        pg_db = "banter_bench_" + secrets.token_hex(6)
+        psql(args.postgres, f"create database {pg_db};", timeout=60)
+        db_url = with_database(args.postgres, pg_db)
+        backend = f"PostgreSQL {version.split()[0]} (fresh database {pg_db}, default pool)"
+    else:
+        data_dir = tempfile.mkdtemp(prefix="banter-bench-")
+        backend = "SQLite synchronous=FULL"
+    try:
+        banter = Banter(binary, data_dir=data_dir, database_url=db_url)
+    except BaseException:
+        if pg_db:
+            psql(args.postgres, f"drop database if exists {pg_db} with (force);", timeout=60)
+        raise
     try:
         svc = banter.call("POST", "/v2/Services", {"FriendlyName": "bench"})["sid"]
         chans = [banter.call("POST", f"/v2/Services/{svc}/Channels", {"UniqueName": f"c{i}"})["sid"]
@@ -96,8 +161,14 @@ def main():
         mid = banter.call("POST", f"/v2/Services/{svc}/Channels", {"UniqueName": "ten-thousand"})["sid"]
         big = banter.call("POST", f"/v2/Services/{svc}/Channels", {"UniqueName": "big"})["sid"]
         print(f"seeding 10000 and {BIG} messages ...", file=sys.stderr)
-        seed(banter.db, mid, banter.sid, svc, 10_000)
-        seed(banter.db, big, banter.sid, svc, BIG)
+        started = time.monotonic()
+        if db_url:
+            seed_pg(db_url, mid, banter.sid, svc, 10_000)
+            seed_pg(db_url, big, banter.sid, svc, BIG)
+        else:
+            seed(banter.db, mid, banter.sid, svc, 10_000)
+            seed(banter.db, big, banter.sid, svc, BIG)
+        print(f"seeded in {time.monotonic() - started:.1f}s", file=sys.stderr)
         msgs = lambda ch: f"/v2/Services/{svc}/Channels/{ch}/Messages"
         rows = [
             ("(a) GET /healthz (ceiling)", wrk(banter, "/healthz")),
@@ -114,9 +185,12 @@ def main():
         count = banter.call("GET", f"/v2/Services/{svc}/Channels/{chans[0]}")["messages_count"]
     finally:
         banter.stop()
-        shutil.rmtree(data_dir, ignore_errors=True)
+        if data_dir:
+            shutil.rmtree(data_dir, ignore_errors=True)
+        if pg_db:
+            psql(args.postgres, f"drop database if exists {pg_db} with (force);", timeout=60)
     ceiling = rows[0][1]["rps"]
-    print(f"\nBanter bench: {CONNECTIONS} connections, {SECONDS}s per phase, SQLite synchronous=FULL, loopback\n")
+    print(f"\nBanter bench: {CONNECTIONS} connections, {SECONDS}s per phase, {backend}, loopback\n")
     print(f"| {'scenario':<34} | {'req/s':>9} | {'p50 ms':>7} | {'p99 ms':>7} | {'ratio':>6} | {'errors':>6} |")
     print(f"|{'-' * 36}|{'-' * 11}|{'-' * 9}|{'-' * 9}|{'-' * 8}|{'-' * 8}|")
     for name, r in rows:

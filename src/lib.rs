@@ -4,13 +4,17 @@
 //! - [`http`]: axum router, extractors (auth, Twilio forms, paging), errors in Twilio's shape;
 //!   one file per resource with thin handlers.
 //! - [`chat`]: the domain, one method per operation; no HTTP, no SQL.
-//! - [`store`]: persistence behind one trait; [`store::sqlite`] is the embedded backend.
+//! - [`store`]: persistence behind one trait; [`store::sqlite`] is the embedded backend,
+//!   [`store::postgres`] the shared one for several nodes.
+//! - [`events`]: after-commit events on a bus that spans every node.
 //! - [`app`]: configuration, start-up and serving (plain HTTP or TLS).
 //! - [`webhooks`]: signing, pre-event calls and the post-event outbox worker.
 //! - [`sid`], [`time`]: Twilio's SID and date formats.
 
 pub mod app;
 pub mod chat;
+pub mod copy;
+pub mod events;
 pub mod http;
 pub mod sid;
 pub mod store;

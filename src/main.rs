@@ -45,6 +45,19 @@ enum Command {
         #[command(subcommand)]
         command: BindingCommand,
     },
+    /// Copy every row to another database (SQLite <-> PostgreSQL), then compare row counts.
+    /// Idempotent: a second run copies only what is missing. Stop the servers first.
+    Copy {
+        /// Source database (`sqlite:PATH` or `postgres://user:password@host:port/db`).
+        #[arg(long)]
+        from: String,
+        /// Destination database, same forms; created (SQLite) and migrated when needed.
+        #[arg(long)]
+        to: String,
+        /// Rows read and written per batch.
+        #[arg(long, default_value_t = banter::copy::DEFAULT_BATCH)]
+        batch_size: u32,
+    },
 }
 
 #[derive(Subcommand)]
@@ -162,6 +175,13 @@ enum AccountCommand {
         #[command(flatten)]
         db: Db,
     },
+    /// Delete an account with everything it owns; its credentials stop working at once.
+    Delete {
+        #[command(flatten)]
+        db: Db,
+        /// The account SID (AC…).
+        account_sid: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -237,6 +257,15 @@ async fn main() -> anyhow::Result<()> {
                 }
                 Ok(())
             }
+            AccountCommand::Delete { db, account_sid } => {
+                chat(&db)
+                    .await?
+                    .delete_account(&account_sid)
+                    .await
+                    .context("no such account")?;
+                println!("deleted {account_sid}");
+                Ok(())
+            }
         },
         Command::Key { command } => match command {
             KeyCommand::Create {
@@ -273,6 +302,15 @@ async fn main() -> anyhow::Result<()> {
                 Ok(())
             }
         },
+        Command::Copy { from, to, batch_size } => {
+            let report = banter::copy::run(&from, &to, batch_size).await?;
+            print!("{}", report.render());
+            if !report.ok() {
+                anyhow::bail!("verification failed: the row counts marked MISMATCH differ");
+            }
+            println!("copy complete: {} rows inserted", report.inserted());
+            Ok(())
+        }
         Command::Binding {
             command:
                 BindingCommand::Create {

@@ -51,8 +51,18 @@ impl Chat {
             friendly_name: "bootstrap".to_owned(),
             date_created: time::now(),
         };
-        self.store.insert_account(&account).await?;
-        Ok(account)
+        match self.store.insert_account(&account).await {
+            Ok(()) => Ok(account),
+            // Another node bootstrapped the same account at the same moment: check its token.
+            Err(crate::store::StoreError::Conflict(_)) => match self.store.account(account_sid).await? {
+                Some(existing) if existing.auth_token == auth_token => Ok(existing),
+                _ => Err(ChatError::invalid(
+                    "BANTER_AUTH_TOKEN",
+                    "differs from the stored token of this account",
+                )),
+            },
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// Every account, oldest first.
@@ -96,7 +106,21 @@ impl Chat {
     /// [`ChatError::NotFound`] when the account has no such key.
     pub async fn delete_api_key(&self, account_sid: &str, key_sid: &str) -> Result<(), ChatError> {
         let deleted = self.store.delete_api_key(account_sid, key_sid).await?;
-        self.forget_credentials();
+        self.forget_credentials().await;
+        if deleted { Ok(()) } else { Err(ChatError::NotFound) }
+    }
+
+    /// Deletes an account with its keys, credentials and services; its credentials stop
+    /// working at once here and, on a shared database, on every node within a moment.
+    ///
+    /// # Errors
+    /// [`ChatError::NotFound`] when there is no such account.
+    pub async fn delete_account(&self, account_sid: &str) -> Result<(), ChatError> {
+        let deleted = self.store.delete_account(account_sid).await?;
+        self.forget_credentials().await;
+        if let Ok(mut services) = self.services.write() {
+            services.retain(|_, s| s.account_sid != account_sid);
+        }
         if deleted { Ok(()) } else { Err(ChatError::NotFound) }
     }
 }

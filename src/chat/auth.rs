@@ -1,9 +1,14 @@
 //! Credential checks served from memory.
 //!
 //! The first request of a credential looks it up in the store; after that the secret lives in
-//! this cache and a request costs one hash-map read and a constant-time compare. Revocations
-//! clear the cache: directly when they happen in this process, and through the store's auth
-//! epoch (polled by [`AuthCache::watch`]) when another process revoked a key.
+//! this cache and a request costs one hash-map read and a constant-time compare.
+//!
+//! Revocations (deleting a key or an account) bump the store's *auth epoch*. Every cache entry
+//! remembers the epoch read just before it was loaded, and entries older than the newest epoch
+//! this process has seen are ignored. The newest epoch is learned at once for revocations made
+//! in this process, on a `NOTIFY` from another node (PostgreSQL), and at the latest by polling
+//! every [`EPOCH_POLL`] (which also covers the admin CLI on SQLite). An entry loaded while a
+//! revocation commits therefore cannot outlive it.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -24,6 +29,7 @@ pub const EPOCH_POLL: Duration = Duration::from_millis(200);
 struct Entry {
     secret: String,
     account_sid: String,
+    epoch: i64,
 }
 
 /// Username (`AC…` or `SK…`) → secret and account.
@@ -35,7 +41,13 @@ pub struct AuthCache {
 
 impl AuthCache {
     fn get(&self, username: &str) -> Option<Entry> {
-        self.entries.read().ok()?.get(username).cloned()
+        let current = self.epoch.load(Ordering::Acquire);
+        self.entries
+            .read()
+            .ok()?
+            .get(username)
+            .filter(|e| e.epoch >= current)
+            .cloned()
     }
 
     fn put(&self, username: &str, entry: Entry) {
@@ -44,26 +56,29 @@ impl AuthCache {
         }
     }
 
-    /// Forgets every cached credential.
-    pub fn clear(&self) {
-        if let Ok(mut map) = self.entries.write() {
-            map.clear();
+    /// Records the newest known epoch; older entries stop being used and are dropped.
+    fn advance(&self, epoch: i64) {
+        if self.epoch.fetch_max(epoch, Ordering::AcqRel) < epoch
+            && let Ok(mut map) = self.entries.write()
+        {
+            map.retain(|_, e| e.epoch >= epoch);
         }
     }
 
-    /// Polls the store's auth epoch until the process ends, clearing the cache on change.
+    /// Reads the store's epoch now and advances to it.
+    async fn refresh(&self, store: &dyn Store) {
+        match store.auth_epoch().await {
+            Ok(epoch) => self.advance(epoch),
+            Err(e) => tracing::warn!(error = %e, "cannot read the auth epoch"),
+        }
+    }
+
+    /// Polls the store's auth epoch until the process ends.
     pub async fn watch(self: Arc<Self>, store: Arc<dyn Store>) {
         let mut tick = tokio::time::interval(EPOCH_POLL);
         loop {
             tick.tick().await;
-            match store.auth_epoch().await {
-                Ok(epoch) => {
-                    if self.epoch.swap(epoch, Ordering::Relaxed) != epoch {
-                        self.clear();
-                    }
-                }
-                Err(e) => tracing::warn!(error = %e, "cannot read the auth epoch"),
-            }
+            self.refresh(store.as_ref()).await;
         }
     }
 }
@@ -82,15 +97,21 @@ impl Chat {
     }
 
     async fn load_credential(&self, username: &str) -> Result<Option<Entry>, ChatError> {
+        // The epoch is read first: if a revocation commits after this point, it bumps the
+        // epoch past the one recorded here and the entry is ignored as soon as that is seen.
+        let epoch = self.store.auth_epoch().await?;
+        self.auth.advance(epoch);
         let entry = if sid::is_sid(sid::ACCOUNT, username) {
             self.store.account(username).await?.map(|a| Entry {
                 secret: a.auth_token,
                 account_sid: a.sid,
+                epoch,
             })
         } else if sid::is_sid(sid::API_KEY, username) {
             self.store.api_key(username).await?.map(|k| Entry {
                 secret: k.secret,
                 account_sid: k.account_sid,
+                epoch,
             })
         } else {
             None
@@ -113,12 +134,31 @@ impl Chat {
         entry.map(|e| e.secret).ok_or(ChatError::NotFound)
     }
 
-    /// Starts the background revocation watcher (call once per server).
+    /// Starts the background revocation watcher and, where the store has cross-node notices,
+    /// the listener that applies them (call once per server).
     pub fn spawn_auth_watcher(&self) {
         tokio::spawn(Arc::clone(&self.auth).watch(Arc::clone(&self.store)));
+        if let Some(mut notices) = self.store.notices() {
+            let (auth, store, bus) = (Arc::clone(&self.auth), Arc::clone(&self.store), self.bus.clone());
+            tokio::spawn(async move {
+                loop {
+                    match notices.recv().await {
+                        Ok(n) if n == "auth" || n == "reconnected" => auth.refresh(store.as_ref()).await,
+                        Ok(n) => {
+                            if let Some(event) = n.strip_prefix("event:").and_then(|j| serde_json::from_str(j).ok()) {
+                                let _ = bus.send(event);
+                            }
+                        }
+                        Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => auth.refresh(store.as_ref()).await,
+                        Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+                    }
+                }
+            });
+        }
     }
 
-    pub(super) fn forget_credentials(&self) {
-        self.auth.clear();
+    /// Makes revocations of this process effective at once.
+    pub(super) async fn forget_credentials(&self) {
+        self.auth.refresh(self.store.as_ref()).await;
     }
 }

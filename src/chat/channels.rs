@@ -8,6 +8,9 @@ use crate::sid;
 use crate::store::{Channel, Keyed, PageReq, Service, StoreError};
 use crate::time::{self, Timestamp};
 
+/// Channel keys remembered per process before the map starts over.
+const MAX_REMEMBERED_CHANNELS: usize = 100_000;
+
 /// Longest unique name (characters).
 pub const MAX_UNIQUE_NAME: usize = 256;
 
@@ -101,7 +104,50 @@ impl Chat {
             .channel(&service.sid, key)
             .await?
             .ok_or(ChatError::NotFound)?;
+        self.remember_channel(&service.sid, key, &channel.sid);
         Ok((service, channel))
+    }
+
+    /// Resolves a service and the SID of one of its channels, from memory when possible: the
+    /// hot paths (send a message, page through messages) need only the SID, and the store
+    /// reports a channel deleted meanwhile (`None`), which callers turn into a 404.
+    pub(super) async fn channel_sid_of(
+        &self,
+        account_sid: &str,
+        service_sid: &str,
+        key: &str,
+    ) -> Result<(Arc<Service>, String), ChatError> {
+        let service = self.service(account_sid, service_sid).await?;
+        let known = self
+            .channel_keys
+            .read()
+            .ok()
+            .and_then(|m| m.get(&(service.sid.clone(), key.to_owned())).cloned());
+        if let Some(sid) = known {
+            return Ok((service, sid));
+        }
+        let (service, channel) = self.channel_of(account_sid, service_sid, key).await?;
+        Ok((service, channel.sid))
+    }
+
+    /// Remembers `key` → `sid`, unless other nodes may rename or delete channels.
+    fn remember_channel(&self, service_sid: &str, key: &str, sid: &str) {
+        if self.store.shared() {
+            return;
+        }
+        if let Ok(mut m) = self.channel_keys.write() {
+            if m.len() >= MAX_REMEMBERED_CHANNELS {
+                m.clear();
+            }
+            m.insert((service_sid.to_owned(), key.to_owned()), sid.to_owned());
+        }
+    }
+
+    /// Forgets every key of a channel (after a rename or a delete).
+    fn forget_channel(&self, sid: &str) {
+        if let Ok(mut m) = self.channel_keys.write() {
+            m.retain(|_, v| v != sid);
+        }
     }
 
     /// CreateChannel.
@@ -157,6 +203,8 @@ impl Chat {
             .post_events(webhooks, &service, Some(&channel), "onChannelAdded", &params, None)
             .await?;
         self.store.insert_channel(&channel, &outbox).await.map_err(taken)?;
+        self.emit("onChannelAdded", &service, Some(&channel.sid), &channel.sid)
+            .await;
         Ok(channel)
     }
 
@@ -223,7 +271,10 @@ impl Chat {
         let outbox = self
             .post_events(webhooks, &service, Some(&channel), "onChannelUpdated", &params, None)
             .await?;
+        self.forget_channel(&channel.sid);
         if self.store.update_channel(&channel, &outbox).await.map_err(taken)? {
+            self.emit("onChannelUpdated", &service, Some(&channel.sid), &channel.sid)
+                .await;
             Ok(channel)
         } else {
             Err(ChatError::NotFound)
@@ -248,7 +299,10 @@ impl Chat {
         let outbox = self
             .post_events(webhooks, &service, Some(&channel), "onChannelDestroyed", &params, None)
             .await?;
+        self.forget_channel(&channel.sid);
         if self.store.delete_channel(&service.sid, &channel.sid, &outbox).await? {
+            self.emit("onChannelDestroyed", &service, Some(&channel.sid), &channel.sid)
+                .await;
             Ok(())
         } else {
             Err(ChatError::NotFound)

@@ -184,6 +184,8 @@ impl Chat {
         if !self.store.update_member(&member, &outbox).await? {
             return Err(ChatError::NotFound);
         }
+        self.emit("onMemberUpdated", &service, Some(&channel.sid), &member.sid)
+            .await;
         self.user_channel(account_sid, service_sid, &user.sid, &channel.sid)
             .await
     }
@@ -209,6 +211,8 @@ impl Chat {
             .ok_or(ChatError::NotFound)?;
         let outbox = self.member_removed(webhooks, &service, &channel, &member).await?;
         if self.store.remove_member(&channel.sid, &member.sid, &outbox).await? {
+            self.emit("onMemberRemoved", &service, Some(&channel.sid), &member.sid)
+                .await;
             Ok(())
         } else {
             Err(ChatError::NotFound)

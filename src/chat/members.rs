@@ -151,7 +151,11 @@ impl Chat {
             .add_member(&member, new_user.as_ref(), limits.0, limits.1, &outbox)
             .await?
         {
-            AddMember::Added => Ok(member),
+            AddMember::Added => {
+                self.emit("onMemberAdded", &service, Some(&channel.sid), &member.sid)
+                    .await;
+                Ok(member)
+            }
             AddMember::ChannelGone => Err(ChatError::NotFound),
             AddMember::Duplicate => Err(ChatError::Conflict {
                 code: 50404,
@@ -228,6 +232,8 @@ impl Chat {
         self.apply_member_patch(&service, &mut member, patch).await?;
         let outbox = self.member_updated(webhooks, &service, &channel, &member).await?;
         if self.store.update_member(&member, &outbox).await? {
+            self.emit("onMemberUpdated", &service, Some(&channel.sid), &member.sid)
+                .await;
             Ok(member)
         } else {
             Err(ChatError::NotFound)
@@ -281,6 +287,8 @@ impl Chat {
         let (service, channel, member) = self.member_of(account_sid, service_sid, channel_key, key).await?;
         let outbox = self.member_removed(webhooks, &service, &channel, &member).await?;
         if self.store.remove_member(&channel.sid, &member.sid, &outbox).await? {
+            self.emit("onMemberRemoved", &service, Some(&channel.sid), &member.sid)
+                .await;
             Ok(())
         } else {
             Err(ChatError::NotFound)

@@ -99,7 +99,14 @@ impl Chat {
         input: NewMessage,
         webhooks: bool,
     ) -> Result<Message, ChatError> {
-        let (service, channel) = self.channel_of(account_sid, service_sid, channel_key).await?;
+        // Without webhooks only the channel's SID is needed, which is usually known in memory.
+        let (service, channel_sid, channel) = if webhooks {
+            let (service, channel) = self.channel_of(account_sid, service_sid, channel_key).await?;
+            (service, channel.sid.clone(), Some(channel))
+        } else {
+            let (service, sid) = self.channel_sid_of(account_sid, service_sid, channel_key).await?;
+            (service, sid, None)
+        };
         let mut body = body(input.body.as_deref().unwrap_or(""))?;
         let mut attributes = validate::attributes(input.attributes.as_deref().unwrap_or("{}"))?;
         if let Some(m) = &input.media_sid
@@ -114,7 +121,7 @@ impl Chat {
             sid: sid::generate(sid::MESSAGE),
             account_sid: account_sid.to_owned(),
             service_sid: service.sid.clone(),
-            channel_sid: channel.sid.clone(),
+            channel_sid: channel_sid.clone(),
             index: 0,
             from,
             body: String::new(),
@@ -147,12 +154,15 @@ impl Chat {
         message.attributes = Some(attributes);
         let params = message_params(&message, true);
         let outbox = self
-            .post_events(webhooks, &service, Some(&channel), post, &params, Some(&message.body))
+            .post_events(webhooks, &service, channel.as_ref(), post, &params, Some(&message.body))
             .await?;
-        self.store
+        let stored = self
+            .store
             .append_message(&message, &outbox)
             .await?
-            .ok_or(ChatError::NotFound)
+            .ok_or(ChatError::NotFound)?;
+        self.emit(post, &service, Some(&channel_sid), &stored.sid).await;
+        Ok(stored)
     }
 
     /// FetchMessage.
@@ -199,8 +209,8 @@ impl Chat {
         channel_key: &str,
         page: PageReq,
     ) -> Result<Vec<Keyed<Message>>, ChatError> {
-        let (_, channel) = self.channel_of(account_sid, service_sid, channel_key).await?;
-        Ok(self.store.list_messages(&channel.sid, page).await?)
+        let (_, channel_sid) = self.channel_sid_of(account_sid, service_sid, channel_key).await?;
+        Ok(self.store.list_messages(&channel_sid, page).await?)
     }
 
     /// UpdateMessage.
@@ -242,6 +252,8 @@ impl Chat {
             .post_events(webhooks, &service, Some(&channel), "onMessageUpdated", &params, None)
             .await?;
         if self.store.update_message(&m, &outbox).await? {
+            self.emit("onMessageUpdated", &service, Some(&channel.sid), &m.sid)
+                .await;
             Ok(m)
         } else {
             Err(ChatError::NotFound)
@@ -270,6 +282,8 @@ impl Chat {
             .post_events(webhooks, &service, Some(&channel), "onMessageRemoved", &params, None)
             .await?;
         if self.store.delete_message(&m.channel_sid, &m.sid, &outbox).await? {
+            self.emit("onMessageRemoved", &service, Some(&channel.sid), &m.sid)
+                .await;
             Ok(())
         } else {
             Err(ChatError::NotFound)

@@ -35,6 +35,7 @@ pub use services::{NotificationKindPatch, ServicePatch, WEBHOOK_EVENTS};
 pub use users::{NewUser, UserPatch};
 pub use webhooks::WebhookConfigPatch;
 
+use crate::events::ChatEvent;
 use crate::store::{Service, Store};
 
 /// The chat domain: every operation the API offers, over one store.
@@ -47,6 +48,10 @@ pub struct Chat {
     services: Arc<RwLock<HashMap<String, Arc<Service>>>>,
     /// Calls pre-event webhooks (approves everything until a real client is plugged in).
     pre_hook: Arc<dyn PreEventHook>,
+    /// After-commit events of every node.
+    bus: tokio::sync::broadcast::Sender<ChatEvent>,
+    /// (service SID, channel SID or unique name) → channel SID, for single-process stores.
+    channel_keys: Arc<RwLock<HashMap<(String, String), String>>>,
 }
 
 /// Approves every action without a network call (operator commands, tests).
@@ -64,11 +69,14 @@ impl Chat {
     #[must_use]
     pub fn new(store: Arc<dyn Store>) -> Self {
         let auth = Arc::new(AuthCache::default());
+        let (bus, _) = tokio::sync::broadcast::channel(crate::events::CAPACITY);
         Self {
             store,
             auth,
             services: Arc::default(),
             pre_hook: Arc::new(ApproveAll),
+            bus,
+            channel_keys: Arc::default(),
         }
     }
 
@@ -77,6 +85,36 @@ impl Chat {
     pub fn with_pre_hook(mut self, hook: Arc<dyn PreEventHook>) -> Self {
         self.pre_hook = hook;
         self
+    }
+
+    /// Subscribes to the after-commit events of every node.
+    #[must_use]
+    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<ChatEvent> {
+        self.bus.subscribe()
+    }
+
+    /// Publishes an after-commit event: through the store to every node when the database is
+    /// shared, straight onto this process's bus otherwise. Failures are logged, never returned:
+    /// the change itself is already committed.
+    pub(crate) async fn emit(&self, event_type: &str, service: &Service, channel_sid: Option<&str>, sid: &str) {
+        let event = ChatEvent {
+            event_type: event_type.to_owned(),
+            account_sid: service.account_sid.clone(),
+            service_sid: service.sid.clone(),
+            channel_sid: channel_sid.map(str::to_owned),
+            sid: sid.to_owned(),
+        };
+        if self.store.shared() {
+            let payload = match serde_json::to_string(&event) {
+                Ok(json) => format!("event:{json}"),
+                Err(_) => return,
+            };
+            if let Err(e) = self.store.notify(&payload).await {
+                tracing::warn!(error = %e, event = event_type, "cannot publish an event to the other nodes");
+            }
+        } else {
+            let _ = self.bus.send(event);
+        }
     }
 
     /// The store, for operator commands and tests.

@@ -175,7 +175,12 @@ impl Chat {
         Ok(service)
     }
 
+    /// Caches a service, unless other nodes may change it (a shared database): then every
+    /// request reads it, so an update through any node is visible through every node at once.
     fn cache_service(&self, service: &Arc<Service>) {
+        if self.store.shared() {
+            return;
+        }
         if let Ok(mut m) = self.services.write() {
             m.insert(service.sid.clone(), Arc::clone(service));
         }

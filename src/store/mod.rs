@@ -5,6 +5,7 @@
 //! implementation lives in [`sqlite`], the PostgreSQL one in [`postgres`]; both pass the same
 //! tests.
 
+pub mod copy;
 mod messaging;
 pub mod model;
 pub mod postgres;
@@ -144,6 +145,21 @@ pub trait CredentialStore: Send + Sync {
     async fn delete_credential(&self, account_sid: &str, sid: &str) -> Result<bool, StoreError>;
 }
 
+/// Notices between the processes sharing one database (cache invalidation, events).
+#[async_trait]
+pub trait NoticeStore: Send + Sync {
+    /// Sends `payload` to every process on this database, this one included; `false` when the
+    /// backend has no cross-process channel (SQLite: one process).
+    async fn notify(&self, payload: &str) -> Result<bool, StoreError>;
+    /// Receives the notices of every process, when the backend has them.
+    fn notices(&self) -> Option<tokio::sync::broadcast::Receiver<String>>;
+    /// Whether other processes may change the data (several nodes): then nothing that another
+    /// node can change may be cached without invalidation.
+    fn shared(&self) -> bool;
+    /// Deletes an account with its keys, credentials and services; bumps the auth epoch.
+    async fn delete_account(&self, sid: &str) -> Result<bool, StoreError>;
+}
+
 /// Everything Banter persists. `Arc<dyn Store>` lives in the application state.
 pub trait Store:
     AccountStore
@@ -158,6 +174,7 @@ pub trait Store:
     + WebhookStore
     + BindingStore
     + OutboxStore
+    + NoticeStore
 {
 }
 
@@ -174,5 +191,6 @@ impl<T> Store for T where
         + WebhookStore
         + BindingStore
         + OutboxStore
+        + NoticeStore
 {
 }

@@ -7,10 +7,12 @@
 mod harness;
 
 mod auth;
+mod copy;
 mod crash;
 mod credentials;
 mod errors;
 mod messaging;
+mod nodes;
 mod pagination;
 mod roles;
 mod services;

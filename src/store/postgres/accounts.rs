@@ -117,6 +117,7 @@ impl AccountStore for PgStore {
                 )
                 .await?;
                 execute(t, "update auth_epoch set epoch = epoch + 1 where id = 1", &[]).await?;
+                execute(t, "select pg_notify('banter', 'auth')", &[]).await?;
                 Ok(n > 0)
             })
         })

@@ -12,10 +12,12 @@
 mod accounts;
 mod bindings;
 mod channels;
+mod copy;
 mod credentials;
 mod invites;
 mod members;
 mod messages;
+mod notices;
 mod outbox;
 mod roles;
 mod services;
@@ -93,6 +95,8 @@ pub(super) type Body<'a, T> = Pin<Box<dyn Future<Output = Result<T, Fail>> + Sen
 /// A PostgreSQL database behind a connection pool.
 pub struct PgStore {
     pool: Pool,
+    /// Notices from every node (see `notices.rs`).
+    notices: tokio::sync::broadcast::Sender<String>,
 }
 
 impl PgStore {
@@ -117,6 +121,8 @@ impl PgStore {
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(Duration::from_secs(10));
         }
+        let (notices, _) = tokio::sync::broadcast::channel(crate::events::CAPACITY);
+        notices::spawn_listener(config.clone(), notices.clone());
         let manager = Manager::from_config(
             config,
             NoTls,
@@ -135,7 +141,7 @@ impl PgStore {
             .recycle_timeout(Some(Duration::from_secs(10)))
             .build()
             .map_err(|e| StoreError::Other(e.to_string()))?;
-        let store = Self { pool };
+        let store = Self { pool, notices };
         store.migrate().await?;
         Ok(store)
     }

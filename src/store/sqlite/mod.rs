@@ -10,10 +10,12 @@
 mod accounts;
 mod bindings;
 mod channels;
+mod copy;
 mod credentials;
 mod invites;
 mod members;
 mod messages;
+mod notices;
 mod outbox;
 mod roles;
 mod services;

@@ -1,0 +1,487 @@
+//! Backend-neutral bulk copy: the tables a `banter copy` moves, their columns in one fixed order,
+//! and the [`TableCopy`] trait both backends implement.
+//!
+//! A row travels as a [`CopyRow`]: one JSON value per column, in the order of
+//! [`Table::columns`]. Integers are JSON numbers, text is a JSON string, booleans are JSON
+//! booleans (SQLite stores them as 0/1, PostgreSQL as `boolean`), and SQL `NULL` is JSON `null`.
+//! The column lists are defined here once, so both backends read and write the same shape.
+
+use async_trait::async_trait;
+use serde_json::Value;
+
+use super::StoreError;
+
+/// One row of a table: a value per column, in [`Table::columns`] order.
+pub type CopyRow = Vec<Value>;
+
+/// How a column's values are typed on the wire between backends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A 64-bit integer (`integer` on SQLite, `bigint` on PostgreSQL).
+    Int,
+    /// Text (every timestamp is text in the wire format on both backends).
+    Text,
+    /// A boolean (`integer` 0/1 on SQLite, `boolean` on PostgreSQL).
+    Bool,
+}
+
+/// A column of a copied table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Column {
+    /// The column's name, the same on both backends.
+    pub name: &'static str,
+    /// How its values are typed.
+    pub kind: Kind,
+}
+
+/// How a table is read in keyset order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TableKey {
+    /// By the `seq` column, which is the first column.
+    Seq,
+    /// By `(channel_sid, idx)` (messages, which have no `seq`).
+    ChannelIdx,
+}
+
+/// A table that `banter copy` moves.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Table {
+    /// The table's name, the same on both backends.
+    pub name: &'static str,
+    /// The keyset the table is read in.
+    pub key: TableKey,
+    /// Every column, in row order. For [`TableKey::Seq`] tables `seq` comes first and the
+    /// natural unique key (`sid`, or `id` for the outbox) second.
+    pub columns: &'static [Column],
+}
+
+/// Where to resume reading a table: rows strictly after this key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CopyKey {
+    /// After this `seq`.
+    Seq(i64),
+    /// After this message of this channel.
+    ChannelIdx {
+        /// The channel SID.
+        channel_sid: String,
+        /// The message index.
+        idx: i64,
+    },
+}
+
+impl Table {
+    /// The keyset key of `row` (a row of this table).
+    ///
+    /// # Errors
+    /// When the key columns are missing or not of the expected type.
+    pub fn key_of(&self, row: &[Value]) -> Result<CopyKey, StoreError> {
+        match self.key {
+            TableKey::Seq => Ok(CopyKey::Seq(int(self, 0, row.first())?)),
+            TableKey::ChannelIdx => {
+                let sid_at = self.position("channel_sid")?;
+                let idx_at = self.position("idx")?;
+                let channel_sid = row
+                    .get(sid_at)
+                    .and_then(Value::as_str)
+                    .ok_or_else(|| bad(self, "channel_sid"))?
+                    .to_owned();
+                Ok(CopyKey::ChannelIdx {
+                    channel_sid,
+                    idx: int(self, idx_at, row.get(idx_at))?,
+                })
+            }
+        }
+    }
+
+    /// The position of the column `name`.
+    ///
+    /// # Errors
+    /// When the table has no such column.
+    pub fn position(&self, name: &str) -> Result<usize, StoreError> {
+        self.columns
+            .iter()
+            .position(|c| c.name == name)
+            .ok_or_else(|| StoreError::Other(format!("{} has no column {name}", self.name)))
+    }
+
+    /// The column names joined with `", "`, skipping the first `skip` columns.
+    pub fn column_list(&self, skip: usize) -> String {
+        self.columns
+            .iter()
+            .skip(skip)
+            .map(|c| c.name)
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// Checks that `row` has one value per column.
+    ///
+    /// # Errors
+    /// When the lengths differ.
+    pub fn check_width(&self, row: &[Value]) -> Result<(), StoreError> {
+        if row.len() == self.columns.len() {
+            Ok(())
+        } else {
+            Err(StoreError::Other(format!(
+                "{}: row has {} values, expected {}",
+                self.name,
+                row.len(),
+                self.columns.len()
+            )))
+        }
+    }
+}
+
+fn int(table: &Table, at: usize, v: Option<&Value>) -> Result<i64, StoreError> {
+    v.and_then(Value::as_i64)
+        .ok_or_else(|| bad(table, table.columns.get(at).map_or("?", |c| c.name)))
+}
+
+fn bad(table: &Table, column: &str) -> StoreError {
+    StoreError::Other(format!("{}.{column}: unexpected value", table.name))
+}
+
+/// A value of a row, checked against its column's [`Kind`] for writing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Cell {
+    /// SQL `NULL`.
+    Null,
+    /// An integer.
+    Int(i64),
+    /// Text.
+    Text(String),
+    /// A boolean.
+    Bool(bool),
+}
+
+/// Converts `v`, the value of `column` in `table`, into a [`Cell`] of the column's kind.
+///
+/// # Errors
+/// When the value does not fit the column (a string for an integer column, for example).
+pub fn cell(table: &Table, column: &Column, v: &Value) -> Result<Cell, StoreError> {
+    match (column.kind, v) {
+        (_, Value::Null) => Ok(Cell::Null),
+        (Kind::Int, Value::Number(n)) => n.as_i64().map(Cell::Int).ok_or_else(|| bad(table, column.name)),
+        (Kind::Text, Value::String(s)) => Ok(Cell::Text(s.clone())),
+        (Kind::Bool, Value::Bool(b)) => Ok(Cell::Bool(*b)),
+        (Kind::Bool, Value::Number(n)) => n
+            .as_i64()
+            .map(|i| Cell::Bool(i != 0))
+            .ok_or_else(|| bad(table, column.name)),
+        _ => Err(bad(table, column.name)),
+    }
+}
+
+/// Bulk reading and writing of whole tables, for moving data between backends. Separate from
+/// [`super::Store`]: the server never uses it.
+#[async_trait]
+pub trait TableCopy: Send + Sync {
+    /// The tables to copy, parents before children.
+    fn tables(&self) -> &'static [Table] {
+        TABLES
+    }
+    /// How many rows `table` holds.
+    async fn count(&self, table: &'static Table) -> Result<u64, StoreError>;
+    /// Up to `limit` rows of `table` after `after` (from the start when `None`), in keyset order.
+    async fn export(
+        &self,
+        table: &'static Table,
+        after: Option<CopyKey>,
+        limit: u32,
+    ) -> Result<Vec<CopyRow>, StoreError>;
+    /// The row with the greatest keyset key, if any.
+    async fn last_row(&self, table: &'static Table) -> Result<Option<CopyRow>, StoreError>;
+    /// Inserts `rows` in one transaction, skipping every row that clashes with a stored one on
+    /// a unique key; returns how many were inserted. With `keep_seq` the rows keep their `seq`
+    /// (and the table's sequence is moved past the greatest one); without it, new rows get
+    /// fresh keys in the order given.
+    async fn import(&self, table: &'static Table, rows: Vec<CopyRow>, keep_seq: bool) -> Result<u64, StoreError>;
+    /// The auth epoch.
+    async fn epoch(&self) -> Result<i64, StoreError>;
+    /// Raises the auth epoch to at least `epoch`.
+    async fn raise_epoch(&self, epoch: i64) -> Result<(), StoreError>;
+}
+
+const fn int_col(name: &'static str) -> Column {
+    Column { name, kind: Kind::Int }
+}
+
+const fn text(name: &'static str) -> Column {
+    Column { name, kind: Kind::Text }
+}
+
+const fn boolean(name: &'static str) -> Column {
+    Column { name, kind: Kind::Bool }
+}
+
+/// Every copied table, parents before children, so foreign keys hold while copying.
+/// `auth_epoch` (one row, merged by taking the maximum) and `schema_migrations` are not here.
+pub const TABLES: &[Table] = &[
+    Table {
+        name: "accounts",
+        key: TableKey::Seq,
+        columns: &[
+            int_col("seq"),
+            text("sid"),
+            text("auth_token"),
+            text("friendly_name"),
+            text("date_created"),
+        ],
+    },
+    Table {
+        name: "api_keys",
+        key: TableKey::Seq,
+        columns: &[
+            int_col("seq"),
+            text("sid"),
+            text("account_sid"),
+            text("secret"),
+            text("friendly_name"),
+            text("date_created"),
+        ],
+    },
+    Table {
+        name: "services",
+        key: TableKey::Seq,
+        columns: &[
+            int_col("seq"),
+            text("sid"),
+            text("account_sid"),
+            text("friendly_name"),
+            text("date_created"),
+            text("date_updated"),
+            int_col("revision"),
+            text("settings"),
+        ],
+    },
+    Table {
+        name: "roles",
+        key: TableKey::Seq,
+        columns: &[
+            int_col("seq"),
+            text("sid"),
+            text("account_sid"),
+            text("service_sid"),
+            text("friendly_name"),
+            text("type"),
+            text("permissions"),
+            text("date_created"),
+            text("date_updated"),
+        ],
+    },
+    Table {
+        name: "users",
+        key: TableKey::Seq,
+        columns: &[
+            int_col("seq"),
+            text("sid"),
+            text("account_sid"),
+            text("service_sid"),
+            text("role_sid"),
+            text("identity"),
+            text("attributes"),
+            text("friendly_name"),
+            int_col("joined_channels_count"),
+            text("date_created"),
+            text("date_updated"),
+        ],
+    },
+    Table {
+        name: "credentials",
+        key: TableKey::Seq,
+        columns: &[
+            int_col("seq"),
+            text("sid"),
+            text("account_sid"),
+            text("friendly_name"),
+            text("type"),
+            boolean("sandbox"),
+            text("certificate"),
+            text("private_key"),
+            text("api_key"),
+            text("secret"),
+            text("date_created"),
+            text("date_updated"),
+        ],
+    },
+    Table {
+        name: "channels",
+        key: TableKey::Seq,
+        columns: &[
+            int_col("seq"),
+            text("sid"),
+            text("account_sid"),
+            text("service_sid"),
+            text("friendly_name"),
+            text("unique_name"),
+            text("attributes"),
+            text("type"),
+            text("created_by"),
+            int_col("members_count"),
+            int_col("messages_count"),
+            int_col("next_index"),
+            text("last_message_sid"),
+            text("date_created"),
+            text("date_updated"),
+        ],
+    },
+    Table {
+        name: "members",
+        key: TableKey::Seq,
+        columns: &[
+            int_col("seq"),
+            text("sid"),
+            text("account_sid"),
+            text("service_sid"),
+            text("channel_sid"),
+            text("identity"),
+            text("role_sid"),
+            text("attributes"),
+            int_col("last_consumed_message_index"),
+            text("last_consumption_timestamp"),
+            text("notification_level"),
+            text("date_created"),
+            text("date_updated"),
+        ],
+    },
+    Table {
+        name: "messages",
+        key: TableKey::ChannelIdx,
+        columns: &[
+            text("sid"),
+            text("account_sid"),
+            text("service_sid"),
+            text("channel_sid"),
+            int_col("idx"),
+            text("from_identity"),
+            text("body"),
+            text("attributes"),
+            text("media_sid"),
+            boolean("was_edited"),
+            text("last_updated_by"),
+            text("date_created"),
+            text("date_updated"),
+        ],
+    },
+    Table {
+        name: "invites",
+        key: TableKey::Seq,
+        columns: &[
+            int_col("seq"),
+            text("sid"),
+            text("account_sid"),
+            text("service_sid"),
+            text("channel_sid"),
+            text("identity"),
+            text("role_sid"),
+            text("created_by"),
+            text("date_created"),
+            text("date_updated"),
+        ],
+    },
+    Table {
+        name: "channel_webhooks",
+        key: TableKey::Seq,
+        columns: &[
+            int_col("seq"),
+            text("sid"),
+            text("account_sid"),
+            text("service_sid"),
+            text("channel_sid"),
+            text("type"),
+            text("configuration"),
+            text("date_created"),
+            text("date_updated"),
+        ],
+    },
+    Table {
+        name: "bindings",
+        key: TableKey::Seq,
+        columns: &[
+            int_col("seq"),
+            text("sid"),
+            text("account_sid"),
+            text("service_sid"),
+            text("identity"),
+            text("endpoint"),
+            text("credential_sid"),
+            text("binding_type"),
+            text("message_types"),
+            text("date_created"),
+            text("date_updated"),
+        ],
+    },
+    Table {
+        name: "outbox",
+        key: TableKey::Seq,
+        columns: &[
+            int_col("seq"),
+            text("id"),
+            text("account_sid"),
+            text("ordering_key"),
+            text("url"),
+            text("method"),
+            text("event_type"),
+            text("params"),
+            int_col("attempts"),
+            int_col("max_attempts"),
+            text("status"),
+            text("next_attempt_at"),
+            text("locked_until"),
+            text("last_error"),
+            text("date_created"),
+        ],
+    },
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The column lists match the SQLite schema exactly (names and count), so nothing is lost.
+    #[test]
+    fn columns_match_the_sqlite_schema() {
+        let conn = rusqlite::Connection::open_in_memory().expect("in-memory db");
+        for sql in [
+            include_str!("../../migrations/sqlite/0001_foundation.sql"),
+            include_str!("../../migrations/sqlite/0002_messaging.sql"),
+            include_str!("../../migrations/sqlite/0003_outbox.sql"),
+        ] {
+            conn.execute_batch(sql).expect("migration");
+        }
+        let mut all: Vec<String> = conn
+            .prepare("select name from sqlite_master where type = 'table' order by name")
+            .expect("prepare")
+            .query_map([], |r| r.get(0))
+            .expect("query")
+            .collect::<Result<_, _>>()
+            .expect("rows");
+        all.retain(|t| t != "auth_epoch");
+        let mut ours: Vec<String> = TABLES.iter().map(|t| t.name.to_owned()).collect();
+        ours.sort();
+        assert_eq!(all, ours);
+        for table in TABLES {
+            let names: Vec<String> = conn
+                .prepare(&format!(
+                    "select name from pragma_table_info('{}') order by cid",
+                    table.name
+                ))
+                .expect("prepare")
+                .query_map([], |r| r.get(0))
+                .expect("query")
+                .collect::<Result<_, _>>()
+                .expect("rows");
+            let ours: Vec<&str> = table.columns.iter().map(|c| c.name).collect();
+            assert_eq!(names, ours, "{}", table.name);
+        }
+    }
+
+    #[test]
+    fn cells_follow_the_column_kind() {
+        let t = &TABLES[0];
+        assert_eq!(cell(t, &int_col("x"), &Value::from(3)).ok(), Some(Cell::Int(3)));
+        assert_eq!(cell(t, &boolean("x"), &Value::from(1)).ok(), Some(Cell::Bool(true)));
+        assert_eq!(cell(t, &text("x"), &Value::Null).ok(), Some(Cell::Null));
+        assert!(cell(t, &int_col("x"), &Value::from("3")).is_err());
+    }
+}
