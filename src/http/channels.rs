@@ -4,9 +4,9 @@ use axum::Json;
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use serde_json::{Value, json};
+use serde::Serialize;
 
 use super::extract::{Auth, BaseUrl, Form, Query, WebhookEnabled};
 use super::page::{self, Paging};
@@ -25,30 +25,61 @@ pub(super) fn router() -> Router<AppState> {
 }
 
 /// The channel resource.
-pub(super) fn render(c: &Channel, base: &str) -> Value {
+/// `links` of a channel.
+#[derive(Serialize)]
+pub(super) struct ChannelLinks {
+    members: String,
+    messages: String,
+    invites: String,
+    webhooks: String,
+    last_message: Option<String>,
+}
+
+/// The channel resource, serialized from borrowed fields (fetched on every client screen).
+#[derive(Serialize)]
+pub(super) struct ChannelResource<'a> {
+    sid: &'a str,
+    account_sid: &'a str,
+    service_sid: &'a str,
+    friendly_name: Option<&'a str>,
+    unique_name: Option<&'a str>,
+    attributes: &'a str,
+    #[serde(rename = "type")]
+    kind: &'a str,
+    date_created: String,
+    date_updated: String,
+    created_by: &'a str,
+    members_count: i64,
+    messages_count: i64,
+    url: String,
+    links: ChannelLinks,
+}
+
+/// The channel resource.
+pub(super) fn render<'a>(c: &'a Channel, base: &str) -> ChannelResource<'a> {
     let url = format!("{base}/v2/Services/{}/Channels/{}", c.service_sid, c.sid);
-    json!({
-        "sid": c.sid,
-        "account_sid": c.account_sid,
-        "service_sid": c.service_sid,
-        "friendly_name": c.friendly_name,
-        "unique_name": c.unique_name,
-        "attributes": c.attributes,
-        "type": c.channel_type,
-        "date_created": time::format(&c.date_created),
-        "date_updated": time::format(&c.date_updated),
-        "created_by": c.created_by,
-        "members_count": c.members_count,
-        "messages_count": c.messages_count,
-        "url": url,
-        "links": {
-            "members": format!("{url}/Members"),
-            "messages": format!("{url}/Messages"),
-            "invites": format!("{url}/Invites"),
-            "webhooks": format!("{url}/Webhooks"),
-            "last_message": c.last_message_sid.as_ref().map(|m| format!("{url}/Messages/{m}")),
+    ChannelResource {
+        sid: &c.sid,
+        account_sid: &c.account_sid,
+        service_sid: &c.service_sid,
+        friendly_name: c.friendly_name.as_deref(),
+        unique_name: c.unique_name.as_deref(),
+        attributes: &c.attributes,
+        kind: &c.channel_type,
+        date_created: time::format(&c.date_created),
+        date_updated: time::format(&c.date_updated),
+        created_by: &c.created_by,
+        members_count: c.members_count,
+        messages_count: c.messages_count,
+        links: ChannelLinks {
+            members: format!("{url}/Members"),
+            messages: format!("{url}/Messages"),
+            invites: format!("{url}/Invites"),
+            webhooks: format!("{url}/Webhooks"),
+            last_message: c.last_message_sid.as_ref().map(|m| format!("{url}/Messages/{m}")),
         },
-    })
+        url,
+    }
 }
 
 /// `POST /v2/Services/{ServiceSid}/Channels`
@@ -61,7 +92,7 @@ async fn create(
     Path(service): Path<String>,
     hooks: WebhookEnabled,
     Form(f): Form,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<Response, ApiError> {
     let input = NewChannel {
         friendly_name: f.string("FriendlyName"),
         unique_name: f.string("UniqueName"),
@@ -75,7 +106,7 @@ async fn create(
         .chat
         .create_channel(&auth.account_sid, &service, input, hooks.0)
         .await?;
-    Ok((StatusCode::CREATED, Json(render(&channel, &base))))
+    Ok((StatusCode::CREATED, Json(render(&channel, &base))).into_response())
 }
 
 /// `GET /v2/Services/{ServiceSid}/Channels/{Sid}`
@@ -86,9 +117,9 @@ async fn fetch(
     auth: Auth,
     BaseUrl(base): BaseUrl,
     Path((service, key)): Path<(String, String)>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let channel = app.chat.channel(&auth.account_sid, &service, &key).await?;
-    Ok(Json(render(&channel, &base)))
+    Ok(Json(render(&channel, &base)).into_response())
 }
 
 /// `GET /v2/Services/{ServiceSid}/Channels`
@@ -135,7 +166,7 @@ async fn update(
     Path((service, key)): Path<(String, String)>,
     hooks: WebhookEnabled,
     Form(f): Form,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let patch = ChannelPatch {
         friendly_name: f.string("FriendlyName"),
         unique_name: f.string("UniqueName"),
@@ -148,7 +179,7 @@ async fn update(
         .chat
         .update_channel(&auth.account_sid, &service, &key, patch, hooks.0)
         .await?;
-    Ok(Json(render(&channel, &base)))
+    Ok(Json(render(&channel, &base)).into_response())
 }
 
 /// `DELETE /v2/Services/{ServiceSid}/Channels/{Sid}`
