@@ -82,29 +82,12 @@ pub async fn deliver_due(chat: &Chat, client: &HookClient, metrics: &Metrics, po
     let count = items.len();
     let tasks: Vec<_> = items
         .into_iter()
-        .map(|item| {
-            let (chat, client) = (chat.clone(), client.clone());
-            async move { (deliver(&chat, &client, &item).await, item) }
-        })
+        .map(|item| async move { (deliver(chat, client, &item).await, item) })
         .collect();
-    for (attempt, item) in futures_join(tasks).await {
+    for (attempt, item) in futures_util::future::join_all(tasks).await {
         record(chat, metrics, policy, &item, attempt).await;
     }
     count
-}
-
-async fn futures_join<F: std::future::Future + Send + 'static>(tasks: Vec<F>) -> Vec<F::Output>
-where
-    F::Output: Send + 'static,
-{
-    let handles: Vec<_> = tasks.into_iter().map(tokio::spawn).collect();
-    let mut out = Vec::with_capacity(handles.len());
-    for h in handles {
-        if let Ok(v) = h.await {
-            out.push(v);
-        }
-    }
-    out
 }
 
 async fn deliver(chat: &Chat, client: &HookClient, item: &OutboxItem) -> Attempt {
