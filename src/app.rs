@@ -148,13 +148,13 @@ pub async fn run(
     ));
     bootstrap(&chat, cfg.bootstrap.as_ref(), &format!("{scheme}://{addr}")).await?;
     chat.spawn_auth_watcher();
-    let state = AppState {
+    let state = AppState::new(http::Shared {
         chat,
         public_url: cfg.public_url.as_ref().map(|u| u.trim_end_matches('/').to_owned()),
         tls: cfg.tls.is_some(),
         max_body_bytes: cfg.max_body_bytes,
         metrics,
-    };
+    });
     let app = http::router(state);
     if let Some((cert, key)) = &cfg.tls {
         let _ = rustls::crypto::ring::default_provider().install_default();

@@ -32,12 +32,24 @@ pub const WEBHOOK: &str = "WH";
 /// Media (`ME`).
 pub const MEDIA: &str = "ME";
 
-/// Generates a fresh random SID with the given prefix.
+/// Generates a fresh SID with the given prefix.
+///
+/// The first 12 hex digits are the creation time in milliseconds and the other 20 are random
+/// (80 bits), so SIDs created one after another sort together: a new row's entry in a SID index
+/// lands on the index's last page instead of a random one, which keeps each group commit to a
+/// handful of dirty pages however large the table grows. Clients see an ordinary Twilio SID.
 #[must_use]
 pub fn generate(prefix: &str) -> String {
+    let millis = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
     let mut bytes = [0u8; 16];
-    rand::rng().fill_bytes(&mut bytes);
-    format!("{prefix}{}", hex::encode(bytes))
+    bytes[..6].copy_from_slice(&millis.to_be_bytes()[2..]);
+    rand::rng().fill_bytes(&mut bytes[6..]);
+    let mut sid = String::with_capacity(34);
+    sid.push_str(prefix);
+    sid.push_str(&hex::encode(bytes));
+    sid
 }
 
 /// Generates a random secret of 32 lowercase hex digits (auth tokens, API key secrets).
@@ -77,6 +89,15 @@ mod tests {
                 .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
         );
         assert_ne!(generate(CHANNEL), sid);
+    }
+
+    #[test]
+    fn sids_created_later_sort_later() {
+        let first = generate(MESSAGE);
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        let second = generate(MESSAGE);
+        assert!(second > first, "{first} then {second}");
+        assert_ne!(first[14..], second[14..], "the random part differs");
     }
 
     #[test]

@@ -152,7 +152,11 @@ impl Chat {
         }
         message.body = body;
         message.attributes = Some(attributes);
-        let params = message_params(&message, true);
+        let params = if webhooks {
+            message_params(&message, true)
+        } else {
+            Vec::new()
+        };
         let outbox = self
             .post_events(webhooks, &service, channel.as_ref(), post, &params, Some(&message.body))
             .await?;

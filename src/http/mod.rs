@@ -30,9 +30,28 @@ use axum::extract::State;
 use crate::chat::Chat;
 use crate::webhooks::Metrics;
 
-/// What every handler can reach.
+/// What every handler can reach: cloned for every request, so it is one reference count.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl AppState {
+    /// Wraps what the handlers share.
+    #[must_use]
+    pub fn new(shared: Shared) -> Self {
+        Self(Arc::new(shared))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// The contents of [`AppState`].
+pub struct Shared {
     /// The domain.
     pub chat: Chat,
     /// `--public-url`, without a trailing slash, when configured.

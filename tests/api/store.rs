@@ -400,3 +400,55 @@ async fn store_deleting_a_user_while_its_memberships_go_keeps_counters_exact() {
         assert_eq!((ch.members_count, rows.len()), (0, 0));
     }
 }
+
+#[tokio::test]
+async fn store_failed_writes_leave_their_batch_mates_and_acknowledged_writes_survive_reopening() {
+    // Arrange: a store of its own, so that it can be closed and opened again.
+    let dir = tempfile::tempdir().unwrap();
+    let (cfg, _db) = test_store(dir.path()).await;
+    let store = cfg.open().await.unwrap();
+    let chat = Chat::new(Arc::clone(&store));
+    let account = chat.create_account("batch").await.unwrap();
+    let service = chat.create_service(&account.sid, "batch").await.unwrap();
+    let p = Pair {
+        a: Arc::clone(&store),
+        b: Arc::clone(&store),
+        service_sid: service.sid.clone(),
+        account_sid: account.sid.clone(),
+        _dir: tempfile::tempdir().unwrap(),
+        _db: None,
+    };
+    // Act: 90 channel inserts at once, so they share commits; every third one reuses the unique
+    // name "taken", so exactly one of those 30 may succeed and the other 29 fail in mid-batch.
+    let mut tasks = Vec::new();
+    for i in 0..90 {
+        let name = if i % 3 == 0 {
+            "taken".to_owned()
+        } else {
+            format!("c{i}")
+        };
+        let ch = p.channel(Some(&name));
+        let store = Arc::clone(&store);
+        tasks.push(tokio::spawn(async move {
+            (ch.sid.clone(), store.insert_channel(&ch, &[]).await)
+        }));
+    }
+    let mut acknowledged = BTreeSet::new();
+    let mut conflicts = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            (sid, Ok(())) => {
+                acknowledged.insert(sid);
+            }
+            (_, Err(StoreError::Conflict("channel.unique_name"))) => conflicts += 1,
+            (_, Err(e)) => panic!("unexpected error {e:?}"),
+        }
+    }
+    assert_eq!((acknowledged.len(), conflicts), (61, 29));
+    drop((p, chat, store));
+    // Assert: a new handle sees exactly the acknowledged channels.
+    let reopened = cfg.open().await.unwrap();
+    let listed = reopened.list_channels(&service.sid, &[], first_page()).await.unwrap();
+    let listed: BTreeSet<String> = listed.into_iter().map(|k| k.item.sid).collect();
+    assert_eq!(listed, acknowledged);
+}

@@ -1,11 +1,9 @@
 //! The embedded SQLite backend.
 //!
-//! One writer thread owns the only writing connection and applies **group commit**: it takes
-//! every write that is waiting, runs each inside its own savepoint in one `BEGIN IMMEDIATE`
-//! transaction, commits once (one fsync for the whole batch), and only then answers the
-//! callers. A failing write rolls back to its savepoint and does not disturb its batch-mates.
-//! Reads run on a small pool of read-only connections; WAL mode lets them proceed while the
-//! writer commits.
+//! Writes go through one writer thread with **group commit** and a pipelined WAL flush (see
+//! [`writer`]): callers are answered once their batch is on disk.
+//! Reads run inline on the calling thread over its own read-only connection; WAL mode lets them
+//! proceed while the writer commits.
 
 mod accounts;
 mod bindings;
@@ -21,15 +19,18 @@ mod roles;
 mod services;
 mod users;
 mod webhooks;
+mod writer;
 
+use std::cell::RefCell;
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc as std_mpsc;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Weak};
 
 use rusqlite::{Connection, OpenFlags};
-use tokio::sync::{Semaphore, oneshot};
+use tokio::sync::oneshot;
 
+use self::writer::{Completion, Job, Msg};
 use super::{Keyed, PageReq, StoreError};
 use crate::time::{self, Timestamp};
 
@@ -40,19 +41,12 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (3, include_str!("../../../migrations/sqlite/0003_outbox.sql")),
 ];
 
-/// How many writes at most share one commit.
-const MAX_BATCH: usize = 512;
+/// Page cache of the writer connection (KiB): the hot pages of every index stay in memory.
+const WRITER_CACHE_KIB: i64 = 64 * 1024;
 
-/// How many read connections may exist; reads beyond wait for one (connections are reused, so
-/// no request pays for opening one once the pool is warm).
-const MAX_READERS: usize = 32;
-
-/// After the first write of a batch arrives, the writer keeps collecting while writes keep
-/// coming at least this often...
-const LINGER_GAP: Duration = Duration::from_micros(200);
-/// ...but for no longer than this in total. Both are small next to one fsync (milliseconds),
-/// and they let a burst of clients share one commit instead of alternating big and tiny ones.
-const LINGER_MAX: Duration = Duration::from_micros(1000);
+/// Memory-mapped I/O window (bytes) for every connection: reads of the database file are served
+/// from the OS page cache without a copy.
+const MMAP_BYTES: i64 = 1 << 30;
 
 /// The SQLite fsync policy for commits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -64,16 +58,18 @@ pub enum Durability {
     Normal,
 }
 
-type Completion = Box<dyn FnOnce(Result<(), String>) + Send>;
-type Job = Box<dyn FnOnce(&Connection) -> (bool, Completion) + Send>;
-
 /// A SQLite database file with a group-committing writer and a pool of readers.
 pub struct SqliteStore {
-    writer: std_mpsc::Sender<Job>,
-    readers: Arc<Mutex<Vec<Connection>>>,
-    read_permits: Arc<Semaphore>,
+    writer: std_mpsc::Sender<Msg>,
+    /// Identifies this store's connections in each thread's [`READERS`].
+    id: u64,
+    /// Dropped with the store, which tells threads to close their read connections.
+    alive: Arc<()>,
     path: std::path::PathBuf,
 }
+
+/// Source of [`SqliteStore::id`].
+static NEXT_STORE_ID: AtomicU64 = AtomicU64::new(1);
 
 impl SqliteStore {
     /// Opens (creating if needed) the database at `path` and applies pending migrations.
@@ -83,15 +79,20 @@ impl SqliteStore {
     pub fn open(path: &Path, durability: Durability) -> Result<Self, StoreError> {
         let conn = open_connection(path, false, durability)?;
         migrate(&conn)?;
-        let (tx, rx) = std_mpsc::channel();
-        std::thread::Builder::new()
-            .name("banter-sqlite-writer".into())
-            .spawn(move || writer_loop(&conn, &rx))
-            .map_err(|e| StoreError::Other(e.to_string()))?;
+        // The checkpointer does this work off the writer's path.
+        conn.execute_batch(&format!(
+            "pragma wal_autocheckpoint = 0; pragma cache_size = -{WRITER_CACHE_KIB};"
+        ))
+        .map_err(unavailable)?;
+        let checkpoint_conn = open_connection(path, false, durability)?;
+        checkpoint_conn
+            .execute_batch("pragma wal_autocheckpoint = 0;")
+            .map_err(unavailable)?;
+        let tx = writer::start(path, conn, checkpoint_conn, durability).map_err(StoreError::Other)?;
         Ok(Self {
             writer: tx,
-            readers: Arc::new(Mutex::new(Vec::new())),
-            read_permits: Arc::new(Semaphore::new(MAX_READERS)),
+            id: NEXT_STORE_ID.fetch_add(1, Ordering::Relaxed),
+            alive: Arc::new(()),
             path: path.to_owned(),
         })
     }
@@ -116,40 +117,56 @@ impl SqliteStore {
             (ok, done)
         });
         self.writer
-            .send(job)
+            .send(Msg::Job(job))
             .map_err(|_| StoreError::Unavailable("writer stopped".into()))?;
         rx.await.map_err(|_| StoreError::Unavailable("writer stopped".into()))?
     }
 
-    /// Runs `f` on a pooled read connection on the blocking thread pool.
+    /// Runs `f` on this thread's read connection to this database, opening it on first use.
+    ///
+    /// Reads run inline, without a hop to another thread: the queries are bounded (point
+    /// lookups and pages of at most 1000 rows over an index), WAL readers never wait for the
+    /// writer, and pages come from the shared memory map, so a read costs microseconds while a
+    /// thread hand-off would cost more than the read itself.
     async fn read<T, F>(&self, f: F) -> Result<T, StoreError>
     where
-        T: Send + 'static,
-        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError>,
     {
-        let pool = Arc::clone(&self.readers);
-        let path = self.path.clone();
-        let permit = Arc::clone(&self.read_permits)
-            .acquire_owned()
-            .await
-            .map_err(|_| StoreError::Unavailable("store closed".into()))?;
-        tokio::task::spawn_blocking(move || {
-            let _permit = permit;
-            let pooled = pool.lock().ok().and_then(|mut idle| idle.pop());
-            let conn = match pooled {
-                Some(c) => c,
-                None => open_connection(&path, true, Durability::Full)?,
-            };
-            let result = f(&conn);
-            if let Ok(mut idle) = pool.lock()
-                && idle.len() < MAX_READERS
-            {
-                idle.push(conn);
-            }
-            result
-        })
-        .await
-        .map_err(|e| StoreError::Other(e.to_string()))?
+        let conn = READERS
+            .with(|r| r.borrow_mut().take(self.id))
+            .map_or_else(|| open_connection(&self.path, true, Durability::Full), Ok)?;
+        let result = f(&conn);
+        READERS.with(|r| r.borrow_mut().put(self.id, &self.alive, conn));
+        result
+    }
+}
+
+impl Drop for SqliteStore {
+    fn drop(&mut self) {
+        let _ = self.writer.send(Msg::Stop);
+    }
+}
+
+thread_local! {
+    /// Each thread's read connections, one per open store.
+    static READERS: RefCell<Readers> = RefCell::new(Readers::default());
+}
+
+/// Read connections of one thread, by store.
+#[derive(Default)]
+struct Readers(Vec<(u64, Weak<()>, Connection)>);
+
+impl Readers {
+    /// Takes the connection to store `id` (a nested read opens its own).
+    fn take(&mut self, id: u64) -> Option<Connection> {
+        let at = self.0.iter().position(|(i, _, _)| *i == id)?;
+        Some(self.0.swap_remove(at).2)
+    }
+
+    /// Keeps `conn` for the next read, and closes connections of stores that are gone.
+    fn put(&mut self, id: u64, alive: &Arc<()>, conn: Connection) {
+        self.0.retain(|(_, store, _)| store.strong_count() > 0);
+        self.0.push((id, Arc::downgrade(alive), conn));
     }
 }
 
@@ -165,7 +182,8 @@ fn open_connection(path: &Path, read_only: bool, durability: Durability) -> Resu
         Durability::Normal => "NORMAL",
     };
     conn.execute_batch(&format!(
-        "pragma busy_timeout = 5000; pragma foreign_keys = on; pragma synchronous = {sync};"
+        "pragma busy_timeout = 5000; pragma foreign_keys = on; pragma synchronous = {sync}; \
+         pragma mmap_size = {MMAP_BYTES};"
     ))
     .map_err(unavailable)?;
     if !read_only {
@@ -201,44 +219,6 @@ fn migrate(conn: &Connection) -> Result<(), StoreError> {
         })?;
     }
     Ok(())
-}
-
-fn writer_loop(conn: &Connection, rx: &std_mpsc::Receiver<Job>) {
-    let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
-    while let Ok(first) = rx.recv() {
-        batch.push(first);
-        let deadline = Instant::now() + LINGER_MAX;
-        while batch.len() < MAX_BATCH {
-            let wait = deadline.saturating_duration_since(Instant::now()).min(LINGER_GAP);
-            match rx.recv_timeout(wait) {
-                Ok(job) => batch.push(job),
-                Err(_) => break,
-            }
-        }
-        let mut done: Vec<Completion> = Vec::with_capacity(batch.len());
-        let commit = (|| -> Result<(), String> {
-            conn.execute_batch("begin immediate").map_err(|e| e.to_string())?;
-            for job in batch.drain(..) {
-                conn.execute_batch("savepoint job").map_err(|e| e.to_string())?;
-                let (ok, completion) = job(conn);
-                if !ok {
-                    conn.execute_batch("rollback to job").map_err(|e| e.to_string())?;
-                }
-                conn.execute_batch("release job").map_err(|e| e.to_string())?;
-                done.push(completion);
-            }
-            conn.execute_batch("commit").map_err(|e| e.to_string())
-        })();
-        if commit.is_err() {
-            let _ = conn.execute_batch("rollback");
-            // Jobs never run (after a mid-batch failure) are dropped: their callers see the
-            // channel close and report the store unavailable.
-            batch.clear();
-        }
-        for completion in done {
-            completion(commit.clone());
-        }
-    }
 }
 
 /// Maps an error that means "the database cannot be used right now".
