@@ -452,3 +452,44 @@ async fn store_failed_writes_leave_their_batch_mates_and_acknowledged_writes_sur
     let listed: BTreeSet<String> = listed.into_iter().map(|k| k.item.sid).collect();
     assert_eq!(listed, acknowledged);
 }
+
+#[tokio::test]
+async fn store_concurrent_appends_to_several_channels_and_a_missing_one_keep_indexes_exact() {
+    // Arrange: three channels, and one that was never stored.
+    let p = pair().await;
+    let channels: Vec<Channel> = (0..3).map(|_| p.channel(None)).collect();
+    for ch in &channels {
+        p.a.insert_channel(ch, &[]).await.unwrap();
+    }
+    let missing = p.channel(None);
+    // Act: 40 appends per channel plus 10 to the missing one, from both handles at once, so
+    // batches mix channels.
+    let mut tasks = Vec::new();
+    for i in 0..130 {
+        let ch = if i < 120 { &channels[i % 3] } else { &missing };
+        let (store, msg) = (p.handle(i), p.message(ch, &format!("m{i}")));
+        tasks.push(tokio::spawn(async move { store.append_message(&msg, &[]).await }));
+    }
+    let mut indexes: BTreeMap<String, BTreeSet<i64>> = BTreeMap::new();
+    let mut not_found = 0;
+    for t in tasks {
+        match t.await.unwrap().unwrap() {
+            Some(m) => assert!(indexes.entry(m.channel_sid).or_default().insert(m.index)),
+            None => not_found += 1,
+        }
+    }
+    // Assert
+    assert_eq!(not_found, 10);
+    for ch in &channels {
+        assert_eq!(indexes[&ch.sid], (0..40).collect::<BTreeSet<i64>>());
+        let stored = p.b.channel(&p.service_sid, &ch.sid).await.unwrap().unwrap();
+        assert_eq!(stored.messages_count, 40);
+        let listed = p.b.list_messages(&ch.sid, first_page()).await.unwrap();
+        assert_eq!(
+            listed.iter().map(|k| k.key).collect::<Vec<_>>(),
+            (0..40).collect::<Vec<i64>>()
+        );
+        assert_eq!(stored.last_message_sid.as_deref(), Some(listed[39].item.sid.as_str()));
+    }
+    assert!(p.b.list_messages(&missing.sid, first_page()).await.unwrap().is_empty());
+}

@@ -1,7 +1,7 @@
 //! Messages on PostgreSQL. The index is taken from `channels.next_index` by an `update ...
 //! returning` that also locks the channel row until commit, so concurrent appends on any node
 //! queue behind each other and indexes are unique and gap-free per channel; pages are keyed by
-//! index.
+//! index. Appends are group-committed by `appender.rs`.
 
 use async_trait::async_trait;
 use tokio_postgres::Row;
@@ -36,9 +36,9 @@ fn message_row(r: &Row) -> Result<Keyed<Message>, StoreError> {
     })
 }
 
-#[async_trait]
-impl MessageStore for PgStore {
-    async fn append_message(&self, m: &Message, outbox: &[OutboxRow]) -> Result<Option<Message>, StoreError> {
+impl PgStore {
+    /// Appends one message in its own transaction (the batcher's fallback).
+    pub(super) async fn append_one(&self, m: &Message, outbox: &[OutboxRow]) -> Result<Option<Message>, StoreError> {
         self.write(&(m, outbox), |t, (m, outbox)| {
             Box::pin(async move {
                 let Some(row) = query_opt(
@@ -80,6 +80,16 @@ impl MessageStore for PgStore {
             })
         })
         .await
+    }
+}
+
+#[async_trait]
+impl MessageStore for PgStore {
+    async fn append_message(&self, m: &Message, outbox: &[OutboxRow]) -> Result<Option<Message>, StoreError> {
+        match &self.appender {
+            Some(appender) => appender.append(m, outbox).await,
+            None => self.append_one(m, outbox).await,
+        }
     }
 
     async fn message(&self, channel_sid: &str, sid: &str) -> Result<Option<Message>, StoreError> {

@@ -10,6 +10,7 @@
 //! timestamps are stored as text in the wire format, so both backends read and compare them alike.
 
 mod accounts;
+mod appender;
 mod bindings;
 mod channels;
 mod copy;
@@ -97,6 +98,8 @@ pub struct PgStore {
     pool: Pool,
     /// Notices from every node (see `notices.rs`).
     notices: tokio::sync::broadcast::Sender<String>,
+    /// Group commit of message appends (see `appender.rs`); `None` inside the batcher itself.
+    appender: Option<appender::Appender>,
 }
 
 impl PgStore {
@@ -141,8 +144,17 @@ impl PgStore {
             .recycle_timeout(Some(Duration::from_secs(10)))
             .build()
             .map_err(|e| StoreError::Other(e.to_string()))?;
-        let store = Self { pool, notices };
+        let mut store = Self {
+            pool,
+            notices,
+            appender: None,
+        };
         store.migrate().await?;
+        store.appender = Some(appender::Appender::spawn(Self {
+            pool: store.pool.clone(),
+            notices: store.notices.clone(),
+            appender: None,
+        }));
         Ok(store)
     }
 
