@@ -1,4 +1,4 @@
-//! [`TableCopy`] on SQLite: keyset reads on the reader pool, `insert or ignore` batches on the
+//! [`TableCopy`] on SQLite: keyset reads on a read connection, `insert or ignore` batches on the
 //! group-committing writer (one batch per savepoint).
 
 use async_trait::async_trait;

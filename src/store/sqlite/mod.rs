@@ -58,7 +58,7 @@ pub enum Durability {
     Normal,
 }
 
-/// A SQLite database file with a group-committing writer and a pool of readers.
+/// A SQLite database file with a group-committing writer and per-thread read connections.
 pub struct SqliteStore {
     writer: std_mpsc::Sender<Msg>,
     /// Identifies this store's connections in each thread's [`READERS`].
