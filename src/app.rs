@@ -76,7 +76,7 @@ impl StoreConfig {
 }
 
 /// `url` with the password (if any) masked, for error messages.
-fn redact_password(url: &str) -> String {
+pub(crate) fn redact_password(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_owned();
     };

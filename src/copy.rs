@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 
+use crate::app::redact_password;
 use crate::store::StoreError;
 use crate::store::copy::{CopyRow, TABLES, Table, TableCopy, TableKey};
 use crate::store::postgres::PgStore;
@@ -271,20 +272,6 @@ pub async fn run(from_url: &str, to_url: &str, batch: u32) -> anyhow::Result<Cop
         .await
         .context("copying")?;
     Ok(report)
-}
-
-/// `url` with the password (if any) masked, for error messages.
-fn redact_password(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
-    };
-    let Some((userinfo, host)) = rest.split_once('@') else {
-        return url.to_owned();
-    };
-    match userinfo.split_once(':') {
-        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
-        None => url.to_owned(),
-    }
 }
 
 #[cfg(test)]

@@ -104,7 +104,6 @@ impl Chat {
             .channel(&service.sid, key)
             .await?
             .ok_or(ChatError::NotFound)?;
-        self.remember_channel(&service.sid, key, &channel.sid);
         Ok((service, channel))
     }
 
@@ -126,7 +125,12 @@ impl Chat {
         if let Some(sid) = known {
             return Ok((service, sid));
         }
-        let (service, channel) = self.channel_of(account_sid, service_sid, key).await?;
+        let channel = self
+            .store
+            .channel(&service.sid, key)
+            .await?
+            .ok_or(ChatError::NotFound)?;
+        self.remember_channel(&service.sid, key, &channel.sid);
         Ok((service, channel.sid))
     }
 

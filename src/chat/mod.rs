@@ -97,6 +97,10 @@ impl Chat {
     /// shared, straight onto this process's bus otherwise. Failures are logged, never returned:
     /// the change itself is already committed.
     pub(crate) async fn emit(&self, event_type: &str, service: &Service, channel_sid: Option<&str>, sid: &str) {
+        let shared = self.store.shared();
+        if !shared && self.bus.receiver_count() == 0 {
+            return;
+        }
         let event = ChatEvent {
             event_type: event_type.to_owned(),
             account_sid: service.account_sid.clone(),
@@ -104,7 +108,7 @@ impl Chat {
             channel_sid: channel_sid.map(str::to_owned),
             sid: sid.to_owned(),
         };
-        if self.store.shared() {
+        if shared {
             let payload = match serde_json::to_string(&event) {
                 Ok(json) => format!("event:{json}"),
                 Err(_) => return,

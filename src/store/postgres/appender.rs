@@ -82,6 +82,21 @@ async fn run(store: Arc<PgStore>, mut rx: mpsc::UnboundedReceiver<Append>) {
     }
 }
 
+impl PgStore {
+    /// Appends one message in its own transaction (the batcher's fallback).
+    pub(super) async fn append_one(&self, m: &Message, outbox: &[OutboxRow]) -> Result<Option<Message>, StoreError> {
+        let items = [(m, outbox)];
+        let indexes = self
+            .write(&items[..], |t, items| Box::pin(append_all(t, items)))
+            .await?;
+        Ok(indexes
+            .first()
+            .copied()
+            .flatten()
+            .map(|index| Message { index, ..m.clone() }))
+    }
+}
+
 /// Appends a batch in one transaction and answers every caller. If the batch as a whole fails
 /// for a reason other than the database being unavailable, each message is retried on its own,
 /// so one bad message cannot fail its batch-mates.
@@ -180,7 +195,7 @@ async fn append_all(
         .await?;
     }
     for ((_, outbox), index) in items.iter().zip(&indexes) {
-        if let (false, Some(i)) = (outbox.is_empty(), index) {
+        if let Some(i) = index {
             insert_outbox_in(t, outbox, &[("Index".to_owned(), i.to_string())]).await?;
         }
     }

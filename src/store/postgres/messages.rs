@@ -36,53 +36,6 @@ fn message_row(r: &Row) -> Result<Keyed<Message>, StoreError> {
     })
 }
 
-impl PgStore {
-    /// Appends one message in its own transaction (the batcher's fallback).
-    pub(super) async fn append_one(&self, m: &Message, outbox: &[OutboxRow]) -> Result<Option<Message>, StoreError> {
-        self.write(&(m, outbox), |t, (m, outbox)| {
-            Box::pin(async move {
-                let Some(row) = query_opt(
-                    t,
-                    "update channels set next_index = next_index + 1, messages_count = messages_count + 1, \
-                     last_message_sid = $2 where sid = $1 returning next_index - 1",
-                    &[&m.channel_sid, &m.sid],
-                )
-                .await?
-                else {
-                    return Ok(None);
-                };
-                let mut m = (*m).clone();
-                m.index = row.try_get(0)?;
-                execute(
-                    t,
-                    "insert into messages (sid, account_sid, service_sid, channel_sid, idx, from_identity, body, \
-                     attributes, media_sid, was_edited, last_updated_by, date_created, date_updated) \
-                     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-                    &[
-                        &m.sid,
-                        &m.account_sid,
-                        &m.service_sid,
-                        &m.channel_sid,
-                        &m.index,
-                        &m.from,
-                        &m.body,
-                        &m.attributes,
-                        &m.media_sid,
-                        &m.was_edited,
-                        &m.last_updated_by,
-                        &time::format(&m.date_created),
-                        &time::format(&m.date_updated),
-                    ],
-                )
-                .await?;
-                insert_outbox_in(t, outbox, &[("Index".to_owned(), m.index.to_string())]).await?;
-                Ok(Some(m))
-            })
-        })
-        .await
-    }
-}
-
 #[async_trait]
 impl MessageStore for PgStore {
     async fn append_message(&self, m: &Message, outbox: &[OutboxRow]) -> Result<Option<Message>, StoreError> {
