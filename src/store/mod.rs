@@ -42,6 +42,37 @@ pub struct PageReq {
     pub desc: bool,
 }
 
+impl PageReq {
+    /// The keyset part of a list query over column `key`, for either backend: the SQL tail
+    /// (`bound` and `limit` are the placeholders of the bound key and the row limit, after the
+    /// caller's scope), the bound key, the row limit, and whether rows come back reversed (put
+    /// them back in list order with [`finish_page`]).
+    #[must_use]
+    pub fn keyset(&self, key: &str, bound: &str, limit: &str) -> (String, i64, i64, bool) {
+        let (cmp, key_bound, order, reversed) = match (self.desc, self.after, self.before) {
+            (false, _, Some(b)) => ("<", b, "desc", true),
+            (false, a, None) => (">", a.unwrap_or(i64::MIN), "asc", false),
+            (true, _, Some(b)) => (">", b, "asc", true),
+            (true, a, None) => ("<", a.unwrap_or(i64::MAX), "desc", false),
+        };
+        (
+            format!("{key} {cmp} {bound} order by {key} {order} limit {limit}"),
+            key_bound,
+            i64::from(self.limit) + 1,
+            reversed,
+        )
+    }
+}
+
+/// Finishes a page read: puts rows back into list order.
+#[must_use]
+pub fn finish_page<T>(mut rows: Vec<Keyed<T>>, reversed: bool) -> Vec<Keyed<T>> {
+    if reversed {
+        rows.reverse();
+    }
+    rows
+}
+
 /// A row with its keyset key.
 #[derive(Debug, Clone)]
 pub struct Keyed<T> {

@@ -37,7 +37,8 @@ use tokio_postgres::error::SqlState;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{NoTls, Row};
 
-use super::{Keyed, PageReq, StoreError};
+use super::{PageReq, StoreError};
+use crate::store::finish_page;
 use crate::time::{self, Timestamp};
 
 /// Migrations, applied in order once each; never edit one that has shipped.
@@ -345,31 +346,10 @@ pub(super) fn ts(s: &str) -> Timestamp {
     time::parse(s).unwrap_or_default()
 }
 
-/// The keyset part of a list query over column `key`: returns the SQL tail (with `$2`, `$3` as
-/// bound key and limit after the caller's `$1` scope) and whether rows come back reversed.
-/// Same semantics as the SQLite backend's `page_clause`.
+/// The keyset part of a list query over column `key`, with `$2` and `$3` as bound key and
+/// limit after the caller's `$1` scope (see [`PageReq::keyset`]).
 pub(super) fn page_clause(key: &str, page: &PageReq) -> (String, i64, i64, bool) {
-    let limit = i64::from(page.limit) + 1;
-    let (cmp, bound, order, reversed) = match (page.desc, page.after, page.before) {
-        (false, _, Some(b)) => ("<", b, "desc", true),
-        (false, a, None) => (">", a.unwrap_or(i64::MIN), "asc", false),
-        (true, _, Some(b)) => (">", b, "asc", true),
-        (true, a, None) => ("<", a.unwrap_or(i64::MAX), "desc", false),
-    };
-    (
-        format!("{key} {cmp} $2 order by {key} {order} limit $3"),
-        bound,
-        limit,
-        reversed,
-    )
-}
-
-/// Finishes a page read: puts rows back into list order.
-pub(super) fn finish_page<T>(mut rows: Vec<Keyed<T>>, reversed: bool) -> Vec<Keyed<T>> {
-    if reversed {
-        rows.reverse();
-    }
-    rows
+    page.keyset(key, "$2", "$3")
 }
 
 #[cfg(test)]

@@ -31,7 +31,8 @@ use rusqlite::{Connection, OpenFlags};
 use tokio::sync::oneshot;
 
 use self::writer::{Completion, Job, Msg};
-use super::{Keyed, PageReq, StoreError};
+use super::{PageReq, StoreError};
+use crate::store::finish_page;
 use crate::time::{self, Timestamp};
 
 /// Migrations, applied in order once each; never edit one that has shipped.
@@ -248,29 +249,8 @@ fn ts(s: &str) -> Timestamp {
     time::parse(s).unwrap_or_default()
 }
 
-/// The keyset part of a list query over column `key`: returns the SQL tail (with `?2`, `?3` as
-/// bound key and limit after the caller's `?1` scope) and whether rows come back reversed.
+/// The keyset part of a list query over column `key`, with `?2` and `?3` as bound key and
+/// limit after the caller's `?1` scope (see [`PageReq::keyset`]).
 fn page_clause(key: &str, page: &PageReq) -> (String, i64, i64, bool) {
-    let limit = i64::from(page.limit) + 1;
-    // (comparison, bound, order, reversed)
-    let (cmp, bound, order, reversed) = match (page.desc, page.after, page.before) {
-        (false, _, Some(b)) => ("<", b, "desc", true),
-        (false, a, None) => (">", a.unwrap_or(i64::MIN), "asc", false),
-        (true, _, Some(b)) => (">", b, "asc", true),
-        (true, a, None) => ("<", a.unwrap_or(i64::MAX), "desc", false),
-    };
-    (
-        format!("{key} {cmp} ?2 order by {key} {order} limit ?3"),
-        bound,
-        limit,
-        reversed,
-    )
-}
-
-/// Finishes a page read: puts rows back into list order.
-fn finish_page<T>(mut rows: Vec<Keyed<T>>, reversed: bool) -> Vec<Keyed<T>> {
-    if reversed {
-        rows.reverse();
-    }
-    rows
+    page.keyset(key, "?2", "?3")
 }
