@@ -46,6 +46,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../../../migrations/postgres/0001_foundation.sql")),
     (2, include_str!("../../../migrations/postgres/0002_messaging.sql")),
     (3, include_str!("../../../migrations/postgres/0003_outbox.sql")),
+    (
+        4,
+        include_str!("../../../migrations/postgres/0004_messages_by_arrival.sql"),
+    ),
 ];
 
 /// Key of the transaction-level advisory lock that serialises migrations across nodes

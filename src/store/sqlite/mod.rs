@@ -21,6 +21,9 @@ mod users;
 mod webhooks;
 mod writer;
 
+#[cfg(test)]
+mod tests;
+
 use std::cell::RefCell;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -40,6 +43,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../../../migrations/sqlite/0001_foundation.sql")),
     (2, include_str!("../../../migrations/sqlite/0002_messaging.sql")),
     (3, include_str!("../../../migrations/sqlite/0003_outbox.sql")),
+    (
+        4,
+        include_str!("../../../migrations/sqlite/0004_messages_by_arrival.sql"),
+    ),
 ];
 
 /// Page cache of the writer connection (KiB): the hot pages of every index stay in memory.
@@ -195,11 +202,16 @@ fn open_connection(path: &Path, read_only: bool, durability: Durability) -> Resu
 }
 
 fn migrate(conn: &Connection) -> Result<(), StoreError> {
+    migrate_to(conn, i64::MAX)
+}
+
+/// Applies the pending migrations up to version `last`.
+fn migrate_to(conn: &Connection, last: i64) -> Result<(), StoreError> {
     conn.execute_batch(
         "create table if not exists schema_migrations (version integer primary key, applied_at text not null)",
     )
     .map_err(other)?;
-    for (version, sql) in MIGRATIONS {
+    for (version, sql) in MIGRATIONS.iter().filter(|(v, _)| *v <= last) {
         let done: bool = conn
             .query_row(
                 "select count(*) > 0 from schema_migrations where version = ?1",
