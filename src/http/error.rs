@@ -107,6 +107,11 @@ impl IntoResponse for ApiError {
                 header::WWW_AUTHENTICATE,
                 HeaderValue::from_static("Basic realm=\"Twilio API\""),
             );
+            // Credentials are checked before the body is read. A connection whose request body
+            // was not read cannot be reused, so say so: without this a client that sent its body
+            // after the headers reuses the connection and sees it closed instead of a 401.
+            resp.headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
         }
         if self.code == 20404 && self.message.is_empty() {
             resp.extensions_mut().insert(NeedsPath);

@@ -34,6 +34,42 @@ async fn auth_missing_or_wrong_credentials_get_401_20003_with_challenge() {
     }
 }
 
+/// A rejected request whose body arrives after its headers: the 401 tells the client to close
+/// the connection (its unread body makes it unusable), and the next connection is served.
+#[tokio::test]
+async fn auth_401_before_the_body_closes_the_connection_cleanly() {
+    let app = TestApp::spawn().await;
+    let addr = app.base.trim_start_matches("http://").to_owned();
+    let head = format!(
+        "POST /v2/Services HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Basic QUN4OmJhZA==\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 14\r\n\r\n"
+    );
+    let response = tokio::task::spawn_blocking(move || {
+        use std::io::{Read, Write};
+        let mut s = std::net::TcpStream::connect(&addr).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        s.write_all(head.as_bytes()).unwrap();
+        std::thread::sleep(Duration::from_millis(100));
+        let _ = s.write_all(b"FriendlyName=x");
+        let mut out = Vec::new();
+        let _ = s.read_to_end(&mut out);
+        String::from_utf8_lossy(&out).to_lowercase()
+    })
+    .await
+    .unwrap();
+    assert!(response.starts_with("http/1.1 401"), "{response}");
+    assert!(response.contains("connection: close"), "{response}");
+    assert!(response.contains("\"code\":20003"), "{response}");
+    let next = app
+        .http
+        .get(format!("{}/v2/Services", app.base))
+        .basic_auth(&app.account_sid, Some(&app.auth_token))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(next.status(), StatusCode::OK);
+}
+
 #[tokio::test]
 async fn auth_api_key_acts_for_its_account_until_deleted() {
     // Arrange
