@@ -38,19 +38,15 @@ async fn messages_survive_the_move_to_arrival_order() {
         desc: false,
     };
     let a = store.list_messages("CHa", page).await.expect("list a");
-    let got: Vec<(i64, String, String, String)> = a
+    let got: Vec<(i64, &str, &str, &str)> = a
         .iter()
-        .map(|k| (k.key, k.item.sid.clone(), k.item.body.clone(), k.item.from.clone()))
+        .map(|k| (k.key, k.item.sid.as_str(), k.item.body.as_str(), k.item.from.as_str()))
         .collect();
     let want = [
         (0, "IMa0", "first", "ann"),
         (1, "IMa1", "second", "cy"),
         (2, "IMa2", "third", "ann"),
     ];
-    let want: Vec<(i64, String, String, String)> = want
-        .iter()
-        .map(|(i, s, b, f)| (*i, (*s).to_owned(), (*b).to_owned(), (*f).to_owned()))
-        .collect();
     assert_eq!(got, want);
     assert_eq!(a[0].item.attributes.as_deref(), Some("{\"k\":1}"));
 
