@@ -118,9 +118,7 @@ impl Chat {
     pub async fn delete_account(&self, account_sid: &str) -> Result<(), ChatError> {
         let deleted = self.store.delete_account(account_sid).await?;
         self.forget_credentials().await;
-        if let Ok(mut services) = self.services.write() {
-            services.retain(|_, s| s.account_sid != account_sid);
-        }
+        self.services.invalidate(|_, s| s.account_sid == account_sid);
         if deleted { Ok(()) } else { Err(ChatError::NotFound) }
     }
 }

@@ -9,7 +9,7 @@ use crate::store::{Channel, Keyed, PageReq, Service, StoreError};
 use crate::time::{self, Timestamp};
 
 /// Channel keys remembered per process before the map starts over.
-const MAX_REMEMBERED_CHANNELS: usize = 100_000;
+pub(super) const MAX_REMEMBERED_CHANNELS: usize = 100_000;
 
 /// Longest unique name (characters).
 pub const MAX_UNIQUE_NAME: usize = 256;
@@ -117,41 +117,27 @@ impl Chat {
         key: &str,
     ) -> Result<(Arc<Service>, String), ChatError> {
         let service = self.service(account_sid, service_sid).await?;
-        let known = self
-            .channel_keys
-            .read()
-            .ok()
-            .and_then(|m| m.get(&(service.sid.clone(), key.to_owned())).cloned());
-        if let Some(sid) = known {
+        let cache_key = (service.sid.clone(), key.to_owned());
+        if let Some(sid) = self.channel_keys.get(&cache_key) {
             return Ok((service, sid));
         }
+        let ticket = self.channel_keys.ticket();
         let channel = self
             .store
             .channel(&service.sid, key)
             .await?
             .ok_or(ChatError::NotFound)?;
-        self.remember_channel(&service.sid, key, &channel.sid);
+        // Other nodes may rename or delete channels of a shared database: nothing is remembered.
+        if !self.store.shared() {
+            self.channel_keys.fill(ticket, cache_key, channel.sid.clone());
+        }
         Ok((service, channel.sid))
     }
 
-    /// Remembers `key` → `sid`, unless other nodes may rename or delete channels.
-    fn remember_channel(&self, service_sid: &str, key: &str, sid: &str) {
-        if self.store.shared() {
-            return;
-        }
-        if let Ok(mut m) = self.channel_keys.write() {
-            if m.len() >= MAX_REMEMBERED_CHANNELS {
-                m.clear();
-            }
-            m.insert((service_sid.to_owned(), key.to_owned()), sid.to_owned());
-        }
-    }
-
-    /// Forgets every key of a channel (after a rename or a delete).
+    /// Forgets every key of a channel. Called after a rename or delete has committed; the
+    /// cache's generation makes lookups that were in flight drop what they read before.
     fn forget_channel(&self, sid: &str) {
-        if let Ok(mut m) = self.channel_keys.write() {
-            m.retain(|_, v| v != sid);
-        }
+        self.channel_keys.invalidate(|_, v| v == sid);
     }
 
     /// CreateChannel.
@@ -275,8 +261,9 @@ impl Chat {
         let outbox = self
             .post_events(webhooks, &service, Some(&channel), "onChannelUpdated", &params, None)
             .await?;
+        let updated = self.store.update_channel(&channel, &outbox).await;
         self.forget_channel(&channel.sid);
-        if self.store.update_channel(&channel, &outbox).await.map_err(taken)? {
+        if updated.map_err(taken)? {
             self.emit("onChannelUpdated", &service, Some(&channel.sid), &channel.sid)
                 .await;
             Ok(channel)
@@ -303,8 +290,9 @@ impl Chat {
         let outbox = self
             .post_events(webhooks, &service, Some(&channel), "onChannelDestroyed", &params, None)
             .await?;
+        let deleted = self.store.delete_channel(&service.sid, &channel.sid, &outbox).await;
         self.forget_channel(&channel.sid);
-        if self.store.delete_channel(&service.sid, &channel.sid, &outbox).await? {
+        if deleted? {
             self.emit("onChannelDestroyed", &service, Some(&channel.sid), &channel.sid)
                 .await;
             Ok(())

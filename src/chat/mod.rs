@@ -12,6 +12,7 @@ mod error;
 pub mod events;
 mod invites;
 mod members;
+mod memo;
 mod messages;
 mod roles;
 mod services;
@@ -19,8 +20,9 @@ mod users;
 pub mod validate;
 mod webhooks;
 
-use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
+
+use memo::Memo;
 
 pub use auth::AuthCache;
 pub use bindings::NewBinding;
@@ -45,14 +47,17 @@ pub struct Chat {
     auth: Arc<AuthCache>,
     /// Services by SID. Every request resolves its service, and services change rarely, so they
     /// are served from memory; updates and deletes through this process refresh the entry.
-    services: Arc<RwLock<HashMap<String, Arc<Service>>>>,
+    services: Arc<Memo<String, Arc<Service>>>,
     /// Calls pre-event webhooks (approves everything until a real client is plugged in).
     pre_hook: Arc<dyn PreEventHook>,
     /// After-commit events of every node.
     bus: tokio::sync::broadcast::Sender<ChatEvent>,
     /// (service SID, channel SID or unique name) → channel SID, for single-process stores.
-    channel_keys: Arc<RwLock<HashMap<(String, String), String>>>,
+    channel_keys: Arc<Memo<(String, String), String>>,
 }
+
+/// Services remembered per process before the cache starts over.
+const MAX_REMEMBERED_SERVICES: usize = 100_000;
 
 /// Approves every action without a network call (operator commands, tests).
 struct ApproveAll;
@@ -73,10 +78,10 @@ impl Chat {
         Self {
             store,
             auth,
-            services: Arc::default(),
+            services: Arc::new(Memo::new(MAX_REMEMBERED_SERVICES)),
             pre_hook: Arc::new(ApproveAll),
             bus,
-            channel_keys: Arc::default(),
+            channel_keys: Arc::new(Memo::new(channels::MAX_REMEMBERED_CHANNELS)),
         }
     }
 

@@ -162,28 +162,26 @@ impl Chat {
         if !sid::is_sid(sid::SERVICE, sid) {
             return Err(ChatError::NotFound);
         }
-        let cached = self.services.read().ok().and_then(|m| m.get(sid).cloned());
-        if let Some(service) = cached {
+        if let Some(service) = self.services.get(sid) {
             return if service.account_sid == account_sid {
                 Ok(service)
             } else {
                 Err(ChatError::NotFound)
             };
         }
+        let ticket = self.services.ticket();
         let service = Arc::new(self.store.service(account_sid, sid).await?.ok_or(ChatError::NotFound)?);
-        self.cache_service(&service);
+        // On a shared database other nodes may change the service: every request reads it, so
+        // an update through any node is visible through every node at once.
+        if !self.store.shared() {
+            self.services.fill(ticket, service.sid.clone(), Arc::clone(&service));
+        }
         Ok(service)
     }
 
-    /// Caches a service, unless other nodes may change it (a shared database): then every
-    /// request reads it, so an update through any node is visible through every node at once.
-    fn cache_service(&self, service: &Arc<Service>) {
-        if self.store.shared() {
-            return;
-        }
-        if let Ok(mut m) = self.services.write() {
-            m.insert(service.sid.clone(), Arc::clone(service));
-        }
+    /// Forgets a service after a change to it has committed.
+    pub(super) fn forget_service(&self, sid: &str) {
+        self.services.invalidate(|k, _| k == sid);
     }
 
     /// ListService: one page of the account's services.
@@ -213,10 +211,10 @@ impl Chat {
             apply(&mut service, &patch)?;
             service.revision += 1;
             service.date_updated = time::now();
-            if self.store.update_service(&service).await? {
-                let service = Arc::new(service);
-                self.cache_service(&service);
-                return Ok(service);
+            let updated = self.store.update_service(&service).await;
+            self.forget_service(sid);
+            if updated? {
+                return Ok(Arc::new(service));
             }
         }
         Err(ChatError::Store(crate::store::StoreError::Unavailable(
@@ -229,14 +227,12 @@ impl Chat {
     /// # Errors
     /// [`ChatError::NotFound`] unless the account owns the service.
     pub async fn delete_service(&self, account_sid: &str, sid: &str) -> Result<(), ChatError> {
-        if sid::is_sid(sid::SERVICE, sid) && self.store.delete_service(account_sid, sid).await? {
-            if let Ok(mut m) = self.services.write() {
-                m.remove(sid);
-            }
-            Ok(())
-        } else {
-            Err(ChatError::NotFound)
+        if !sid::is_sid(sid::SERVICE, sid) {
+            return Err(ChatError::NotFound);
         }
+        let deleted = self.store.delete_service(account_sid, sid).await;
+        self.forget_service(sid);
+        if deleted? { Ok(()) } else { Err(ChatError::NotFound) }
     }
 
     async fn check_role_refs(&self, service: &Service, patch: &ServicePatch) -> Result<(), ChatError> {
