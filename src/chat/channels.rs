@@ -176,7 +176,10 @@ impl Chat {
             unique_name,
             attributes,
             channel_type,
-            created_by: input.created_by.unwrap_or_else(|| "system".to_owned()),
+            created_by: match input.created_by.as_deref() {
+                Some(by) => validate::text("CreatedBy", by, validate::MAX_NAME)?,
+                None => "system".to_owned(),
+            },
             members_count: 0,
             messages_count: 0,
             last_message_sid: None,
@@ -247,7 +250,7 @@ impl Chat {
             channel.attributes = validate::attributes(a)?;
         }
         if let Some(by) = &patch.created_by {
-            channel.created_by.clone_from(by);
+            channel.created_by = validate::text("CreatedBy", by, validate::MAX_NAME)?;
         }
         if let Some(d) = patch.date_created {
             channel.date_created = d;

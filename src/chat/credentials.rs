@@ -38,15 +38,16 @@ fn apply(cr: &mut Credential, p: &CredentialPatch) -> Result<(), ChatError> {
     if let Some(n) = &p.friendly_name {
         cr.friendly_name = Some(validate::friendly_name(n, MAX_CREDENTIAL_NAME)?);
     }
-    let keep = |slot: &mut Option<String>, v: &Option<String>| {
-        if v.is_some() {
-            slot.clone_from(v);
+    let keep = |slot: &mut Option<String>, param: &str, v: &Option<String>| -> Result<(), ChatError> {
+        if let Some(v) = v {
+            *slot = Some(validate::text(param, v, validate::MAX_SECRET)?);
         }
+        Ok(())
     };
-    keep(&mut cr.certificate, &p.certificate);
-    keep(&mut cr.private_key, &p.private_key);
-    keep(&mut cr.api_key, &p.api_key);
-    keep(&mut cr.secret, &p.secret);
+    keep(&mut cr.certificate, "Certificate", &p.certificate)?;
+    keep(&mut cr.private_key, "PrivateKey", &p.private_key)?;
+    keep(&mut cr.api_key, "ApiKey", &p.api_key)?;
+    keep(&mut cr.secret, "Secret", &p.secret)?;
     if let Some(s) = p.sandbox {
         cr.sandbox = Some(s);
     }

@@ -23,6 +23,15 @@ impl Chat {
         if identity.is_empty() {
             return Err(ChatError::missing("Identity"));
         }
+        if identity.chars().count() > super::users::MAX_IDENTITY {
+            return Err(ChatError::invalid_code(
+                50207,
+                format!(
+                    "Identity is too long (maximum {} characters)",
+                    super::users::MAX_IDENTITY
+                ),
+            ));
+        }
         let role_sid = match role_sid {
             Some(r) => Some(self.channel_role(&service, r).await?),
             None => service.settings.default_channel_role_sid.clone(),

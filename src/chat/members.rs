@@ -89,13 +89,35 @@ impl Chat {
         };
         let attributes = validate::attributes(input.attributes.as_deref().unwrap_or("{}"))?;
         let now = time::now();
+        // `Identity` may name the user by SID; the member row always holds the identity, so
+        // the per-user limits and the one-membership-per-channel rule see one key per user.
+        let (identity, new_user) = match self.store.user(&service.sid, &input.identity).await? {
+            Some(user) => (user.identity, None),
+            None if sid::is_sid(sid::USER, &input.identity) => return Err(ChatError::NotFound),
+            None => {
+                let identity = super::users::identity(&input.identity)?;
+                let user = User {
+                    sid: sid::generate(sid::USER),
+                    account_sid: account_sid.to_owned(),
+                    service_sid: service.sid.clone(),
+                    role_sid: service.settings.default_service_role_sid.clone(),
+                    identity: identity.clone(),
+                    attributes: None,
+                    friendly_name: None,
+                    joined_channels_count: 0,
+                    date_created: now,
+                    date_updated: now,
+                };
+                (identity, Some(user))
+            }
+        };
         let date_created = input.date_created.unwrap_or(now);
         let member = Member {
             sid: sid::generate(sid::MEMBER),
             account_sid: account_sid.to_owned(),
             service_sid: service.sid.clone(),
             channel_sid: channel.sid.clone(),
-            identity: input.identity.clone(),
+            identity,
             role_sid,
             attributes,
             last_consumed_message_index: input.last_consumed_message_index,
@@ -105,26 +127,6 @@ impl Chat {
             notification_level: None,
             date_created,
             date_updated: input.date_updated.unwrap_or(date_created),
-        };
-        let new_user = match self.store.user(&service.sid, &input.identity).await? {
-            Some(_) => None,
-            None => {
-                if sid::is_sid(sid::USER, &input.identity) {
-                    return Err(ChatError::NotFound);
-                }
-                Some(User {
-                    sid: sid::generate(sid::USER),
-                    account_sid: account_sid.to_owned(),
-                    service_sid: service.sid.clone(),
-                    role_sid: service.settings.default_service_role_sid.clone(),
-                    identity: input.identity.clone(),
-                    attributes: None,
-                    friendly_name: None,
-                    joined_channels_count: 0,
-                    date_created: now,
-                    date_updated: now,
-                })
-            }
         };
         let mut member = member;
         let answer = self

@@ -128,7 +128,11 @@ impl Chat {
             attributes: None,
             media_sid: input.media_sid,
             was_edited: date_updated != date_created,
-            last_updated_by: input.last_updated_by,
+            last_updated_by: input
+                .last_updated_by
+                .as_deref()
+                .map(|by| author("LastUpdatedBy", by))
+                .transpose()?,
             date_created,
             date_updated,
         };

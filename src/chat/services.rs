@@ -350,7 +350,7 @@ fn apply(service: &mut Service, p: &ServicePatch) -> Result<(), ChatError> {
         s.limit_user_channels = n;
     }
     if let Some(msg) = &p.media_compatibility_message {
-        s.media_compatibility_message = Some(msg.clone());
+        s.media_compatibility_message = Some(validate::text("Media.CompatibilityMessage", msg, MAX_TEMPLATE)?);
     }
     set(&mut s.pre_webhook_retry_count, retry_count(p.pre_webhook_retry_count)?);
     set(
@@ -388,7 +388,9 @@ fn webhook_url(param: &str, v: Option<&str>) -> Result<Option<Option<String>>, C
     match v {
         None => Ok(None),
         Some("") => Ok(Some(None)),
-        Some(url) if url.starts_with("http://") || url.starts_with("https://") => Ok(Some(Some(url.to_owned()))),
+        Some(url) if url.starts_with("http://") || url.starts_with("https://") => {
+            Ok(Some(Some(validate::text(param, url, validate::MAX_URL)?)))
+        }
         Some(_) => Err(ChatError::invalid(param, "must be an http or https URL")),
     }
 }
@@ -402,7 +404,7 @@ fn patch_kind(kind: &mut NotificationKind, p: &NotificationKindPatch) -> Result<
         kind.template = Some(t.clone());
     }
     if let Some(sound) = &p.sound {
-        kind.sound = Some(sound.clone());
+        kind.sound = Some(validate::text("Notifications.*.Sound", sound, validate::MAX_NAME)?);
     }
     if let Some(b) = p.badge_count_enabled {
         kind.badge_count_enabled = Some(b);

@@ -44,7 +44,7 @@ fn apply_patch(user: &mut User, patch: &UserPatch) -> Result<(), ChatError> {
     Ok(())
 }
 
-fn identity(identity: &str) -> Result<String, ChatError> {
+pub(super) fn identity(identity: &str) -> Result<String, ChatError> {
     if identity.is_empty() {
         return Err(ChatError::invalid_code(50204, "Identity not provided"));
     }

@@ -8,6 +8,29 @@ pub const MAX_ATTRIBUTES: usize = 16 * 1024;
 /// Longest friendly name accepted (characters).
 pub const MAX_FRIENDLY_NAME: usize = 256;
 
+/// Longest identity-like text: `CreatedBy`, notification sounds, trigger keywords (characters).
+pub const MAX_NAME: usize = 256;
+
+/// Longest webhook URL (characters).
+pub const MAX_URL: usize = 2048;
+
+/// Longest push credential material: certificate, private key, API key, secret (bytes).
+pub const MAX_SECRET: usize = 16 * 1024;
+
+/// Checks a free-text parameter's length (`max` characters).
+///
+/// # Errors
+/// 20001 naming the parameter when too long.
+pub fn text(param: &str, value: &str, max: usize) -> Result<String, ChatError> {
+    if value.len() > max && value.chars().count() > max {
+        return Err(ChatError::invalid(
+            param,
+            &format!("is too long (maximum {max} characters)"),
+        ));
+    }
+    Ok(value.to_owned())
+}
+
 /// Checks that `attributes` is valid JSON within the size limit, and returns it unchanged.
 ///
 /// # Errors

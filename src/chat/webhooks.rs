@@ -1,7 +1,7 @@
 //! Channel webhooks: `webhook` (events), `trigger` (keywords) and `studio` (flow) types.
 
 use super::services::WEBHOOK_EVENTS;
-use super::{Chat, ChatError};
+use super::{Chat, ChatError, validate};
 use crate::sid;
 use crate::store::{AddWebhook, ChannelWebhook, Keyed, PageReq, WebhookConfig};
 use crate::time;
@@ -36,7 +36,7 @@ fn configure(kind: &str, c: &mut WebhookConfig, p: WebhookConfigPatch) -> Result
         if !(url.starts_with("http://") || url.starts_with("https://")) {
             return Err(ChatError::invalid("Configuration.Url", "must be an http or https URL"));
         }
-        c.url = Some(url);
+        c.url = Some(validate::text("Configuration.Url", &url, validate::MAX_URL)?);
     }
     if let Some(m) = p.method {
         let m = m.to_ascii_uppercase();
@@ -60,6 +60,9 @@ fn configure(kind: &str, c: &mut WebhookConfig, p: WebhookConfigPatch) -> Result
                 50322,
                 format!("Too many trigger keywords (maximum {MAX_TRIGGERS})"),
             ));
+        }
+        for t in &triggers {
+            validate::text("Configuration.Triggers", t, validate::MAX_NAME)?;
         }
         c.triggers = Some(triggers);
     }

@@ -121,8 +121,19 @@ impl IntoResponse for ApiError {
 }
 
 /// Completes not-found messages with the request path (without the `/v2` prefix).
+///
+/// A path whose segments do not decode to UTF-8 text without NUL characters names nothing
+/// that can exist (every SID, name and identity is such text), so it is a 404 before any
+/// handler or database sees it.
 pub async fn add_not_found_path(req: Request, next: Next) -> Response {
     let path = req.uri().path().to_owned();
+    let usable = percent_encoding::percent_decode_str(&path)
+        .decode_utf8()
+        .is_ok_and(|p| !p.contains('\0'));
+    if !usable {
+        let message = "The requested resource was not found";
+        return json_response(StatusCode::NOT_FOUND, body(StatusCode::NOT_FOUND, 20404, message));
+    }
     let resp = next.run(req).await;
     if resp.extensions().get::<NeedsPath>().is_none() {
         return resp;

@@ -40,15 +40,59 @@ impl FromRequestParts<AppState> for Auth {
     }
 }
 
+/// Longest single parameter value accepted (bytes, once decoded). Every field has a tighter
+/// limit of its own (`Body` 32 KiB, `Attributes` 16 KiB, names 256 characters…); this bound
+/// holds for any parameter, including ones the API ignores.
+pub const MAX_PARAM_BYTES: usize = 64 * 1024;
+
+/// Decodes one `application/x-www-form-urlencoded` name (`of: None`) or value of `of`.
+fn decode(raw: &[u8], of: Option<&str>) -> Result<String, ChatError> {
+    let param = of.unwrap_or("name");
+    let plus_as_space: std::borrow::Cow<'_, [u8]> = if raw.contains(&b'+') {
+        raw.iter()
+            .map(|b| if *b == b'+' { b' ' } else { *b })
+            .collect::<Vec<u8>>()
+            .into()
+    } else {
+        raw.into()
+    };
+    let bytes: Vec<u8> = percent_encoding::percent_decode(&plus_as_space).collect();
+    if bytes.len() > MAX_PARAM_BYTES {
+        return Err(ChatError::invalid(
+            param,
+            &format!("is too long (maximum {MAX_PARAM_BYTES} bytes)"),
+        ));
+    }
+    let text = String::from_utf8(bytes).map_err(|_| ChatError::invalid(param, "must be valid UTF-8"))?;
+    if text.contains('\0') {
+        return Err(ChatError::invalid(param, "must not contain NUL characters"));
+    }
+    Ok(text)
+}
+
 /// Form or query parameters in order, with repeated keys kept (`Permission=a&Permission=b`).
 #[derive(Debug, Clone, Default)]
 pub struct Params(pub Vec<(String, String)>);
 
 impl Params {
     /// Parses `application/x-www-form-urlencoded` text (`+` and `%20` both mean a space).
-    #[must_use]
-    pub fn parse(raw: &[u8]) -> Self {
-        Self(form_urlencoded::parse(raw).into_owned().collect())
+    ///
+    /// # Errors
+    /// 20001 for a name or value that is not UTF-8 once decoded, contains a NUL character, or
+    /// is longer than [`MAX_PARAM_BYTES`]: nothing is replaced or truncated silently, and both
+    /// backends see the same text (PostgreSQL cannot store NUL).
+    pub fn parse(raw: &[u8]) -> Result<Self, ChatError> {
+        let mut params = Vec::new();
+        for pair in raw.split(|b| *b == b'&').filter(|p| !p.is_empty()) {
+            let (name, value) = match pair.iter().position(|b| *b == b'=') {
+                Some(i) => (&pair[..i], &pair[i + 1..]),
+                None => (pair, &[][..]),
+            };
+            let name = decode(name, None)?;
+            let value = decode(value, Some(&name))?;
+            params.push((name, value));
+        }
+        Ok(Self(params))
     }
 
     /// The first value of `name`, if sent (an explicit empty value counts as sent).
@@ -153,7 +197,7 @@ impl FromRequest<AppState> for Form {
                 ApiError::invalid("body", "could not be read")
             }
         })?;
-        Ok(Self(Params::parse(&body)))
+        Ok(Self(Params::parse(&body)?))
     }
 }
 
@@ -165,7 +209,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Query {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
-        Ok(Self(Params::parse(parts.uri.query().unwrap_or("").as_bytes())))
+        Ok(Self(Params::parse(parts.uri.query().unwrap_or("").as_bytes())?))
     }
 }
 

@@ -169,15 +169,15 @@ mod tests {
     }
 
     fn paging(q: &str) -> Paging {
-        Paging::from_query(&Params::parse(q.as_bytes()), 100, false).unwrap()
+        Paging::from_query(&Params::parse(q.as_bytes()).unwrap(), 100, false).unwrap()
     }
 
     #[test]
     fn page_size_defaults_to_50_and_is_clamped() {
         assert_eq!(paging("").size, 50);
         assert_eq!(paging("PageSize=5000").size, 100);
-        assert!(Paging::from_query(&Params::parse(b"PageSize=abc"), 100, false).is_err());
-        assert!(Paging::from_query(&Params::parse(b"PageToken=nope"), 100, false).is_err());
+        assert!(Paging::from_query(&Params::parse(b"PageSize=abc").unwrap(), 100, false).is_err());
+        assert!(Paging::from_query(&Params::parse(b"PageToken=nope").unwrap(), 100, false).is_err());
     }
 
     #[test]

@@ -12,6 +12,7 @@ mod copy;
 mod crash;
 mod credentials;
 mod errors;
+mod input;
 mod messaging;
 mod nodes;
 mod pagination;
