@@ -10,6 +10,7 @@ use tokio::net::TcpListener;
 
 use crate::chat::Chat;
 use crate::http::{self, AppState};
+use crate::secrets::{self, Secrets};
 use crate::store::Store;
 use crate::store::postgres::PgStore;
 use crate::store::sqlite::{Durability, SqliteStore};
@@ -29,6 +30,9 @@ pub struct StoreConfig {
     /// PostgreSQL `statement_timeout` of every connection; also how long a request waits for a
     /// free connection before the store reports itself unavailable.
     pub pg_statement_timeout: Duration,
+    /// The server key (64 hex digits) that seals stored secrets; without it the key lives in
+    /// `data_dir` (created on first use).
+    pub secret_key: Option<String>,
 }
 
 impl Default for StoreConfig {
@@ -39,6 +43,7 @@ impl Default for StoreConfig {
             durability: Durability::Full,
             pg_pool_size: 16,
             pg_statement_timeout: Duration::from_secs(30),
+            secret_key: None,
         }
     }
 }
@@ -60,8 +65,7 @@ impl StoreConfig {
         }
         let path = match &self.database_url {
             None => {
-                std::fs::create_dir_all(&self.data_dir)
-                    .with_context(|| format!("creating data directory {}", self.data_dir.display()))?;
+                secrets::private_dir(&self.data_dir)?;
                 self.data_dir.join("banter.db")
             }
             Some(url) => match url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
@@ -69,9 +73,36 @@ impl StoreConfig {
                 None => bail!("unsupported database URL {url:?}: use sqlite:PATH or postgres://…"),
             },
         };
+        // The database and its journal files are readable by this user only. SQLite creates the
+        // WAL and shared-memory files with the database file's mode.
+        secrets::create_private_file(&path)?;
+        for suffix in ["", "-wal", "-shm"] {
+            let mut file = path.clone().into_os_string();
+            file.push(suffix);
+            secrets::private_file(std::path::Path::new(&file))?;
+        }
         let store = SqliteStore::open(&path, self.durability)
             .with_context(|| format!("opening database {}", path.display()))?;
         Ok(Arc::new(store))
+    }
+}
+
+impl StoreConfig {
+    /// The server key: `secret_key` when given, otherwise the key file in `data_dir`.
+    ///
+    /// # Errors
+    /// A malformed key, or a key file that cannot be read or created.
+    pub fn secrets(&self) -> anyhow::Result<Arc<Secrets>> {
+        Ok(Arc::new(Secrets::load(&self.data_dir, self.secret_key.as_deref())?))
+    }
+
+    /// The domain over the configured store and server key (what operator commands use).
+    ///
+    /// # Errors
+    /// As for [`StoreConfig::open`] and [`StoreConfig::secrets`].
+    pub async fn chat(&self) -> anyhow::Result<Chat> {
+        let secrets = self.secrets()?;
+        Ok(Chat::new(self.open().await?, secrets))
     }
 }
 
@@ -136,9 +167,18 @@ pub async fn run(
     }
     listener.set_nonblocking(true)?;
     let scheme = if cfg.tls.is_some() { "https" } else { "http" };
-    let store = cfg.store.open().await?;
     let hooks = HookClient::new().context("building the webhook HTTP client")?;
-    let chat = Chat::new(store).with_pre_hook(Arc::new(HttpPreHook::new(hooks.clone())));
+    let chat = cfg
+        .store
+        .chat()
+        .await?
+        .with_pre_hook(Arc::new(HttpPreHook::new(hooks.clone())));
+    let sealed = chat.seal_stored_secrets().await.context(
+        "checking stored secrets against the server key (every node and command must use the same --secret-key or key file)",
+    )?;
+    if sealed > 0 {
+        tracing::info!(sealed, "sealed secrets that were stored in plain text");
+    }
     let metrics = Arc::new(Metrics::default());
     tokio::spawn(webhooks::worker::run(
         chat.clone(),

@@ -9,6 +9,7 @@
 //! - [`events`]: after-commit events on a bus that spans every node.
 //! - [`app`]: configuration, start-up and serving (plain HTTP or TLS).
 //! - [`webhooks`]: signing, pre-event calls and the post-event outbox worker.
+//! - [`secrets`]: the server key that seals secrets at rest.
 //! - [`sid`], [`time`]: Twilio's SID and date formats.
 
 pub mod app;
@@ -16,6 +17,7 @@ pub mod chat;
 pub mod copy;
 pub mod events;
 pub mod http;
+pub mod secrets;
 pub mod sid;
 pub mod store;
 pub mod time;

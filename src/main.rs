@@ -107,6 +107,9 @@ struct Db {
     /// PostgreSQL statement timeout in milliseconds (also the wait for a free connection).
     #[arg(long, env = "BANTER_PG_STATEMENT_TIMEOUT_MS", default_value_t = 30_000)]
     pg_statement_timeout_ms: u64,
+    /// Server key that seals stored secrets (64 hex digits); default: `secret.key` in --data-dir.
+    #[arg(long, env = "BANTER_SECRET_KEY", hide_env_values = true)]
+    secret_key: Option<String>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -126,6 +129,7 @@ impl Db {
             },
             pg_pool_size: self.pg_pool_size,
             pg_statement_timeout: Duration::from_millis(self.pg_statement_timeout_ms),
+            secret_key: self.secret_key.clone(),
         }
     }
 }
@@ -343,5 +347,5 @@ async fn main() -> anyhow::Result<()> {
 }
 
 async fn chat(db: &Db) -> anyhow::Result<Chat> {
-    Ok(Chat::new(db.config().open().await?))
+    db.config().chat().await
 }

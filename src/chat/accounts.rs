@@ -1,8 +1,9 @@
 //! Accounts and API keys: operator actions (CLI and bootstrap), not part of the Chat API.
 
 use super::{Chat, ChatError};
+use crate::secrets::Secrets;
 use crate::sid;
-use crate::store::{Account, ApiKey};
+use crate::store::{Account, ApiKey, SecretSlot, StoreError};
 use crate::time;
 
 impl Chat {
@@ -17,7 +18,7 @@ impl Chat {
             friendly_name: friendly_name.to_owned(),
             date_created: time::now(),
         };
-        self.store.insert_account(&account).await?;
+        self.store.insert_account(&self.sealed_account(&account)).await?;
         Ok(account)
     }
 
@@ -36,7 +37,7 @@ impl Chat {
         if auth_token.is_empty() {
             return Err(ChatError::invalid("BANTER_AUTH_TOKEN", "must not be empty"));
         }
-        if let Some(existing) = self.store.account(account_sid).await? {
+        if let Some(existing) = self.account(account_sid).await? {
             if existing.auth_token != auth_token {
                 return Err(ChatError::invalid(
                     "BANTER_AUTH_TOKEN",
@@ -51,10 +52,10 @@ impl Chat {
             friendly_name: "bootstrap".to_owned(),
             date_created: time::now(),
         };
-        match self.store.insert_account(&account).await {
+        match self.store.insert_account(&self.sealed_account(&account)).await {
             Ok(()) => Ok(account),
             // Another node bootstrapped the same account at the same moment: check its token.
-            Err(crate::store::StoreError::Conflict(_)) => match self.store.account(account_sid).await? {
+            Err(crate::store::StoreError::Conflict(_)) => match self.account(account_sid).await? {
                 Some(existing) if existing.auth_token == auth_token => Ok(existing),
                 _ => Err(ChatError::invalid(
                     "BANTER_AUTH_TOKEN",
@@ -88,7 +89,9 @@ impl Chat {
             friendly_name: friendly_name.to_owned(),
             date_created: time::now(),
         };
-        self.store.insert_api_key(&key).await?;
+        let mut sealed = key.clone();
+        sealed.secret = self.secrets.seal(&secret_context("api_key", &key.sid), &key.secret);
+        self.store.insert_api_key(&sealed).await?;
         Ok(key)
     }
 
@@ -120,5 +123,94 @@ impl Chat {
         self.forget_credentials().await;
         self.services.invalidate(|_, s| s.account_sid == account_sid);
         if deleted { Ok(()) } else { Err(ChatError::NotFound) }
+    }
+}
+
+/// What a sealed secret is bound to: its field and its row.
+pub(super) fn secret_context(field: &str, sid: &str) -> String {
+    format!("{field}:{sid}")
+}
+
+impl Chat {
+    /// `account` as stored: its auth token sealed.
+    fn sealed_account(&self, account: &Account) -> Account {
+        let mut sealed = account.clone();
+        sealed.auth_token = self
+            .secrets
+            .seal(&secret_context("auth_token", &account.sid), &account.auth_token);
+        sealed
+    }
+
+    /// An account with its auth token opened.
+    ///
+    /// # Errors
+    /// When the store fails or the token was sealed with another key.
+    pub(super) async fn account(&self, sid: &str) -> Result<Option<Account>, ChatError> {
+        let Some(mut account) = self.store.account(sid).await? else {
+            return Ok(None);
+        };
+        account.auth_token = self.open_secret("auth_token", sid, &account.auth_token)?;
+        Ok(Some(account))
+    }
+
+    /// An API key with its secret opened.
+    ///
+    /// # Errors
+    /// When the store fails or the secret was sealed with another key.
+    pub(super) async fn api_key(&self, sid: &str) -> Result<Option<ApiKey>, ChatError> {
+        let Some(mut key) = self.store.api_key(sid).await? else {
+            return Ok(None);
+        };
+        key.secret = self.open_secret("api_key", sid, &key.secret)?;
+        Ok(Some(key))
+    }
+
+    /// Opens a stored secret of `field` in row `sid`.
+    pub(super) fn open_secret(&self, field: &str, sid: &str, stored: &str) -> Result<String, ChatError> {
+        self.secrets
+            .open(&secret_context(field, sid), stored)
+            .map_err(|e| ChatError::Store(StoreError::Other(format!("{field} of {sid}: {e}"))))
+    }
+
+    /// Seals `plain` for `field` of row `sid`.
+    pub(super) fn seal_secret(&self, field: &str, sid: &str, plain: &str) -> String {
+        self.secrets.seal(&secret_context(field, sid), plain)
+    }
+
+    /// Start-up check and upgrade: fails when stored secrets were sealed with another key, and
+    /// seals secrets that an earlier version stored in plain text. Returns how many it sealed.
+    ///
+    /// # Errors
+    /// When a stored secret does not open with this key, or the store fails.
+    pub async fn seal_stored_secrets(&self) -> Result<usize, ChatError> {
+        let mut sealed = 0;
+        for account in self.store.list_accounts().await? {
+            self.open_secret("auth_token", &account.sid, &account.auth_token)?;
+            if !Secrets::is_sealed(&account.auth_token) {
+                let to = self.seal_secret("auth_token", &account.sid, &account.auth_token);
+                if self
+                    .store
+                    .reseal(SecretSlot::AuthToken, &account.sid, &account.auth_token, &to)
+                    .await?
+                {
+                    sealed += 1;
+                }
+            }
+            for key in self.store.list_api_keys(&account.sid).await? {
+                self.open_secret("api_key", &key.sid, &key.secret)?;
+                if !Secrets::is_sealed(&key.secret) {
+                    let to = self.seal_secret("api_key", &key.sid, &key.secret);
+                    if self
+                        .store
+                        .reseal(SecretSlot::ApiKey, &key.sid, &key.secret, &to)
+                        .await?
+                    {
+                        sealed += 1;
+                    }
+                }
+            }
+            sealed += self.seal_stored_credentials(&account.sid).await?;
+        }
+        Ok(sealed)
     }
 }

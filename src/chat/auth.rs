@@ -102,13 +102,13 @@ impl Chat {
         let epoch = self.store.auth_epoch().await?;
         self.auth.advance(epoch);
         let entry = if sid::is_sid(sid::ACCOUNT, username) {
-            self.store.account(username).await?.map(|a| Entry {
+            self.account(username).await?.map(|a| Entry {
                 secret: a.auth_token,
                 account_sid: a.sid,
                 epoch,
             })
         } else if sid::is_sid(sid::API_KEY, username) {
-            self.store.api_key(username).await?.map(|k| Entry {
+            self.api_key(username).await?.map(|k| Entry {
                 secret: k.secret,
                 account_sid: k.account_sid,
                 epoch,

@@ -1,6 +1,7 @@
 //! Push credentials (account level). Secrets are stored and never returned.
 
 use super::{Chat, ChatError, validate};
+use crate::secrets::Secrets;
 use crate::sid;
 use crate::store::{Credential, Keyed, PageReq};
 use crate::time;
@@ -78,6 +79,7 @@ impl Chat {
             date_updated: now,
         };
         apply(&mut cr, &input.fields)?;
+        self.seal_credential(&mut cr);
         self.store.insert_credential(&cr).await?;
         Ok(cr)
     }
@@ -120,6 +122,7 @@ impl Chat {
     ) -> Result<Credential, ChatError> {
         let mut cr = self.credential(account_sid, sid).await?;
         apply(&mut cr, &patch)?;
+        self.seal_credential(&mut cr);
         cr.date_updated = time::now();
         if self.store.update_credential(&cr).await? {
             Ok(cr)
@@ -137,6 +140,63 @@ impl Chat {
             Ok(())
         } else {
             Err(ChatError::NotFound)
+        }
+    }
+
+    /// Seals every credential field that is not sealed yet (what `apply` just set).
+    fn seal_credential(&self, cr: &mut Credential) {
+        let sid = cr.sid.clone();
+        for (field, slot) in [
+            ("certificate", &mut cr.certificate),
+            ("private_key", &mut cr.private_key),
+            ("api_key", &mut cr.api_key),
+            ("secret", &mut cr.secret),
+        ] {
+            if let Some(v) = slot
+                && !Secrets::is_sealed(v)
+            {
+                *v = self.seal_secret(field, &sid, v);
+            }
+        }
+    }
+
+    /// Seals the credential material an earlier version stored in plain text, and checks that
+    /// sealed material opens with this key. Returns how many credentials it sealed.
+    pub(super) async fn seal_stored_credentials(&self, account_sid: &str) -> Result<usize, ChatError> {
+        let mut sealed = 0;
+        let mut page = PageReq {
+            after: None,
+            before: None,
+            limit: 100,
+            desc: false,
+        };
+        loop {
+            let rows = self.store.list_credentials(account_sid, page).await?;
+            let more = rows.len() > page.limit as usize;
+            for row in rows.iter().take(page.limit as usize) {
+                let mut cr = row.item.clone();
+                let fields = [&cr.certificate, &cr.private_key, &cr.api_key, &cr.secret];
+                let mut plain = false;
+                for (field, value) in ["certificate", "private_key", "api_key", "secret"]
+                    .into_iter()
+                    .zip(fields)
+                {
+                    if let Some(v) = value {
+                        self.open_secret(field, &cr.sid, v)?;
+                        plain |= !Secrets::is_sealed(v);
+                    }
+                }
+                if plain {
+                    self.seal_credential(&mut cr);
+                    if self.store.update_credential(&cr).await? {
+                        sealed += 1;
+                    }
+                }
+            }
+            match rows.get(page.limit as usize - 1) {
+                Some(last) if more => page.after = Some(last.key),
+                _ => return Ok(sealed),
+            }
         }
     }
 }

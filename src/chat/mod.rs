@@ -38,6 +38,7 @@ pub use users::{NewUser, UserPatch};
 pub use webhooks::WebhookConfigPatch;
 
 use crate::events::ChatEvent;
+use crate::secrets::Secrets;
 use crate::store::{Service, Store};
 
 /// The chat domain: every operation the API offers, over one store.
@@ -54,6 +55,8 @@ pub struct Chat {
     bus: tokio::sync::broadcast::Sender<ChatEvent>,
     /// (service SID, channel SID or unique name) → channel SID, for single-process stores.
     channel_keys: Arc<Memo<(String, String), String>>,
+    /// Seals auth tokens, API key secrets and push credential material before they are stored.
+    secrets: Arc<Secrets>,
 }
 
 /// Services remembered per process before the cache starts over.
@@ -70,9 +73,9 @@ impl PreEventHook for ApproveAll {
 }
 
 impl Chat {
-    /// Builds the domain over `store`.
+    /// Builds the domain over `store`; `secrets` seals what it stores of credentials.
     #[must_use]
-    pub fn new(store: Arc<dyn Store>) -> Self {
+    pub fn new(store: Arc<dyn Store>, secrets: Arc<Secrets>) -> Self {
         let auth = Arc::new(AuthCache::default());
         let (bus, _) = tokio::sync::broadcast::channel(crate::events::CAPACITY);
         Self {
@@ -82,6 +85,7 @@ impl Chat {
             pre_hook: Arc::new(ApproveAll),
             bus,
             channel_keys: Arc::new(Memo::new(channels::MAX_REMEMBERED_CHANNELS)),
+            secrets,
         }
     }
 

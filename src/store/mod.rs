@@ -101,6 +101,36 @@ pub trait AccountStore: Send + Sync {
     async fn delete_api_key(&self, account_sid: &str, sid: &str) -> Result<bool, StoreError>;
     /// A counter bumped whenever a credential is revoked; caches compare it to stay fresh.
     async fn auth_epoch(&self) -> Result<i64, StoreError>;
+    /// Replaces a stored secret if it still reads `from` (sealing a legacy plain-text value);
+    /// false when the row is gone or holds something else by now.
+    async fn reseal(&self, slot: SecretSlot, sid: &str, from: &str, to: &str) -> Result<bool, StoreError>;
+}
+
+/// A stored secret that [`AccountStore::reseal`] can replace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecretSlot {
+    /// `accounts.auth_token`
+    AuthToken,
+    /// `api_keys.secret`
+    ApiKey,
+}
+
+impl SecretSlot {
+    /// The statement that replaces the secret, with placeholders `to`, `sid`, `from` written
+    /// by `p(1..=3)` in the backend's style.
+    #[must_use]
+    pub fn update_sql(self, p: impl Fn(u8) -> String) -> String {
+        let (table, column) = match self {
+            Self::AuthToken => ("accounts", "auth_token"),
+            Self::ApiKey => ("api_keys", "secret"),
+        };
+        format!(
+            "update {table} set {column} = {} where sid = {} and {column} = {}",
+            p(1),
+            p(2),
+            p(3)
+        )
+    }
 }
 
 /// Chat services and everything under them.

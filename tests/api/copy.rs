@@ -38,10 +38,15 @@ async fn pg_reachable() -> Result<(), String> {
     }
 }
 
+/// One server key for every database of these tests: `banter copy` carries sealed secrets as
+/// they are, so the servers on both sides share it.
+const TEST_KEY: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
 fn config(url: &str) -> StoreConfig {
     StoreConfig {
         database_url: Some(url.to_owned()),
         pg_pool_size: 4,
+        secret_key: Some(TEST_KEY.to_owned()),
         ..StoreConfig::default()
     }
 }
@@ -353,7 +358,7 @@ async fn copy_sqlite_to_postgres_and_back_keeps_everything() {
     )
     .await;
     let account = (source.account_sid.clone(), source.auth_token.clone());
-    let op = Chat::new(config(&source_url).open().await.unwrap());
+    let op = config(&source_url).chat().await.unwrap();
     let key = op.create_api_key(&account.0, "copied key").await.unwrap();
     let (service, channel) = seed(&source, &op).await;
     let before = snapshot(&source, &service, &channel).await;
@@ -433,10 +438,10 @@ async fn copy_reports_a_mismatch_and_fails() {
     let dir = tempfile::tempdir().unwrap();
     let source_url = sqlite_url(dir.path(), "source.db");
     let target_url = sqlite_url(dir.path(), "target.db");
-    let source = Chat::new(config(&source_url).open().await.unwrap());
+    let source = config(&source_url).chat().await.unwrap();
     source.create_account("one").await.unwrap();
     // The target already holds an account the source does not have.
-    let target = Chat::new(config(&target_url).open().await.unwrap());
+    let target = config(&target_url).chat().await.unwrap();
     target.create_account("extra").await.unwrap();
     drop((source, target));
     let (ok, stdout, stderr) = run_binary(&source_url, &target_url).await;

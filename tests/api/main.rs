@@ -17,6 +17,7 @@ mod messaging;
 mod nodes;
 mod pagination;
 mod roles;
+mod secrets;
 mod services;
 mod spec_coverage;
 mod store;

@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use banter::chat::Chat;
+use banter::secrets::Secrets;
 use banter::store::{
     AddInvite, AddMember, Channel, Invite, Member, Message, OutboxRow, PageReq, Store, StoreError, User,
 };
@@ -28,7 +29,7 @@ async fn pair() -> Pair {
     let (cfg, db) = test_store(dir.path()).await;
     let a = cfg.open().await.unwrap();
     let b = cfg.open().await.unwrap();
-    let chat = Chat::new(Arc::clone(&a));
+    let chat = Chat::new(Arc::clone(&a), cfg.secrets().unwrap());
     let account = chat.create_account("store").await.unwrap();
     let service = chat.create_service(&account.sid, "store").await.unwrap();
     Pair {
@@ -304,7 +305,7 @@ async fn store_unique_rules_are_named_conflicts_on_every_backend() {
 #[tokio::test]
 async fn store_deleting_an_api_key_bumps_the_auth_epoch_seen_by_the_other_handle() {
     let p = pair().await;
-    let chat = Chat::new(Arc::clone(&p.a));
+    let chat = Chat::new(Arc::clone(&p.a), Arc::new(Secrets::from_bytes(&[1; 32]).unwrap()));
     let key = chat.create_api_key(&p.account_sid, "k").await.unwrap();
     let before = p.b.auth_epoch().await.unwrap();
     assert!(p.a.delete_api_key(&p.account_sid, &key.sid).await.unwrap());
@@ -407,7 +408,7 @@ async fn store_failed_writes_leave_their_batch_mates_and_acknowledged_writes_sur
     let dir = tempfile::tempdir().unwrap();
     let (cfg, _db) = test_store(dir.path()).await;
     let store = cfg.open().await.unwrap();
-    let chat = Chat::new(Arc::clone(&store));
+    let chat = Chat::new(Arc::clone(&store), cfg.secrets().unwrap());
     let account = chat.create_account("batch").await.unwrap();
     let service = chat.create_service(&account.sid, "batch").await.unwrap();
     let p = Pair {

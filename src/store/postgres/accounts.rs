@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use tokio_postgres::Row;
 
 use super::{PgStore, conflict, execute, map_rows, ts};
-use crate::store::{Account, AccountStore, ApiKey, StoreError};
+use crate::store::{Account, AccountStore, ApiKey, SecretSlot, StoreError};
 use crate::time;
 
 fn account_row(r: &Row) -> Result<Account, StoreError> {
@@ -120,6 +120,14 @@ impl AccountStore for PgStore {
                 execute(t, "select pg_notify('banter', 'auth')", &[]).await?;
                 Ok(n > 0)
             })
+        })
+        .await
+    }
+
+    async fn reseal(&self, slot: SecretSlot, sid: &str, from: &str, to: &str) -> Result<bool, StoreError> {
+        let sql = slot.update_sql(|n| format!("${n}"));
+        self.write(&(sql.as_str(), to, sid, from), |t, (sql, to, sid, from)| {
+            Box::pin(async move { Ok(execute(t, sql, &[to, sid, from]).await? > 0) })
         })
         .await
     }

@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use rusqlite::{OptionalExtension, Row, params};
 
 use super::{SqliteStore, is_unique_violation, other, ts};
-use crate::store::{Account, AccountStore, ApiKey, StoreError};
+use crate::store::{Account, AccountStore, ApiKey, SecretSlot, StoreError};
 use crate::time;
 
 fn account_row(r: &Row<'_>) -> rusqlite::Result<Account> {
@@ -128,6 +128,13 @@ impl AccountStore for SqliteStore {
             Ok(n > 0)
         })
         .await
+    }
+
+    async fn reseal(&self, slot: SecretSlot, sid: &str, from: &str, to: &str) -> Result<bool, StoreError> {
+        let (sid, from, to) = (sid.to_owned(), from.to_owned(), to.to_owned());
+        let sql = slot.update_sql(|n| format!("?{n}"));
+        self.write(move |c| Ok(c.execute(&sql, [to, sid, from]).map_err(other)? > 0))
+            .await
     }
 
     async fn auth_epoch(&self) -> Result<i64, StoreError> {

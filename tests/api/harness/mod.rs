@@ -199,7 +199,7 @@ impl TestApp {
 
     /// A second handle on the same database, as the CLI (another process) would open it.
     pub async fn operator(&self) -> Chat {
-        Chat::new(self.store.open().await.expect("open store"))
+        self.store.chat().await.expect("open store")
     }
 
     fn url(&self, path: &str) -> String {
