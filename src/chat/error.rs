@@ -8,6 +8,10 @@ pub enum ChatError {
     /// The addressed resource (or one it depends on) does not exist for this account.
     #[error("not found")]
     NotFound,
+    /// The credential that authenticated the request was revoked meanwhile (its account was
+    /// deleted after the credential check passed).
+    #[error("credential revoked")]
+    Revoked,
     /// A parameter is missing or invalid. `code` is Twilio's (20001 when nothing more precise).
     #[error("{message}")]
     Invalid {

@@ -170,7 +170,17 @@ impl Chat {
             };
         }
         let ticket = self.services.ticket();
-        let service = Arc::new(self.store.service(account_sid, sid).await?.ok_or(ChatError::NotFound)?);
+        let Some(service) = self.store.service(account_sid, sid).await? else {
+            // A request that passed the credential check just before its account was deleted
+            // (on another node, or by the CLI) is refused as the next one will be, not told
+            // that the account's data is missing.
+            return Err(if self.store.account(account_sid).await?.is_none() {
+                ChatError::Revoked
+            } else {
+                ChatError::NotFound
+            });
+        };
+        let service = Arc::new(service);
         // On a shared database other nodes may change the service: every request reads it, so
         // an update through any node is visible through every node at once.
         if !self.store.shared() {

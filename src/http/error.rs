@@ -63,6 +63,7 @@ impl From<ChatError> for ApiError {
     fn from(e: ChatError) -> Self {
         match e {
             ChatError::NotFound => Self::not_found(),
+            ChatError::Revoked => Self::unauthenticated(),
             ChatError::Invalid { code, message } => Self::new(StatusCode::BAD_REQUEST, code, message),
             ChatError::Conflict { code, message } => Self::new(StatusCode::CONFLICT, code, message),
             ChatError::Forbidden { code, message } => Self::new(StatusCode::FORBIDDEN, code, message),

@@ -119,3 +119,17 @@ async fn posts_by_name_follow_a_delete_made_while_they_were_in_flight() {
     let wrong = wrong_rounds(Release::Delete).await;
     assert!(wrong.is_empty(), "posts by name missed the new channel: {wrong:?}");
 }
+
+#[tokio::test]
+async fn a_deleted_account_gets_401_not_404_while_its_credential_is_still_cached() {
+    let app = TestApp::spawn().await;
+    let s = app.service().await;
+    let path = format!("/v2/Services/{}", s["sid"].as_str().unwrap());
+    // The credential is cached; the service is not (only fetched after the delete).
+    assert_eq!(app.get("/v2/Services").send().await.unwrap().status(), StatusCode::OK);
+    // Deleted by another handle (as the CLI does): this server learns of it by polling, so its
+    // credential cache still holds the account for a moment.
+    app.operator().await.delete_account(&app.account_sid).await.unwrap();
+    let r = app.get(&path).send().await.unwrap();
+    crate::harness::assert_twilio_error(r, 401, 20003).await;
+}
