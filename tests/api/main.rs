@@ -21,3 +21,5 @@ mod store;
 mod tls;
 mod users;
 mod webhooks;
+mod webhooks_delivery;
+mod webhooks_guard;
