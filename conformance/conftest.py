@@ -142,8 +142,11 @@ def database_url(name):
 
 
 class BanterServer:
-    def __init__(self, data_dir):
+    def __init__(self, data_dir, extra_args=()):
+        """extra_args: more `banter serve` flags, e.g. ["--webhooks-allow-private", "false"]
+        (the default allows private webhook targets, since the server listens on 127.0.0.1)."""
         self.data_dir = str(data_dir)
+        self.extra_args = list(extra_args)
         self.pg_database = None
         if TEST_DATABASE in ("postgres", "postgresql", "pg"):
             self.pg_database = "banter_conf_" + secrets.token_hex(8)
@@ -165,7 +168,7 @@ class BanterServer:
         env["BANTER_AUTH_TOKEN"] = self.auth_token
         self._stderr = open(os.path.join(self.data_dir, "banter.stderr.log"), "wb")
         self.proc = subprocess.Popen(
-            [BANTER_BIN, "serve", "--listen", "127.0.0.1:0", *self.db_args],
+            [BANTER_BIN, "serve", "--listen", "127.0.0.1:0", *self.db_args, *self.extra_args],
             stdout=subprocess.PIPE,
             stderr=self._stderr,
             env=env,

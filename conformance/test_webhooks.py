@@ -25,7 +25,8 @@ import pytest
 import requests
 from twilio.request_validator import RequestValidator
 
-from conftest import SID_RE, BanterServer, assert_rest_error, make_client, unique
+from conftest import (SID_RE, BanterServer, assert_rest_error, make_client, unique,
+                      wait_until)
 
 QUIET = 1.5
 MS_DATE_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
@@ -616,13 +617,18 @@ def test_pre_event_timeout_502_50076(svc, rcv, channel):
     hooks(svc, rcv, pre_webhook_retry_count=0)
     rcv.default("pre", 200, "", 6.0)
     t0 = time.monotonic()
-    assert_rest_error(lambda: svc.channels(channel.sid).messages.create(
+    err = assert_rest_error(lambda: svc.channels(channel.sid).messages.create(
         body="slow", x_twilio_webhook_enabled=ON), 502, 50076)
     elapsed = time.monotonic() - t0
     assert 4.5 <= elapsed < 6.5, "pre-event timeout after %.2fs, expected ~5s" % elapsed
     assert len(rcv.got("pre")) == 1
     assert svc.channels(channel.sid).messages.list() == []
     rcv.assert_quiet("post", seconds=0.5)
+    # A closed port fails the same way: no reason reaches the caller.
+    hooks(svc, rcv, pre_webhook_url="http://127.0.0.1:%d/pre" % free_port())
+    closed = assert_rest_error(lambda: svc.channels(channel.sid).messages.create(
+        body="closed", x_twilio_webhook_enabled=ON), 502, 50076)
+    assert closed.msg == err.msg, (closed.msg, err.msg)
 
 
 # --------------------------------------------------------------------------- delivery options
@@ -892,6 +898,47 @@ def test_rejected_change_sends_nothing(svc, rcv, channel):
         body="x", attributes="{not json", x_twilio_webhook_enabled=ON), 400, 50304)
     assert svc.channels(channel.sid).messages.list() == []
     rcv.assert_quiet()
+
+
+# --------------------------------------------------------------------------- private targets
+
+LOCAL_SPELLINGS = ("127.0.0.1", "127.1", "2130706433", "0x7f000001", "[::ffff:127.0.0.1]",
+                   "localhost", "user@127.0.0.1", "evil.com@127.0.0.1")
+
+
+def test_private_targets_refused_when_not_allowed(tmp_path):
+    """With --webhooks-allow-private false no spelling of this machine is reached, and a
+    pre-event hook at an open port fails exactly like one at a closed port."""
+    server = BanterServer(tmp_path, extra_args=["--webhooks-allow-private", "false"])
+    server.start()
+    rcv = Receiver(server.auth_token).start()
+    try:
+        c = make_client(server.account_sid, server.auth_token, server.url)
+        errors = []
+        bases = ["http://%s:%d" % (host, rcv.port) for host in LOCAL_SPELLINGS]
+        bases.append("http://127.0.0.1:%d" % free_port())  # closed
+        for base in bases:
+            pre = c.chat.v2.services(c.chat.v2.services.create(friendly_name=unique("svc")).sid)
+            pre.update(pre_webhook_url=base + rcv.path("pre"), webhook_method="POST")
+            ch = pre.channels.create(friendly_name=unique("ch"))
+            err = assert_rest_error(lambda: pre.channels(ch.sid).messages.create(
+                body="x", x_twilio_webhook_enabled=ON), 502, 50076)
+            errors.append((err.status, err.code, err.msg))
+            post = c.chat.v2.services(c.chat.v2.services.create(friendly_name=unique("svc")).sid)
+            post.update(post_webhook_url=base + rcv.path("post"), webhook_method="POST")
+            ch = post.channels.create(friendly_name=unique("ch"))
+            post.channels(ch.sid).webhooks.create(
+                type="webhook", configuration_url=base + rcv.path("chan"),
+                configuration_filters=["onMessageSent"])
+            post.channels(ch.sid).messages.create(body="x", x_twilio_webhook_enabled=ON)
+        assert len(set(errors)) == 1, errors
+        assert "127.0.0.1" not in errors[0][2] and "refused" not in errors[0][2].lower()
+        assert wait_until(lambda: metrics(server.url)[0]["failed"] >= 2 * len(errors), 5)
+        rcv.assert_quiet()
+        assert metrics(server.url)[0]["retried"] == 0
+    finally:
+        rcv.stop()
+        server.stop()
 
 
 # --------------------------------------------------------------------------- crash

@@ -137,6 +137,10 @@ pub struct ServeConfig {
     pub bootstrap: Option<(String, String)>,
     /// Largest accepted request body in bytes.
     pub max_body_bytes: usize,
+    /// Whether webhooks may target non-public addresses (loopback, private networks, link-local
+    /// and the like). `None`: allowed when listening on a loopback address (local development
+    /// and tests), refused otherwise.
+    pub webhooks_allow_private: Option<bool>,
 }
 
 /// Runs the server until Ctrl-C / SIGTERM.
@@ -167,7 +171,13 @@ pub async fn run(
     }
     listener.set_nonblocking(true)?;
     let scheme = if cfg.tls.is_some() { "https" } else { "http" };
-    let hooks = HookClient::new().context("building the webhook HTTP client")?;
+    let allow_private = cfg.webhooks_allow_private.unwrap_or(addr.ip().is_loopback());
+    if allow_private {
+        tracing::info!("webhooks may target private and loopback addresses");
+    } else {
+        tracing::info!("webhooks to private and loopback addresses are refused");
+    }
+    let hooks = HookClient::new(allow_private).context("building the webhook HTTP client")?;
     let chat = cfg
         .store
         .chat()

@@ -162,6 +162,10 @@ struct Serve {
     /// Largest accepted request body in bytes.
     #[arg(long, env = "BANTER_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
     max_body_bytes: usize,
+    /// Let webhooks target private, loopback and link-local addresses (`true` or `false`;
+    /// default: allowed only when listening on a loopback address).
+    #[arg(long, env = "BANTER_WEBHOOKS_ALLOW_PRIVATE", value_name = "true|false")]
+    webhooks_allow_private: Option<bool>,
 }
 
 #[derive(Subcommand)]
@@ -241,6 +245,7 @@ async fn main() -> anyhow::Result<()> {
                 behind_tls_proxy: s.behind_tls_proxy,
                 bootstrap: s.account_sid.zip(s.auth_token),
                 max_body_bytes: s.max_body_bytes,
+                webhooks_allow_private: s.webhooks_allow_private,
             })
             .await
         }

@@ -36,7 +36,7 @@ pub enum ChatError {
         /// Human-readable explanation.
         message: String,
     },
-    /// A webhook the action depends on could not be reached in time.
+    /// A webhook the action depends on gave no usable answer (unreachable, refused, timed out).
     #[error("{message}")]
     HookUnavailable {
         /// Twilio error code.

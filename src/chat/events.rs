@@ -36,8 +36,10 @@ pub struct HookRequest {
 pub enum HookFailure {
     /// It answered with this non-2xx status.
     Rejected(u16),
-    /// It did not answer in time (or could not be reached) on any attempt.
-    Unreachable(String),
+    /// No usable answer on any attempt: refused target, unreachable, not HTTP, timed out, or an
+    /// answer too large to read. Deliberately carries no reason, so none can reach the tenant
+    /// (the caller logs it): these cases must look the same from outside.
+    NoAnswer,
 }
 
 /// Calls pre-event webhooks. Implemented by `crate::webhooks` with a real HTTP client.
@@ -164,7 +166,8 @@ impl Chat {
     /// Returns the hook's JSON answer, if any, so the caller can apply modifications.
     ///
     /// # Errors
-    /// 403 when the hook rejected the action; 50076 when it could not be reached in time.
+    /// 403 / 20403 when the hook answered non-2xx; 502 / 50076, with one fixed message, when it
+    /// gave no usable answer for any reason.
     pub(super) async fn pre_event(
         &self,
         webhooks: bool,
@@ -199,9 +202,9 @@ impl Chat {
                 code: 20403,
                 message: format!("The pre-event webhook rejected {event} (HTTP {status})"),
             }),
-            Err(HookFailure::Unreachable(why)) => Err(ChatError::HookUnavailable {
+            Err(HookFailure::NoAnswer) => Err(ChatError::HookUnavailable {
                 code: 50076,
-                message: format!("Webhook failed for {event}: {why}"),
+                message: format!("The pre-event webhook gave no usable answer for {event}"),
             }),
         }
     }
@@ -220,7 +223,7 @@ impl Chat {
         if !webhooks {
             return Ok(Vec::new());
         }
-        let ordering_key = channel.map_or_else(|| service.sid.clone(), |c| c.sid.clone());
+        let scope = channel.map_or(service.sid.as_str(), |c| c.sid.as_str());
         let now = time::now();
         let row = |url: &str, method: &str, retry: i64, extra: Params| {
             let mut all = common(service, event);
@@ -229,7 +232,7 @@ impl Chat {
             OutboxRow {
                 id: sid::generate("WD"),
                 account_sid: service.account_sid.clone(),
-                ordering_key: ordering_key.clone(),
+                ordering_key: ordering_key(scope, url),
                 url: url.to_owned(),
                 method: method.to_owned(),
                 event_type: event.to_owned(),
@@ -285,6 +288,15 @@ impl Chat {
         }
         Ok(rows)
     }
+}
+
+/// The outbox ordering key of a delivery to `url` about `scope` (a channel, or the service for
+/// events outside channels): deliveries are ordered per receiver URL and, within it, per
+/// channel. A receiver that is down delays only its own deliveries, and one channel's retries
+/// never hold back another channel's events. Migration 0005 computes the same key for rows
+/// written before it.
+fn ordering_key(scope: &str, url: &str) -> String {
+    format!("{scope} {url}")
 }
 
 /// Reads a string field a pre-event hook may set, in snake_case or PascalCase.

@@ -447,6 +447,7 @@ mod tests {
             include_str!("../../migrations/sqlite/0002_messaging.sql"),
             include_str!("../../migrations/sqlite/0003_outbox.sql"),
             include_str!("../../migrations/sqlite/0004_messages_by_arrival.sql"),
+            include_str!("../../migrations/sqlite/0005_outbox_order_by_destination.sql"),
         ] {
             conn.execute_batch(sql).expect("migration");
         }

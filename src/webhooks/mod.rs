@@ -1,8 +1,9 @@
-//! Webhook delivery: `X-Twilio-Signature` signing, the pre-event caller and the post-event
-//! outbox worker. The domain decides *which* hooks fire (`crate::chat::events`); this module
-//! only talks HTTP.
+//! Webhook delivery: the SSRF guard, `X-Twilio-Signature` signing, the pre-event caller and
+//! the post-event outbox worker. The domain decides *which* hooks fire (`crate::chat::events`);
+//! this module only talks HTTP.
 
 pub mod client;
+pub mod guard;
 pub mod pre;
 pub mod signature;
 pub mod worker;

@@ -24,3 +24,5 @@ mod store;
 mod tls;
 mod users;
 mod webhooks;
+mod webhooks_delivery;
+mod webhooks_guard;

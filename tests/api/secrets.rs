@@ -141,6 +141,7 @@ async fn a_server_with_another_key_refuses_to_start() {
         behind_tls_proxy: false,
         bootstrap: None,
         max_body_bytes: 64 * 1024,
+        webhooks_allow_private: None,
     };
     let listener = std::net::TcpListener::bind(cfg.listen).unwrap();
     let result = tokio::time::timeout(

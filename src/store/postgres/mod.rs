@@ -50,6 +50,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         4,
         include_str!("../../../migrations/postgres/0004_messages_by_arrival.sql"),
     ),
+    (
+        5,
+        include_str!("../../../migrations/postgres/0005_outbox_order_by_destination.sql"),
+    ),
 ];
 
 /// Key of the transaction-level advisory lock that serialises migrations across nodes

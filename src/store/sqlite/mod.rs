@@ -47,6 +47,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         4,
         include_str!("../../../migrations/sqlite/0004_messages_by_arrival.sql"),
     ),
+    (
+        5,
+        include_str!("../../../migrations/sqlite/0005_outbox_order_by_destination.sql"),
+    ),
 ];
 
 /// Page cache of the writer connection (KiB): the hot pages of every index stay in memory.

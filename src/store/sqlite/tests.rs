@@ -3,7 +3,7 @@
 use rusqlite::Connection;
 
 use super::{Durability, SqliteStore, migrate_to, open_connection};
-use crate::store::{MessageStore, PageReq};
+use crate::store::{MessageStore, OutboxStore, PageReq};
 
 /// A database written by the schema before messages were stored in arrival order keeps every
 /// message, index and field through migration 4, and new messages continue the indexes.
@@ -70,4 +70,46 @@ async fn messages_survive_the_move_to_arrival_order() {
     let desc = PageReq { desc: true, ..page };
     let newest = store.list_messages("CHb", desc).await.expect("list b");
     assert_eq!(newest.iter().map(|k| k.key).collect::<Vec<_>>(), vec![2, 1]);
+}
+
+/// Outbox rows written before migration 5 get the per-destination ordering key, and keep their
+/// order within it.
+#[tokio::test]
+async fn pending_deliveries_are_rekeyed_per_destination() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("banter.db");
+    {
+        let conn: Connection = open_connection(&path, false, Durability::Full).expect("open");
+        migrate_to(&conn, 4).expect("migrations 1-4");
+        conn.execute_batch(
+            "insert into outbox (id, account_sid, ordering_key, url, method, event_type, params, max_attempts, \
+               next_attempt_at, locked_until, date_created) values \
+               ('WD1', 'AC1', 'CH1', 'http://dead.example/h', 'POST', 'onMessageSent', '[]', 1, \
+                 '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z'), \
+               ('WD2', 'AC1', 'CH1', 'http://live.example/h', 'POST', 'onMessageSent', '[]', 1, \
+                 '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z'), \
+               ('WD3', 'AC1', 'CH1', 'http://live.example/h', 'POST', 'onMessageSent', '[]', 1, \
+                 '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z');",
+        )
+        .expect("old rows");
+    }
+    let store = SqliteStore::open(&path, Durability::Full).expect("migrated");
+    let now = crate::time::now();
+    let claimed = store
+        .claim_outbox(now, now + chrono::TimeDelta::seconds(30), 10)
+        .await
+        .expect("claim");
+    let got: Vec<(&str, &str)> = claimed
+        .iter()
+        .map(|i| (i.row.id.as_str(), i.row.ordering_key.as_str()))
+        .collect();
+    // The live receiver's first row no longer waits behind the dead one; its second still
+    // waits behind its first.
+    assert_eq!(
+        got,
+        [
+            ("WD1", "CH1 http://dead.example/h"),
+            ("WD2", "CH1 http://live.example/h")
+        ]
+    );
 }

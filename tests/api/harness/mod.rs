@@ -5,6 +5,7 @@
 //! `banter_test_<hex>` on the server at `BANTER_TEST_PG_URL`, dropped again with the app.
 
 pub mod receiver;
+pub mod sinks;
 
 use banter::app::{self, ServeConfig, StoreConfig};
 use banter::chat::Chat;
@@ -156,6 +157,8 @@ impl TestApp {
             behind_tls_proxy: false,
             bootstrap: Some((account_sid.clone(), auth_token.clone())),
             max_body_bytes: 64 * 1024,
+            // The default: allowed, because the test server listens on 127.0.0.1.
+            webhooks_allow_private: None,
         };
         tweak(&mut cfg);
         let scheme = if cfg.tls.is_some() { "https" } else { "http" };
