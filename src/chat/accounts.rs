@@ -169,7 +169,7 @@ impl Chat {
     pub(super) fn open_secret(&self, field: &str, sid: &str, stored: &str) -> Result<String, ChatError> {
         self.secrets
             .open(&secret_context(field, sid), stored)
-            .map_err(|e| ChatError::Store(StoreError::Other(format!("{field} of {sid}: {e}"))))
+            .map_err(|e| ChatError::Store(StoreError::other(format!("{field} of {sid}: {e}"))))
     }
 
     /// Seals `plain` for `field` of row `sid`.

@@ -227,8 +227,8 @@ impl Chat {
                 return Ok(Arc::new(service));
             }
         }
-        Err(ChatError::Store(crate::store::StoreError::Unavailable(
-            "too many concurrent updates".into(),
+        Err(ChatError::Store(crate::store::StoreError::unavailable(
+            "too many concurrent updates",
         )))
     }
 

@@ -10,50 +10,12 @@ use async_trait::async_trait;
 use serde_json::Value;
 
 use super::StoreError;
+pub use super::schema::{Column, Kind, TABLES, Table, TableKey};
+#[cfg(test)]
+use super::schema::{boolean, int_col, text};
 
 /// One row of a table: a value per column, in [`Table::columns`] order.
 pub type CopyRow = Vec<Value>;
-
-/// How a column's values are typed on the wire between backends.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    /// A 64-bit integer (`integer` on SQLite, `bigint` on PostgreSQL).
-    Int,
-    /// Text (every timestamp is text in the wire format on both backends).
-    Text,
-    /// A boolean (`integer` 0/1 on SQLite, `boolean` on PostgreSQL).
-    Bool,
-}
-
-/// A column of a copied table.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Column {
-    /// The column's name, the same on both backends.
-    pub name: &'static str,
-    /// How its values are typed.
-    pub kind: Kind,
-}
-
-/// How a table is read in keyset order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TableKey {
-    /// By the `seq` column, which is the first column.
-    Seq,
-    /// By `(channel_sid, idx)` (messages: no `seq` is copied; SQLite numbers its rows anew).
-    ChannelIdx,
-}
-
-/// A table that `banter copy` moves.
-#[derive(Debug, PartialEq, Eq)]
-pub struct Table {
-    /// The table's name, the same on both backends.
-    pub name: &'static str,
-    /// The keyset the table is read in.
-    pub key: TableKey,
-    /// Every column, in row order. For [`TableKey::Seq`] tables `seq` comes first and the
-    /// natural unique key (`sid`, or `id` for the outbox) second.
-    pub columns: &'static [Column],
-}
 
 /// Where to resume reading a table: rows strictly after this key.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -101,7 +63,7 @@ impl Table {
         self.columns
             .iter()
             .position(|c| c.name == name)
-            .ok_or_else(|| StoreError::Other(format!("{} has no column {name}", self.name)))
+            .ok_or_else(|| StoreError::other(format!("{} has no column {name}", self.name)))
     }
 
     /// The column names joined with `", "`, skipping the first `skip` columns.
@@ -122,7 +84,7 @@ impl Table {
         if row.len() == self.columns.len() {
             Ok(())
         } else {
-            Err(StoreError::Other(format!(
+            Err(StoreError::other(format!(
                 "{}: row has {} values, expected {}",
                 self.name,
                 row.len(),
@@ -138,7 +100,7 @@ fn int(table: &Table, at: usize, v: Option<&Value>) -> Result<i64, StoreError> {
 }
 
 fn bad(table: &Table, column: &str) -> StoreError {
-    StoreError::Other(format!("{}.{column}: unexpected value", table.name))
+    StoreError::other(format!("{}.{column}: unexpected value", table.name))
 }
 
 /// A value of a row, checked against its column's [`Kind`] for writing.
@@ -201,238 +163,6 @@ pub trait TableCopy: Send + Sync {
     /// Raises the auth epoch to at least `epoch`.
     async fn raise_epoch(&self, epoch: i64) -> Result<(), StoreError>;
 }
-
-const fn int_col(name: &'static str) -> Column {
-    Column { name, kind: Kind::Int }
-}
-
-const fn text(name: &'static str) -> Column {
-    Column { name, kind: Kind::Text }
-}
-
-const fn boolean(name: &'static str) -> Column {
-    Column { name, kind: Kind::Bool }
-}
-
-/// Every copied table, parents before children, so foreign keys hold while copying.
-/// `auth_epoch` (one row, merged by taking the maximum) and `schema_migrations` are not here.
-pub const TABLES: &[Table] = &[
-    Table {
-        name: "accounts",
-        key: TableKey::Seq,
-        columns: &[
-            int_col("seq"),
-            text("sid"),
-            text("auth_token"),
-            text("friendly_name"),
-            text("date_created"),
-        ],
-    },
-    Table {
-        name: "api_keys",
-        key: TableKey::Seq,
-        columns: &[
-            int_col("seq"),
-            text("sid"),
-            text("account_sid"),
-            text("secret"),
-            text("friendly_name"),
-            text("date_created"),
-        ],
-    },
-    Table {
-        name: "services",
-        key: TableKey::Seq,
-        columns: &[
-            int_col("seq"),
-            text("sid"),
-            text("account_sid"),
-            text("friendly_name"),
-            text("date_created"),
-            text("date_updated"),
-            int_col("revision"),
-            text("settings"),
-        ],
-    },
-    Table {
-        name: "roles",
-        key: TableKey::Seq,
-        columns: &[
-            int_col("seq"),
-            text("sid"),
-            text("account_sid"),
-            text("service_sid"),
-            text("friendly_name"),
-            text("type"),
-            text("permissions"),
-            text("date_created"),
-            text("date_updated"),
-        ],
-    },
-    Table {
-        name: "users",
-        key: TableKey::Seq,
-        columns: &[
-            int_col("seq"),
-            text("sid"),
-            text("account_sid"),
-            text("service_sid"),
-            text("role_sid"),
-            text("identity"),
-            text("attributes"),
-            text("friendly_name"),
-            int_col("joined_channels_count"),
-            text("date_created"),
-            text("date_updated"),
-        ],
-    },
-    Table {
-        name: "credentials",
-        key: TableKey::Seq,
-        columns: &[
-            int_col("seq"),
-            text("sid"),
-            text("account_sid"),
-            text("friendly_name"),
-            text("type"),
-            boolean("sandbox"),
-            text("certificate"),
-            text("private_key"),
-            text("api_key"),
-            text("secret"),
-            text("date_created"),
-            text("date_updated"),
-        ],
-    },
-    Table {
-        name: "channels",
-        key: TableKey::Seq,
-        columns: &[
-            int_col("seq"),
-            text("sid"),
-            text("account_sid"),
-            text("service_sid"),
-            text("friendly_name"),
-            text("unique_name"),
-            text("attributes"),
-            text("type"),
-            text("created_by"),
-            int_col("members_count"),
-            int_col("messages_count"),
-            int_col("next_index"),
-            text("last_message_sid"),
-            text("date_created"),
-            text("date_updated"),
-        ],
-    },
-    Table {
-        name: "members",
-        key: TableKey::Seq,
-        columns: &[
-            int_col("seq"),
-            text("sid"),
-            text("account_sid"),
-            text("service_sid"),
-            text("channel_sid"),
-            text("identity"),
-            text("role_sid"),
-            text("attributes"),
-            int_col("last_consumed_message_index"),
-            text("last_consumption_timestamp"),
-            text("notification_level"),
-            text("date_created"),
-            text("date_updated"),
-        ],
-    },
-    Table {
-        name: "messages",
-        key: TableKey::ChannelIdx,
-        columns: &[
-            text("sid"),
-            text("account_sid"),
-            text("service_sid"),
-            text("channel_sid"),
-            int_col("idx"),
-            text("from_identity"),
-            text("body"),
-            text("attributes"),
-            text("media_sid"),
-            boolean("was_edited"),
-            text("last_updated_by"),
-            text("date_created"),
-            text("date_updated"),
-        ],
-    },
-    Table {
-        name: "invites",
-        key: TableKey::Seq,
-        columns: &[
-            int_col("seq"),
-            text("sid"),
-            text("account_sid"),
-            text("service_sid"),
-            text("channel_sid"),
-            text("identity"),
-            text("role_sid"),
-            text("created_by"),
-            text("date_created"),
-            text("date_updated"),
-        ],
-    },
-    Table {
-        name: "channel_webhooks",
-        key: TableKey::Seq,
-        columns: &[
-            int_col("seq"),
-            text("sid"),
-            text("account_sid"),
-            text("service_sid"),
-            text("channel_sid"),
-            text("type"),
-            text("configuration"),
-            text("date_created"),
-            text("date_updated"),
-        ],
-    },
-    Table {
-        name: "bindings",
-        key: TableKey::Seq,
-        columns: &[
-            int_col("seq"),
-            text("sid"),
-            text("account_sid"),
-            text("service_sid"),
-            text("identity"),
-            text("endpoint"),
-            text("credential_sid"),
-            text("binding_type"),
-            text("message_types"),
-            text("date_created"),
-            text("date_updated"),
-        ],
-    },
-    Table {
-        name: "outbox",
-        key: TableKey::Seq,
-        columns: &[
-            int_col("seq"),
-            text("id"),
-            text("account_sid"),
-            text("ordering_key"),
-            text("url"),
-            text("method"),
-            text("event_type"),
-            text("params"),
-            int_col("attempts"),
-            int_col("max_attempts"),
-            text("status"),
-            text("next_attempt_at"),
-            text("locked_until"),
-            text("last_error"),
-            text("date_created"),
-        ],
-    },
-];
 
 #[cfg(test)]
 mod tests {

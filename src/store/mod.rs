@@ -9,11 +9,19 @@ pub mod copy;
 mod messaging;
 pub mod model;
 pub mod postgres;
+pub mod queries;
+pub mod row;
+pub mod schema;
+pub mod sql;
 pub mod sqlite;
 
 use async_trait::async_trait;
 pub use messaging::*;
 pub use model::*;
+
+/// The cause carried by a [`StoreError`]: the driver's own error (kept as the source, never
+/// flattened into text), or a message where there is no underlying error.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// Why a store operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -23,10 +31,31 @@ pub enum StoreError {
     Conflict(&'static str),
     /// The database could not be reached or is shutting down; worth a retry.
     #[error("database unavailable: {0}")]
-    Unavailable(String),
-    /// Anything else; the text is for logs, never for clients.
+    Unavailable(#[source] BoxError),
+    /// A stored value that cannot be read as its record expects (never replaced by a default).
+    #[error("unreadable stored value in column {column}: {source}")]
+    Unreadable {
+        /// Position of the column in the row.
+        column: usize,
+        /// What was wrong with it.
+        #[source]
+        source: BoxError,
+    },
+    /// Anything else; for logs, never for clients.
     #[error("database error: {0}")]
-    Other(String),
+    Other(#[source] BoxError),
+}
+
+impl StoreError {
+    /// [`StoreError::Other`] caused by `e`.
+    pub fn other(e: impl Into<BoxError>) -> Self {
+        Self::Other(e.into())
+    }
+
+    /// [`StoreError::Unavailable`] caused by `e`.
+    pub fn unavailable(e: impl Into<BoxError>) -> Self {
+        Self::Unavailable(e.into())
+    }
 }
 
 /// Which slice of a keyset-ordered list to read. Keys are the rows' insertion sequence numbers.

@@ -138,6 +138,6 @@ impl AccountStore for PgStore {
         epochs
             .first()
             .copied()
-            .ok_or_else(|| StoreError::Other("auth_epoch row missing".into()))
+            .ok_or_else(|| StoreError::other("auth_epoch row missing"))
     }
 }

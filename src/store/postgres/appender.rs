@@ -53,10 +53,10 @@ impl Appender {
         };
         self.0
             .send(append)
-            .map_err(|_| StoreError::Unavailable("message appender stopped".into()))?;
+            .map_err(|_| StoreError::unavailable("message appender stopped"))?;
         answer
             .await
-            .map_err(|_| StoreError::Unavailable("message appender stopped".into()))?
+            .map_err(|_| StoreError::unavailable("message appender stopped"))?
     }
 }
 
@@ -115,8 +115,12 @@ async fn commit(store: &PgStore, mut batch: Vec<Append>) {
             }
         }
         Err(StoreError::Unavailable(why)) => {
+            // One cause, answered to every caller of the batch.
+            let why: std::sync::Arc<dyn std::error::Error + Send + Sync> = why.into();
             for append in batch {
-                let _ = append.reply.send(Err(StoreError::Unavailable(why.clone())));
+                let _ = append
+                    .reply
+                    .send(Err(StoreError::Unavailable(Box::new(std::sync::Arc::clone(&why)))));
             }
         }
         Err(_) => {

@@ -28,7 +28,7 @@ fn read_row(r: &Row, table: &Table) -> Result<CopyRow, StoreError> {
 }
 
 fn key_mismatch(table: &Table) -> StoreError {
-    StoreError::Other(format!("{}: resume key of the wrong kind", table.name))
+    StoreError::other(format!("{}: resume key of the wrong kind", table.name))
 }
 
 /// The parameter for one value of `column`, typed as the column is in PostgreSQL.
@@ -40,7 +40,7 @@ fn param(table: &Table, kind: Kind, c: Cell) -> Result<Param, StoreError> {
         (Kind::Int, Cell::Int(n)) => Box::new(n),
         (Kind::Text, Cell::Text(s)) => Box::new(s),
         (Kind::Bool, Cell::Bool(b)) => Box::new(b),
-        _ => return Err(StoreError::Other(format!("{}: value of the wrong type", table.name))),
+        _ => return Err(StoreError::other(format!("{}: value of the wrong type", table.name))),
     })
 }
 
@@ -142,8 +142,8 @@ impl TableCopy for PgStore {
         );
         let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p.as_ref() as &(dyn ToSql + Sync)).collect();
         let mut client = self.client().await?;
-        let t = client.transaction().await.map_err(|e| pg_error(&e))?;
-        let inserted = t.execute(sql.as_str(), &refs).await.map_err(|e| pg_error(&e))?;
+        let t = client.transaction().await.map_err(pg_error)?;
+        let inserted = t.execute(sql.as_str(), &refs).await.map_err(pg_error)?;
         if seq_table && keep_seq {
             // Rows that kept their keys did not advance the identity: move it past them so
             // rows created later (by the server) get larger keys.
@@ -152,9 +152,9 @@ impl TableCopy for PgStore {
                  where m is not null",
                 table.name
             );
-            t.execute(setval.as_str(), &[]).await.map_err(|e| pg_error(&e))?;
+            t.execute(setval.as_str(), &[]).await.map_err(pg_error)?;
         }
-        t.commit().await.map_err(|e| pg_error(&e))?;
+        t.commit().await.map_err(pg_error)?;
         Ok(inserted)
     }
 
@@ -171,7 +171,7 @@ impl TableCopy for PgStore {
                 &[&epoch],
             )
             .await
-            .map_err(|e| pg_error(&e))?;
+            .map_err(pg_error)?;
         Ok(())
     }
 }

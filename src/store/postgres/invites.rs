@@ -3,7 +3,6 @@
 use async_trait::async_trait;
 use tokio_postgres::Row;
 
-use super::channels;
 use super::{PgStore, execute, finish_page, map_rows, page_clause, query_opt, ts};
 use crate::store::{AddInvite, Invite, InviteStore, Keyed, PageReq, StoreError, UserChannel};
 use crate::time;
@@ -30,7 +29,7 @@ fn invite_row(r: &Row) -> Result<Keyed<Invite>, StoreError> {
 
 /// Joined channels (key `2·seq`) and invitations (key `2·seq + 1`) in one stable order.
 fn user_channels_sql(tail: &str) -> String {
-    let cols = channels::COLUMNS;
+    let cols = crate::store::row::columns(crate::store::row::CHANNEL_COLUMNS, "c");
     format!(
         "select * from (\
            select m.seq * 2 as k, 'joined'::text, m.sid, m.last_consumed_message_index, m.notification_level, \
@@ -56,7 +55,7 @@ fn user_channel_row(r: &Row) -> Result<Keyed<UserChannel>, StoreError> {
             last_consumed_message_index: r.try_get(3)?,
             notification_level: r.try_get(4)?,
             unread_messages_count: r.try_get(5)?,
-            channel: channels::channel_at(r, 6)?.item,
+            channel: crate::store::row::channel(r, 6)?.item,
         },
     })
 }

@@ -86,14 +86,14 @@ impl From<StoreError> for Fail {
 
 impl From<tokio_postgres::Error> for StoreError {
     fn from(e: tokio_postgres::Error) -> Self {
-        pg_error(&e)
+        pg_error(e)
     }
 }
 
 impl From<Fail> for StoreError {
     fn from(f: Fail) -> Self {
         match f {
-            Fail::Pg(e) => pg_error(&e),
+            Fail::Pg(e) => pg_error(e),
             Fail::Store(e) => e,
         }
     }
@@ -120,7 +120,7 @@ impl PgStore {
     /// for a malformed URL or a failing migration.
     pub async fn open(url: &str, pool_size: usize, statement_timeout: Duration) -> Result<Self, StoreError> {
         let mut config = tokio_postgres::Config::from_str(url)
-            .map_err(|e| StoreError::Other(format!("invalid PostgreSQL URL: {e}")))?;
+            .map_err(|e| StoreError::other(format!("invalid PostgreSQL URL: {e}")))?;
         let timeout_ms = statement_timeout.as_millis();
         let options = match config.get_options() {
             Some(given) if !given.is_empty() => format!("{given} -c statement_timeout={timeout_ms}"),
@@ -152,7 +152,7 @@ impl PgStore {
             .create_timeout(Some(Duration::from_secs(10)))
             .recycle_timeout(Some(Duration::from_secs(10)))
             .build()
-            .map_err(|e| StoreError::Other(e.to_string()))?;
+            .map_err(StoreError::other)?;
         let mut store = Self {
             pool,
             notices,
@@ -170,8 +170,8 @@ impl PgStore {
     /// A pooled connection.
     async fn client(&self) -> Result<deadpool_postgres::Client, StoreError> {
         self.pool.get().await.map_err(|e| match e {
-            PoolError::Backend(e) => pg_error(&e),
-            other => StoreError::Unavailable(other.to_string()),
+            PoolError::Backend(e) => pg_error(e),
+            other => StoreError::unavailable(other),
         })
     }
 
@@ -180,7 +180,7 @@ impl PgStore {
     async fn migrate(&self) -> Result<(), StoreError> {
         let mut client = self.client().await?;
         for (version, sql) in MIGRATIONS {
-            let t = client.transaction().await.map_err(|e| pg_error(&e))?;
+            let t = client.transaction().await.map_err(pg_error)?;
             let applied = async {
                 t.execute("select pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK]).await?;
                 t.batch_execute(
@@ -202,8 +202,13 @@ impl PgStore {
                 Ok::<(), tokio_postgres::Error>(())
             }
             .await;
-            applied.map_err(|e| StoreError::Other(format!("migration {version}: {}", describe(&e))))?;
-            t.commit().await.map_err(|e| pg_error(&e))?;
+            applied.map_err(|source| {
+                StoreError::other(MigrationFailed {
+                    version: *version,
+                    source,
+                })
+            })?;
+            t.commit().await.map_err(pg_error)?;
         }
         Ok(())
     }
@@ -241,7 +246,7 @@ impl PgStore {
     /// Runs one read statement on a pooled connection.
     pub(super) async fn read(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Vec<Row>, StoreError> {
         let client = self.client().await?;
-        query(&client, sql, params).await.map_err(|e| pg_error(&e))
+        query(&client, sql, params).await.map_err(pg_error)
     }
 }
 
@@ -282,12 +287,12 @@ pub(super) fn map_rows<T>(rows: &[Row], f: impl Fn(&Row) -> Result<T, StoreError
 
 /// Parses a JSON document stored in a text column.
 pub(super) fn from_json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, StoreError> {
-    serde_json::from_str(text).map_err(|e| StoreError::Other(format!("stored JSON: {e}")))
+    serde_json::from_str(text).map_err(|e| StoreError::other(format!("stored JSON: {e}")))
 }
 
 /// Renders a value as the JSON text stored in a column.
 pub(super) fn to_json<T: serde::Serialize + ?Sized>(value: &T) -> Result<String, StoreError> {
-    serde_json::to_string(value).map_err(|e| StoreError::Other(e.to_string()))
+    serde_json::to_string(value).map_err(StoreError::other)
 }
 
 /// True when `e` means the transaction lost a race and may simply be run again.
@@ -319,12 +324,38 @@ fn describe(e: &tokio_postgres::Error) -> String {
 
 /// Classifies a driver error: lost connections, shutdowns, overload and timeouts (and races
 /// still lost after every retry) are `Unavailable`, worth a retry by the client.
-fn pg_error(e: &tokio_postgres::Error) -> StoreError {
-    if is_connection_failure(e) || is_retryable(e) {
-        StoreError::Unavailable(describe(e))
+fn pg_error(e: tokio_postgres::Error) -> StoreError {
+    if is_connection_failure(&e) || is_retryable(&e) {
+        StoreError::unavailable(PgError(e))
     } else {
-        StoreError::Other(describe(e))
+        StoreError::other(PgError(e))
     }
+}
+
+/// A driver error that displays the server's message and SQLSTATE (the driver's own text is
+/// only "db error") and keeps the driver error as its source.
+#[derive(Debug)]
+struct PgError(tokio_postgres::Error);
+
+impl std::fmt::Display for PgError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&describe(&self.0))
+    }
+}
+
+impl std::error::Error for PgError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.0)
+    }
+}
+
+/// A migration that PostgreSQL refused.
+#[derive(Debug, thiserror::Error)]
+#[error("migration {version}: {}", describe(source))]
+struct MigrationFailed {
+    version: i64,
+    #[source]
+    source: tokio_postgres::Error,
 }
 
 /// True when `e` says the database cannot be used right now rather than that a query was bad.

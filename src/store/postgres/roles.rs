@@ -118,7 +118,7 @@ impl RoleStore for PgStore {
                 }
                 let Some(row) = query_opt(t, "select settings from services where sid = $1", &[service_sid]).await?
                 else {
-                    return Err(Fail::Store(StoreError::Other("role without service".into())));
+                    return Err(Fail::Store(StoreError::other("role without service")));
                 };
                 let settings: ServiceSettings = from_json(row.try_get(0)?)?;
                 let defaults = [

@@ -49,7 +49,7 @@ fn select(
 }
 
 fn key_mismatch(table: &Table) -> StoreError {
-    StoreError::Other(format!("{}: resume key of the wrong kind", table.name))
+    StoreError::other(format!("{}: resume key of the wrong kind", table.name))
 }
 
 #[async_trait]

@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use rusqlite::{OptionalExtension, Row, params};
 
-use super::channels::{self, json_list};
+use super::channels::json_list;
 use super::{SqliteStore, finish_page, is_unique_violation, other, page_clause, ts};
 use crate::store::{AddInvite, Invite, InviteStore, Keyed, PageReq, StoreError, UserChannel};
 use crate::time;
@@ -30,7 +30,7 @@ fn invite_row(r: &Row<'_>) -> rusqlite::Result<Keyed<Invite>> {
 
 /// Joined channels (key `2·seq`) and invitations (key `2·seq + 1`) in one stable order.
 fn user_channels_sql(tail: &str) -> String {
-    let cols = channels::COLUMNS;
+    let cols = crate::store::row::columns(crate::store::row::CHANNEL_COLUMNS, "c");
     format!(
         "select * from (\
            select m.seq * 2 as k, 'joined', m.sid, m.last_consumed_message_index, m.notification_level, \
@@ -56,7 +56,9 @@ fn user_channel_row(r: &Row<'_>) -> rusqlite::Result<Keyed<UserChannel>> {
             last_consumed_message_index: r.get(3)?,
             notification_level: r.get(4)?,
             unread_messages_count: r.get(5)?,
-            channel: channels::channel_at(r, 6)?.item,
+            channel: crate::store::row::channel(r, 6)
+                .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?
+                .item,
         },
     })
 }

@@ -100,7 +100,7 @@ impl SqliteStore {
         checkpoint_conn
             .execute_batch("pragma wal_autocheckpoint = 0;")
             .map_err(unavailable)?;
-        let tx = writer::start(path, conn, checkpoint_conn, durability).map_err(StoreError::Other)?;
+        let tx = writer::start(path, conn, checkpoint_conn, durability).map_err(StoreError::other)?;
         Ok(Self {
             writer: tx,
             id: NEXT_STORE_ID.fetch_add(1, Ordering::Relaxed),
@@ -122,7 +122,7 @@ impl SqliteStore {
             let done: Completion = Box::new(move |commit| {
                 let answer = match commit {
                     Ok(()) => result,
-                    Err(e) => Err(StoreError::Unavailable(e)),
+                    Err(e) => Err(StoreError::unavailable(e)),
                 };
                 let _ = tx.send(answer);
             });
@@ -130,8 +130,8 @@ impl SqliteStore {
         });
         self.writer
             .send(Msg::Job(job))
-            .map_err(|_| StoreError::Unavailable("writer stopped".into()))?;
-        rx.await.map_err(|_| StoreError::Unavailable("writer stopped".into()))?
+            .map_err(|_| StoreError::unavailable("writer stopped"))?;
+        rx.await.map_err(|_| StoreError::unavailable("writer stopped"))?
     }
 
     /// Runs `f` on this thread's read connection to this database, opening it on first use.
@@ -232,7 +232,7 @@ fn migrate_to(conn: &Connection, last: i64) -> Result<(), StoreError> {
         ))
         .map_err(|e| {
             let _ = conn.execute_batch("rollback");
-            StoreError::Other(format!("migration {version}: {e}"))
+            StoreError::other(format!("migration {version}: {e}"))
         })?;
     }
     Ok(())
@@ -240,7 +240,7 @@ fn migrate_to(conn: &Connection, last: i64) -> Result<(), StoreError> {
 
 /// Maps an error that means "the database cannot be used right now".
 fn unavailable(e: rusqlite::Error) -> StoreError {
-    StoreError::Unavailable(e.to_string())
+    StoreError::unavailable(e)
 }
 
 /// Maps any other SQLite error.
@@ -249,15 +249,46 @@ fn other(e: rusqlite::Error) -> StoreError {
         rusqlite::Error::SqliteFailure(f, _)
             if f.code == rusqlite::ErrorCode::DatabaseBusy || f.code == rusqlite::ErrorCode::DatabaseLocked =>
         {
-            StoreError::Unavailable(e.to_string())
+            StoreError::unavailable(e)
         }
-        _ => StoreError::Other(e.to_string()),
+        _ => StoreError::other(e),
     }
 }
 
 /// True when `e` is a UNIQUE constraint violation.
 fn is_unique_violation(e: &rusqlite::Error) -> bool {
     matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE || f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY)
+}
+
+/// Runs a query and decodes every row with `decode` (one of `store::row`'s decoders).
+fn query_rows<T>(
+    c: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+    decode: impl Fn(&rusqlite::Row<'_>) -> Result<T, StoreError>,
+) -> Result<Vec<T>, StoreError> {
+    let mut s = c.prepare_cached(sql).map_err(other)?;
+    let mut rows = s.query(params).map_err(other)?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next().map_err(other)? {
+        out.push(decode(r)?);
+    }
+    Ok(out)
+}
+
+/// Runs a query and decodes its first row, if any.
+fn query_first<T>(
+    c: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+    decode: impl Fn(&rusqlite::Row<'_>) -> Result<T, StoreError>,
+) -> Result<Option<T>, StoreError> {
+    let mut s = c.prepare_cached(sql).map_err(other)?;
+    let mut rows = s.query(params).map_err(other)?;
+    match rows.next().map_err(other)? {
+        Some(r) => decode(r).map(Some),
+        None => Ok(None),
+    }
 }
 
 /// Reads a stored timestamp column.

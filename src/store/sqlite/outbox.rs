@@ -16,7 +16,7 @@ pub(super) fn insert_outbox_in(
     for row in rows {
         let mut params_list = row.params.clone();
         params_list.extend_from_slice(extra);
-        let params_json = serde_json::to_string(&params_list).map_err(|e| StoreError::Other(e.to_string()))?;
+        let params_json = serde_json::to_string(&params_list).map_err(StoreError::other)?;
         let created = time::format(&row.date_created);
         c.prepare_cached(
             "insert into outbox (id, account_sid, ordering_key, url, method, event_type, params, max_attempts, \

@@ -129,8 +129,7 @@ impl RoleStore for SqliteStore {
                     r.get(0)
                 })
                 .map_err(other)?;
-            let settings: ServiceSettings =
-                serde_json::from_str(&settings).map_err(|e| StoreError::Other(e.to_string()))?;
+            let settings: ServiceSettings = serde_json::from_str(&settings).map_err(StoreError::other)?;
             let defaults = [
                 settings.default_service_role_sid,
                 settings.default_channel_role_sid,

@@ -29,7 +29,7 @@ fn service_row(r: &Row<'_>) -> rusqlite::Result<Keyed<Service>> {
 }
 
 fn settings_json(s: &Service) -> Result<String, StoreError> {
-    serde_json::to_string(&s.settings).map_err(|e| StoreError::Other(e.to_string()))
+    serde_json::to_string(&s.settings).map_err(StoreError::other)
 }
 
 #[async_trait]

@@ -28,7 +28,7 @@ fn webhook_row(r: &Row<'_>) -> rusqlite::Result<Keyed<ChannelWebhook>> {
 }
 
 fn config_json(w: &ChannelWebhook) -> Result<String, StoreError> {
-    serde_json::to_string(&w.configuration).map_err(|e| StoreError::Other(e.to_string()))
+    serde_json::to_string(&w.configuration).map_err(StoreError::other)
 }
 
 #[async_trait]

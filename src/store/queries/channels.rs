@@ -1,0 +1,44 @@
+//! Channels.
+
+use crate::store::row::{CHANNEL_COLUMNS, columns};
+use crate::{paged_sql, shared_sql};
+
+shared_sql! {
+    /// Inserts a channel: sid, account, service, friendly name, unique name, attributes, type,
+    /// created by, created, updated.
+    pub INSERT = "insert into channels (sid, account_sid, service_sid, friendly_name, unique_name, attributes, \
+        type, created_by, date_created, date_updated) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
+    /// A channel of service `$2` by SID `$1`.
+    pub BY_SID = format!(
+        "select {} from channels c where c.sid = $1 and c.service_sid = $2",
+        columns(CHANNEL_COLUMNS, "c")
+    );
+    /// A channel of service `$2` by unique name `$1`.
+    pub BY_UNIQUE_NAME = format!(
+        "select {} from channels c where c.unique_name = $1 and c.service_sid = $2",
+        columns(CHANNEL_COLUMNS, "c")
+    );
+    /// Updates a channel's writable fields: friendly name, unique name, attributes, created by,
+    /// created, updated; where sid `$7` and service `$8`.
+    pub UPDATE = "update channels set friendly_name = $1, unique_name = $2, attributes = $3, created_by = $4, \
+        date_created = $5, date_updated = $6 where sid = $7 and service_sid = $8";
+    /// Deletes channel `$1` of service `$2`.
+    pub DELETE = "delete from channels where sid = $1 and service_sid = $2";
+}
+
+paged_sql! {
+    /// A page of the channels of service `$1` whose type is in the list `$4` (SQLite: a JSON
+    /// array; every type when empty).
+    pub LIST_SQLITE = ("c.seq", |tail| format!(
+        "select {} from channels c where c.service_sid = $1 \
+         and ($4 = '[]' or c.type in (select value from json_each($4))) and {tail}",
+        columns(CHANNEL_COLUMNS, "c")
+    ));
+    /// A page of the channels of service `$1` whose type is in the array `$4` (PostgreSQL;
+    /// every type when empty).
+    pub LIST_PG = ("c.seq", |tail| format!(
+        "select {} from channels c where c.service_sid = $1 \
+         and (cardinality($4::text[]) = 0 or c.type = any($4::text[])) and {tail}",
+        columns(CHANNEL_COLUMNS, "c")
+    ));
+}
