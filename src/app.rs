@@ -5,15 +5,14 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::{Context, bail};
-use tokio::net::TcpListener;
-
 use crate::chat::Chat;
+use crate::conn::{self, ConnLimits};
 use crate::http::{self, AppState};
 use crate::store::Store;
 use crate::store::postgres::PgStore;
 use crate::store::sqlite::{Durability, SqliteStore};
 use crate::webhooks::{self, HookClient, HttpPreHook, Metrics, Policy};
+use anyhow::{Context, bail};
 
 /// Where the data lives and how it is stored.
 #[derive(Debug, Clone)]
@@ -106,6 +105,31 @@ pub struct ServeConfig {
     pub bootstrap: Option<(String, String)>,
     /// Largest accepted request body in bytes.
     pub max_body_bytes: usize,
+    /// Time allowed for a request's headers, counted from accept or from the end of the
+    /// previous response on the connection (so also the keep-alive idle timeout), and for a
+    /// TLS handshake.
+    pub header_read_timeout: Duration,
+    /// Time allowed for a whole request body, from when the handler starts reading it.
+    pub body_read_timeout: Duration,
+    /// Most client connections open at once (lowered to fit the open-file limit).
+    pub max_connections: usize,
+}
+
+impl Default for ServeConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            store: StoreConfig::default(),
+            public_url: None,
+            tls: None,
+            behind_tls_proxy: false,
+            bootstrap: None,
+            max_body_bytes: 1024 * 1024,
+            header_read_timeout: Duration::from_secs(10),
+            body_read_timeout: Duration::from_secs(30),
+            max_connections: 1024,
+        }
+    }
 }
 
 /// Runs the server until Ctrl-C / SIGTERM.
@@ -113,6 +137,7 @@ pub struct ServeConfig {
 /// # Errors
 /// On bad configuration, a store that cannot be opened, or an address that cannot be bound.
 pub async fn serve(cfg: ServeConfig) -> anyhow::Result<()> {
+    conn::raise_fd_limit();
     let listener = std::net::TcpListener::bind(cfg.listen).with_context(|| format!("binding {}", cfg.listen))?;
     run(cfg, listener, shutdown_signal()).await
 }
@@ -134,7 +159,6 @@ pub async fn run(
              or --behind-tls-proxy when a TLS proxy terminates connections in front of Banter"
         );
     }
-    listener.set_nonblocking(true)?;
     let scheme = if cfg.tls.is_some() { "https" } else { "http" };
     let store = cfg.store.open().await?;
     let hooks = HookClient::new().context("building the webhook HTTP client")?;
@@ -153,33 +177,39 @@ pub async fn run(
         public_url: cfg.public_url.as_ref().map(|u| u.trim_end_matches('/').to_owned()),
         tls: cfg.tls.is_some(),
         max_body_bytes: cfg.max_body_bytes,
+        body_read_timeout: cfg.body_read_timeout,
         metrics,
     });
     let app = http::router(state);
-    if let Some((cert, key)) = &cfg.tls {
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let tls = axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key)
-            .await
-            .context("loading TLS certificate and key")?;
-        announce(scheme, addr);
-        let handle = axum_server::Handle::new();
-        let stopper = handle.clone();
-        tokio::spawn(async move {
-            shutdown.await;
-            stopper.graceful_shutdown(Some(std::time::Duration::from_secs(10)));
-        });
-        axum_server::from_tcp_rustls(listener, tls)
-            .handle(handle)
-            .serve(app.into_make_service())
-            .await?;
-    } else {
-        if !addr.ip().is_loopback() {
-            tracing::warn!(%addr, "serving plain HTTP on a non-loopback address: a TLS proxy must be in front");
-        }
-        announce(scheme, addr);
-        let listener = TcpListener::from_std(listener)?;
-        axum::serve(listener, app).with_graceful_shutdown(shutdown).await?;
+    let limits = ConnLimits {
+        header_read_timeout: cfg.header_read_timeout,
+        max_connections: conn::clamp_connections(cfg.max_connections, conn::fd_limit()),
+    };
+    if limits.max_connections < cfg.max_connections {
+        tracing::warn!(
+            wanted = cfg.max_connections,
+            max_connections = limits.max_connections,
+            open_file_limit = conn::fd_limit(),
+            "lowered --max-connections to fit under the open-file limit"
+        );
     }
+    let tls = match &cfg.tls {
+        Some((cert, key)) => {
+            let _ = rustls::crypto::ring::default_provider().install_default();
+            let loaded = axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key)
+                .await
+                .context("loading TLS certificate and key")?;
+            Some((*loaded.get_inner()).clone())
+        }
+        None => {
+            if !addr.ip().is_loopback() {
+                tracing::warn!(%addr, "serving plain HTTP on a non-loopback address: a TLS proxy must be in front");
+            }
+            None
+        }
+    };
+    announce(scheme, addr);
+    conn::serve(listener, app, tls, limits, shutdown).await?;
     Ok(())
 }
 

@@ -158,6 +158,17 @@ struct Serve {
     /// Largest accepted request body in bytes.
     #[arg(long, env = "BANTER_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
     max_body_bytes: usize,
+    /// Seconds allowed for a request's headers, from accept or from the end of the previous
+    /// response (so also the keep-alive idle timeout), and for a TLS handshake.
+    #[arg(long, env = "BANTER_HEADER_READ_TIMEOUT_SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    header_read_timeout_secs: u64,
+    /// Seconds allowed for a whole request body; a slower body gets 408 and the connection closes.
+    #[arg(long, env = "BANTER_BODY_READ_TIMEOUT_SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    body_read_timeout_secs: u64,
+    /// Most client connections open at once; further clients wait in the listen backlog.
+    /// Lowered to fit under the open-file limit.
+    #[arg(long, env = "BANTER_MAX_CONNECTIONS", default_value_t = 1024, value_parser = clap::value_parser!(u64).range(1..))]
+    max_connections: u64,
 }
 
 #[derive(Subcommand)]
@@ -237,6 +248,9 @@ async fn main() -> anyhow::Result<()> {
                 behind_tls_proxy: s.behind_tls_proxy,
                 bootstrap: s.account_sid.zip(s.auth_token),
                 max_body_bytes: s.max_body_bytes,
+                header_read_timeout: Duration::from_secs(s.header_read_timeout_secs),
+                body_read_timeout: Duration::from_secs(s.body_read_timeout_secs),
+                max_connections: usize::try_from(s.max_connections).unwrap_or(usize::MAX),
             })
             .await
         }

@@ -107,9 +107,12 @@ impl IntoResponse for ApiError {
                 header::WWW_AUTHENTICATE,
                 HeaderValue::from_static("Basic realm=\"Twilio API\""),
             );
-            // Credentials are checked before the body is read. A connection whose request body
-            // was not read cannot be reused, so say so: without this a client that sent its body
-            // after the headers reuses the connection and sees it closed instead of a 401.
+        }
+        if matches!(self.status, StatusCode::UNAUTHORIZED | StatusCode::REQUEST_TIMEOUT) {
+            // Credentials are checked before the body is read, and a body that timed out was
+            // not read to its end. A connection whose request body was not read cannot be
+            // reused, so say so: without this a client that sent its body after the headers
+            // reuses the connection and sees it closed instead of this answer.
             resp.headers_mut()
                 .insert(header::CONNECTION, HeaderValue::from_static("close"));
         }

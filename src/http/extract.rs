@@ -142,7 +142,19 @@ impl FromRequest<AppState> for Form {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, app: &AppState) -> Result<Self, ApiError> {
-        let body = Bytes::from_request(req, app).await.map_err(|rejection| {
+        // A whole-body deadline, not a per-chunk one: a body trickling in forever must end.
+        let read = tokio::time::timeout(app.body_read_timeout, Bytes::from_request(req, app)).await;
+        let Ok(read) = read else {
+            return Err(ApiError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                20001,
+                format!(
+                    "Request body not received within {} s",
+                    app.body_read_timeout.as_secs_f64()
+                ),
+            ));
+        };
+        let body = read.map_err(|rejection| {
             if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
                 ApiError::new(
                     StatusCode::PAYLOAD_TOO_LARGE,

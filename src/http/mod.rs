@@ -60,6 +60,8 @@ pub struct Shared {
     pub tls: bool,
     /// Largest accepted request body.
     pub max_body_bytes: usize,
+    /// Longest a request body may take to arrive once the handler reads it.
+    pub body_read_timeout: std::time::Duration,
     /// Webhook delivery counters (for `/metrics`).
     pub metrics: Arc<Metrics>,
 }

@@ -7,6 +7,7 @@
 mod harness;
 
 mod auth;
+mod conn;
 mod copy;
 mod crash;
 mod credentials;

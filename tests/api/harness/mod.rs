@@ -156,6 +156,7 @@ impl TestApp {
             behind_tls_proxy: false,
             bootstrap: Some((account_sid.clone(), auth_token.clone())),
             max_body_bytes: 64 * 1024,
+            ..ServeConfig::default()
         };
         tweak(&mut cfg);
         let scheme = if cfg.tls.is_some() { "https" } else { "http" };
