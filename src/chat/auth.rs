@@ -5,10 +5,14 @@
 //!
 //! Revocations (deleting a key or an account) bump the store's *auth epoch*. Every cache entry
 //! remembers the epoch read just before it was loaded, and entries older than the newest epoch
-//! this process has seen are ignored. The newest epoch is learned at once for revocations made
-//! in this process, on a `NOTIFY` from another node (PostgreSQL), and at the latest by polling
-//! every [`EPOCH_POLL`] (which also covers the admin CLI on SQLite). An entry loaded while a
-//! revocation commits therefore cannot outlive it.
+//! this process has seen are ignored. An entry loaded while a revocation commits therefore
+//! cannot outlive it. The newest epoch is learned:
+//! - on SQLite, on every authenticated request: the epoch is one row read over the thread's own
+//!   read connection (a few microseconds), so a revocation committed by another process (the
+//!   admin CLI) applies to the very next request;
+//! - at once for revocations made in this process;
+//! - on PostgreSQL, on a `NOTIFY` from another node, and at the latest by polling every
+//!   [`EPOCH_POLL`].
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -87,8 +91,11 @@ impl Chat {
     /// Checks an HTTP Basic credential and returns the account it acts for, or `None`.
     ///
     /// # Errors
-    /// Only when the store fails on a cache miss.
+    /// When the store fails (on a cache miss, or reading the SQLite auth epoch).
     pub async fn authenticate(&self, username: &str, password: &str) -> Result<Option<String>, ChatError> {
+        if self.store.auth_epoch_is_local() {
+            self.auth.advance(self.store.auth_epoch().await?);
+        }
         let entry = match self.auth.get(username) {
             Some(entry) => Some(entry),
             None => self.load_credential(username).await?,

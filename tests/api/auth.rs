@@ -182,3 +182,57 @@ async fn auth_other_accounts_resources_are_404_never_403() {
         .unwrap();
     assert_eq!(again["friendly_name"], "test");
 }
+
+/// Runs the `banter` CLI against the test app's database, as an operator would while the
+/// server runs; returns its stdout.
+async fn cli(app: &TestApp, args: &[&str]) -> String {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_banter"));
+    cmd.args(args);
+    match &app.store.database_url {
+        Some(url) => cmd.arg("--database-url").arg(url),
+        None => cmd.arg("--data-dir").arg(&app.store.data_dir),
+    };
+    let out = tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// A key or account deleted with the CLI (another process) is refused by the very next request
+/// on SQLite; on PostgreSQL the change arrives by `NOTIFY`, asynchronously.
+#[tokio::test]
+async fn auth_cli_revocation_applies_to_the_next_request() {
+    let app = TestApp::spawn().await;
+    let url = format!("{}/v2/Services", app.base);
+    let key = cli(&app, &["key", "create", "--account", &app.account_sid]).await;
+    let field = |name: &str| key.lines().find_map(|l| l.strip_prefix(name)).unwrap().to_owned();
+    let (key_sid, key_secret) = (field("API_KEY_SID="), field("API_KEY_SECRET="));
+    let (other, other_token) = app.other_account().await;
+    let as_key = || app.http.get(&url).basic_auth(&key_sid, Some(&key_secret));
+    let as_other = || app.http.get(&url).basic_auth(&other, Some(&other_token));
+    // Both credentials are cached by the server.
+    assert_eq!(as_key().send().await.unwrap().status(), StatusCode::OK);
+    assert_eq!(as_other().send().await.unwrap().status(), StatusCode::OK);
+    // Act + Assert
+    cli(&app, &["key", "delete", "--account", &app.account_sid, &key_sid]).await;
+    assert_refused_next(as_key).await;
+    cli(&app, &["account", "delete", &other]).await;
+    assert_refused_next(as_other).await;
+    assert_eq!(app.get("/v2/Services").send().await.unwrap().status(), StatusCode::OK);
+}
+
+async fn assert_refused_next(request: impl Fn() -> reqwest::RequestBuilder) {
+    if crate::harness::backend() == crate::harness::Backend::Sqlite {
+        assert_twilio_error(request().send().await.unwrap(), 401, 20003).await;
+        return;
+    }
+    let started = Instant::now();
+    while request().send().await.unwrap().status() != StatusCode::UNAUTHORIZED {
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "revoked credential still accepted"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
