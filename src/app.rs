@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use crate::chat::Chat;
 use crate::conn::{self, ConnLimits};
+use crate::http::throttle::{AuthThrottle, ThrottleConfig};
 use crate::http::{self, AppState};
 use crate::store::Store;
 use crate::store::postgres::PgStore;
@@ -113,6 +114,8 @@ pub struct ServeConfig {
     pub body_read_timeout: Duration,
     /// Most client connections open at once (lowered to fit the open-file limit).
     pub max_connections: usize,
+    /// Limits on failed authentication per client address and per SID.
+    pub auth_throttle: ThrottleConfig,
 }
 
 impl Default for ServeConfig {
@@ -128,6 +131,7 @@ impl Default for ServeConfig {
             header_read_timeout: Duration::from_secs(10),
             body_read_timeout: Duration::from_secs(30),
             max_connections: 1024,
+            auth_throttle: ThrottleConfig::default(),
         }
     }
 }
@@ -178,6 +182,7 @@ pub async fn run(
         tls: cfg.tls.is_some(),
         max_body_bytes: cfg.max_body_bytes,
         body_read_timeout: cfg.body_read_timeout,
+        throttle: AuthThrottle::new(cfg.auth_throttle),
         metrics,
     });
     let app = http::router(state);

@@ -169,6 +169,14 @@ struct Serve {
     /// Lowered to fit under the open-file limit.
     #[arg(long, env = "BANTER_MAX_CONNECTIONS", default_value_t = 1024, value_parser = clap::value_parser!(u64).range(1..))]
     max_connections: u64,
+    /// Failed authentications one client address may make per minute; then all its attempts
+    /// get 429 until the minute ends. 0 turns this off.
+    #[arg(long, env = "BANTER_AUTH_FAIL_LIMIT", default_value_t = 60)]
+    auth_fail_limit: u32,
+    /// Failed authentications per minute on one Account SID or API Key SID; then attempts on it
+    /// get 429 from addresses that have failed themselves. 0 turns this off.
+    #[arg(long, env = "BANTER_AUTH_FAIL_LIMIT_PER_SID", default_value_t = 100)]
+    auth_fail_limit_per_sid: u32,
 }
 
 #[derive(Subcommand)]
@@ -251,6 +259,11 @@ async fn main() -> anyhow::Result<()> {
                 header_read_timeout: Duration::from_secs(s.header_read_timeout_secs),
                 body_read_timeout: Duration::from_secs(s.body_read_timeout_secs),
                 max_connections: usize::try_from(s.max_connections).unwrap_or(usize::MAX),
+                auth_throttle: banter::http::throttle::ThrottleConfig {
+                    per_address: s.auth_fail_limit,
+                    per_sid: s.auth_fail_limit_per_sid,
+                    window: Duration::from_secs(60),
+                },
             })
             .await
         }
