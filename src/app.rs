@@ -163,6 +163,14 @@ pub async fn run(
              or --behind-tls-proxy when a TLS proxy terminates connections in front of Banter"
         );
     }
+    if cfg.public_url.is_none() && !addr.ip().is_loopback() {
+        tracing::warn!(
+            %addr,
+            "--public-url is not set: resource and paging URLs are built from each request's Host \
+             header, which any client can forge; an SDK that follows a forged next_page_url sends \
+             its credentials to that host. Set --public-url when serving beyond loopback"
+        );
+    }
     let scheme = if cfg.tls.is_some() { "https" } else { "http" };
     let store = cfg.store.open().await?;
     let hooks = HookClient::new().context("building the webhook HTTP client")?;
