@@ -100,18 +100,24 @@ impl Chat {
         Ok(self.store.list_api_keys(account_sid).await?)
     }
 
-    /// Deletes an API key; it stops authenticating at once.
+    /// Deletes an API key. It stops authenticating here at once, and this returns only after
+    /// [`Chat::revocation_delay`], by when running servers on the same database refuse it too.
     ///
     /// # Errors
     /// [`ChatError::NotFound`] when the account has no such key.
     pub async fn delete_api_key(&self, account_sid: &str, key_sid: &str) -> Result<(), ChatError> {
         let deleted = self.store.delete_api_key(account_sid, key_sid).await?;
         self.forget_credentials().await;
-        if deleted { Ok(()) } else { Err(ChatError::NotFound) }
+        if !deleted {
+            return Err(ChatError::NotFound);
+        }
+        tokio::time::sleep(self.revocation_delay()).await;
+        Ok(())
     }
 
-    /// Deletes an account with its keys, credentials and services; its credentials stop
-    /// working at once here and, on a shared database, on every node within a moment.
+    /// Deletes an account with its keys, credentials and services. Its credentials stop
+    /// working here at once, and this returns only after [`Chat::revocation_delay`], by when
+    /// running servers on the same database refuse them too.
     ///
     /// # Errors
     /// [`ChatError::NotFound`] when there is no such account.
@@ -121,6 +127,10 @@ impl Chat {
         if let Ok(mut services) = self.services.write() {
             services.retain(|_, s| s.account_sid != account_sid);
         }
-        if deleted { Ok(()) } else { Err(ChatError::NotFound) }
+        if !deleted {
+            return Err(ChatError::NotFound);
+        }
+        tokio::time::sleep(self.revocation_delay()).await;
+        Ok(())
     }
 }

@@ -101,9 +101,8 @@ pub trait AccountStore: Send + Sync {
     async fn delete_api_key(&self, account_sid: &str, sid: &str) -> Result<bool, StoreError>;
     /// A counter bumped whenever a credential is revoked; caches compare it to stay fresh.
     async fn auth_epoch(&self) -> Result<i64, StoreError>;
-    /// Whether [`AccountStore::auth_epoch`] is a local read cheap enough for every
-    /// authenticated request (no network round trip); then revocations made by another process
-    /// apply to the very next request.
+    /// Whether [`AccountStore::auth_epoch`] is a local read (no network round trip), cheap
+    /// enough to poll every few milliseconds.
     fn auth_epoch_is_local(&self) -> bool {
         false
     }
