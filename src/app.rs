@@ -5,16 +5,16 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::{Context, bail};
-use tokio::net::TcpListener;
-
 use crate::chat::Chat;
+use crate::conn::{self, ConnLimits};
+use crate::http::throttle::{AuthThrottle, ThrottleConfig};
 use crate::http::{self, AppState};
 use crate::secrets::{self, Secrets};
 use crate::store::Store;
 use crate::store::postgres::PgStore;
 use crate::store::sqlite::{Durability, SqliteStore};
 use crate::webhooks::{self, HookClient, HttpPreHook, Metrics, Policy};
+use anyhow::{Context, bail};
 
 /// Where the data lives and how it is stored.
 #[derive(Debug, Clone)]
@@ -141,6 +141,35 @@ pub struct ServeConfig {
     /// and the like). `None`: allowed when listening on a loopback address (local development
     /// and tests), refused otherwise.
     pub webhooks_allow_private: Option<bool>,
+    /// Time allowed for a request's headers, counted from accept or from the end of the
+    /// previous response on the connection (so also the keep-alive idle timeout), and for a
+    /// TLS handshake.
+    pub header_read_timeout: Duration,
+    /// Time allowed for a whole request body, from when the handler starts reading it.
+    pub body_read_timeout: Duration,
+    /// Most client connections open at once (lowered to fit the open-file limit).
+    pub max_connections: usize,
+    /// Limits on failed authentication per client address and per SID.
+    pub auth_throttle: ThrottleConfig,
+}
+
+impl Default for ServeConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            store: StoreConfig::default(),
+            public_url: None,
+            tls: None,
+            behind_tls_proxy: false,
+            bootstrap: None,
+            max_body_bytes: 1024 * 1024,
+            webhooks_allow_private: None,
+            header_read_timeout: Duration::from_secs(10),
+            body_read_timeout: Duration::from_secs(30),
+            max_connections: 1024,
+            auth_throttle: ThrottleConfig::default(),
+        }
+    }
 }
 
 /// Runs the server until Ctrl-C / SIGTERM.
@@ -148,6 +177,7 @@ pub struct ServeConfig {
 /// # Errors
 /// On bad configuration, a store that cannot be opened, or an address that cannot be bound.
 pub async fn serve(cfg: ServeConfig) -> anyhow::Result<()> {
+    conn::raise_fd_limit();
     let listener = std::net::TcpListener::bind(cfg.listen).with_context(|| format!("binding {}", cfg.listen))?;
     run(cfg, listener, shutdown_signal()).await
 }
@@ -169,7 +199,14 @@ pub async fn run(
              or --behind-tls-proxy when a TLS proxy terminates connections in front of Banter"
         );
     }
-    listener.set_nonblocking(true)?;
+    if cfg.public_url.is_none() && !addr.ip().is_loopback() {
+        tracing::warn!(
+            %addr,
+            "--public-url is not set: resource and paging URLs are built from each request's Host \
+             header, which any client can forge; an SDK that follows a forged next_page_url sends \
+             its credentials to that host. Set --public-url when serving beyond loopback"
+        );
+    }
     let scheme = if cfg.tls.is_some() { "https" } else { "http" };
     let allow_private = cfg.webhooks_allow_private.unwrap_or(addr.ip().is_loopback());
     if allow_private {
@@ -203,33 +240,40 @@ pub async fn run(
         public_url: cfg.public_url.as_ref().map(|u| u.trim_end_matches('/').to_owned()),
         tls: cfg.tls.is_some(),
         max_body_bytes: cfg.max_body_bytes,
+        body_read_timeout: cfg.body_read_timeout,
+        throttle: AuthThrottle::new(cfg.auth_throttle),
         metrics,
     });
     let app = http::router(state);
-    if let Some((cert, key)) = &cfg.tls {
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let tls = axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key)
-            .await
-            .context("loading TLS certificate and key")?;
-        announce(scheme, addr);
-        let handle = axum_server::Handle::new();
-        let stopper = handle.clone();
-        tokio::spawn(async move {
-            shutdown.await;
-            stopper.graceful_shutdown(Some(std::time::Duration::from_secs(10)));
-        });
-        axum_server::from_tcp_rustls(listener, tls)
-            .handle(handle)
-            .serve(app.into_make_service())
-            .await?;
-    } else {
-        if !addr.ip().is_loopback() {
-            tracing::warn!(%addr, "serving plain HTTP on a non-loopback address: a TLS proxy must be in front");
-        }
-        announce(scheme, addr);
-        let listener = TcpListener::from_std(listener)?;
-        axum::serve(listener, app).with_graceful_shutdown(shutdown).await?;
+    let limits = ConnLimits {
+        header_read_timeout: cfg.header_read_timeout,
+        max_connections: conn::clamp_connections(cfg.max_connections, conn::fd_limit()),
+    };
+    if limits.max_connections < cfg.max_connections {
+        tracing::warn!(
+            wanted = cfg.max_connections,
+            max_connections = limits.max_connections,
+            open_file_limit = conn::fd_limit(),
+            "lowered --max-connections to fit under the open-file limit"
+        );
     }
+    let tls = match &cfg.tls {
+        Some((cert, key)) => {
+            let _ = rustls::crypto::ring::default_provider().install_default();
+            let loaded = axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key)
+                .await
+                .context("loading TLS certificate and key")?;
+            Some((*loaded.get_inner()).clone())
+        }
+        None => {
+            if !addr.ip().is_loopback() {
+                tracing::warn!(%addr, "serving plain HTTP on a non-loopback address: a TLS proxy must be in front");
+            }
+            None
+        }
+    };
+    announce(scheme, addr);
+    conn::serve(listener, app, tls, limits, shutdown).await?;
     Ok(())
 }
 

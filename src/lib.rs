@@ -7,13 +7,15 @@
 //! - [`store`]: persistence behind one trait; [`store::sqlite`] is the embedded backend,
 //!   [`store::postgres`] the shared one for several nodes.
 //! - [`events`]: after-commit events on a bus that spans every node.
-//! - [`app`]: configuration, start-up and serving (plain HTTP or TLS).
+//! - [`app`]: configuration and start-up.
+//! - [`conn`]: serving connections (plain HTTP or TLS) with timeouts and a connection cap.
 //! - [`webhooks`]: signing, pre-event calls and the post-event outbox worker.
 //! - [`secrets`]: the server key that seals secrets at rest.
 //! - [`sid`], [`time`]: Twilio's SID and date formats.
 
 pub mod app;
 pub mod chat;
+pub mod conn;
 pub mod copy;
 pub mod events;
 pub mod http;

@@ -166,6 +166,25 @@ struct Serve {
     /// default: allowed only when listening on a loopback address).
     #[arg(long, env = "BANTER_WEBHOOKS_ALLOW_PRIVATE", value_name = "true|false")]
     webhooks_allow_private: Option<bool>,
+    /// Seconds allowed for a request's headers, from accept or from the end of the previous
+    /// response (so also the keep-alive idle timeout), and for a TLS handshake.
+    #[arg(long, env = "BANTER_HEADER_READ_TIMEOUT_SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    header_read_timeout_secs: u64,
+    /// Seconds allowed for a whole request body; a slower body gets 408 and the connection closes.
+    #[arg(long, env = "BANTER_BODY_READ_TIMEOUT_SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    body_read_timeout_secs: u64,
+    /// Most client connections open at once; further clients wait in the listen backlog.
+    /// Lowered to fit under the open-file limit.
+    #[arg(long, env = "BANTER_MAX_CONNECTIONS", default_value_t = 1024, value_parser = clap::value_parser!(u64).range(1..))]
+    max_connections: u64,
+    /// Failed authentications one client address may make per minute; then all its attempts
+    /// get 429 until the minute ends. 0 turns this off.
+    #[arg(long, env = "BANTER_AUTH_FAIL_LIMIT", default_value_t = 60)]
+    auth_fail_limit: u32,
+    /// Failed authentications per minute on one Account SID or API Key SID; then attempts on it
+    /// get 429 from addresses that have failed themselves. 0 turns this off.
+    #[arg(long, env = "BANTER_AUTH_FAIL_LIMIT_PER_SID", default_value_t = 100)]
+    auth_fail_limit_per_sid: u32,
 }
 
 #[derive(Subcommand)]
@@ -246,6 +265,14 @@ async fn main() -> anyhow::Result<()> {
                 bootstrap: s.account_sid.zip(s.auth_token),
                 max_body_bytes: s.max_body_bytes,
                 webhooks_allow_private: s.webhooks_allow_private,
+                header_read_timeout: Duration::from_secs(s.header_read_timeout_secs),
+                body_read_timeout: Duration::from_secs(s.body_read_timeout_secs),
+                max_connections: usize::try_from(s.max_connections).unwrap_or(usize::MAX),
+                auth_throttle: banter::http::throttle::ThrottleConfig {
+                    per_address: s.auth_fail_limit,
+                    per_sid: s.auth_fail_limit_per_sid,
+                    window: Duration::from_secs(60),
+                },
             })
             .await
         }
@@ -352,5 +379,10 @@ async fn main() -> anyhow::Result<()> {
 }
 
 async fn chat(db: &Db) -> anyhow::Result<Chat> {
-    db.config().chat().await
+    let chat = db.config().chat().await?;
+    chat.check_secrets().await.context(
+        "the server key does not open the secrets in this database: give this command the same \
+         --secret-key or --data-dir (secret.key) as the server",
+    )?;
+    Ok(chat)
 }

@@ -103,18 +103,24 @@ impl Chat {
         Ok(self.store.list_api_keys(account_sid).await?)
     }
 
-    /// Deletes an API key; it stops authenticating at once.
+    /// Deletes an API key. It stops authenticating here at once, and this returns only after
+    /// [`Chat::revocation_delay`], by when running servers on the same database refuse it too.
     ///
     /// # Errors
     /// [`ChatError::NotFound`] when the account has no such key.
     pub async fn delete_api_key(&self, account_sid: &str, key_sid: &str) -> Result<(), ChatError> {
         let deleted = self.store.delete_api_key(account_sid, key_sid).await?;
         self.forget_credentials().await;
-        if deleted { Ok(()) } else { Err(ChatError::NotFound) }
+        if !deleted {
+            return Err(ChatError::NotFound);
+        }
+        tokio::time::sleep(self.revocation_delay()).await;
+        Ok(())
     }
 
-    /// Deletes an account with its keys, credentials and services; its credentials stop
-    /// working at once here and, on a shared database, on every node within a moment.
+    /// Deletes an account with its keys, credentials and services. Its credentials stop
+    /// working here at once, and this returns only after [`Chat::revocation_delay`], by when
+    /// running servers on the same database refuse them too.
     ///
     /// # Errors
     /// [`ChatError::NotFound`] when there is no such account.
@@ -122,7 +128,11 @@ impl Chat {
         let deleted = self.store.delete_account(account_sid).await?;
         self.forget_credentials().await;
         self.services.invalidate(|_, s| s.account_sid == account_sid);
-        if deleted { Ok(()) } else { Err(ChatError::NotFound) }
+        if !deleted {
+            return Err(ChatError::NotFound);
+        }
+        tokio::time::sleep(self.revocation_delay()).await;
+        Ok(())
     }
 }
 
@@ -175,6 +185,21 @@ impl Chat {
     /// Seals `plain` for `field` of row `sid`.
     pub(super) fn seal_secret(&self, field: &str, sid: &str, plain: &str) -> String {
         self.secrets.seal(&secret_context(field, sid), plain)
+    }
+
+    /// Checks that this process's server key opens the secrets already stored (the first sealed
+    /// auth token is enough: one database has one key). Operator commands call this before
+    /// they write, so that a command run with another key cannot store secrets the server
+    /// cannot read.
+    ///
+    /// # Errors
+    /// When a stored secret does not open with this key, or the store fails.
+    pub async fn check_secrets(&self) -> Result<(), ChatError> {
+        let accounts = self.store.list_accounts().await?;
+        if let Some(a) = accounts.iter().find(|a| Secrets::is_sealed(&a.auth_token)) {
+            self.open_secret("auth_token", &a.sid, &a.auth_token)?;
+        }
+        Ok(())
     }
 
     /// Start-up check and upgrade: fails when stored secrets were sealed with another key, and

@@ -23,6 +23,8 @@ pub struct ApiError {
     pub code: u32,
     /// Human-readable message.
     pub message: String,
+    /// Seconds for a `Retry-After` header (429).
+    pub retry_after: Option<u64>,
 }
 
 /// Marks a 404 whose message the middleware completes with the request path.
@@ -37,6 +39,17 @@ impl ApiError {
             status,
             code,
             message: message.into(),
+            retry_after: None,
+        }
+    }
+
+    /// 429 / 20429 with `Retry-After` (whole seconds, at least 1).
+    #[must_use]
+    pub fn too_many_requests(retry_after: std::time::Duration) -> Self {
+        let secs = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
+        Self {
+            retry_after: Some(secs.max(1)),
+            ..Self::new(StatusCode::TOO_MANY_REQUESTS, 20429, "Too Many Requests")
         }
     }
 
@@ -108,9 +121,18 @@ impl IntoResponse for ApiError {
                 header::WWW_AUTHENTICATE,
                 HeaderValue::from_static("Basic realm=\"Twilio API\""),
             );
-            // Credentials are checked before the body is read. A connection whose request body
-            // was not read cannot be reused, so say so: without this a client that sent its body
-            // after the headers reuses the connection and sees it closed instead of a 401.
+        }
+        if let Some(secs) = self.retry_after {
+            resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        if matches!(
+            self.status,
+            StatusCode::UNAUTHORIZED | StatusCode::TOO_MANY_REQUESTS | StatusCode::REQUEST_TIMEOUT
+        ) {
+            // Credentials are checked before the body is read, and a body that timed out was
+            // not read to its end. A connection whose request body was not read cannot be
+            // reused, so say so: without this a client that sent its body after the headers
+            // reuses the connection and sees it closed instead of this answer.
             resp.headers_mut()
                 .insert(header::CONNECTION, HeaderValue::from_static("close"));
         }

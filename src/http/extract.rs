@@ -1,7 +1,9 @@
 //! Extractors: who is calling, the Twilio form body, the query string, the public base URL.
 
 use axum::body::Bytes;
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::{StatusCode, header, request::Parts};
 use base64::Engine;
 
@@ -11,6 +13,9 @@ use crate::chat::ChatError;
 use crate::time::{self, Timestamp};
 
 /// The authenticated account (from Basic auth with `AC…:token` or `SK…:secret`).
+///
+/// Attempts are refused with `429` while the client's address or the SID tried is throttled
+/// for failing too often ([`super::throttle`]); failures are counted there.
 #[derive(Debug, Clone)]
 pub struct Auth {
     /// The account every lookup is scoped by.
@@ -33,9 +38,17 @@ impl FromRequestParts<AppState> for Auth {
         let Some((user, pass)) = decoded.split_once(':') else {
             return Err(ApiError::unauthenticated());
         };
+        let address = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(peer)| peer.ip());
+        app.throttle.check(address, user).map_err(ApiError::too_many_requests)?;
         match app.chat.authenticate(user, pass).await? {
             Some(account_sid) => Ok(Self { account_sid }),
-            None => Err(ApiError::unauthenticated()),
+            None => {
+                app.throttle.failed(address, user);
+                Err(ApiError::unauthenticated())
+            }
         }
     }
 }
@@ -186,7 +199,19 @@ impl FromRequest<AppState> for Form {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, app: &AppState) -> Result<Self, ApiError> {
-        let body = Bytes::from_request(req, app).await.map_err(|rejection| {
+        // A whole-body deadline, not a per-chunk one: a body trickling in forever must end.
+        let read = tokio::time::timeout(app.body_read_timeout, Bytes::from_request(req, app)).await;
+        let Ok(read) = read else {
+            return Err(ApiError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                20001,
+                format!(
+                    "Request body not received within {} s",
+                    app.body_read_timeout.as_secs_f64()
+                ),
+            ));
+        };
+        let body = read.map_err(|rejection| {
             if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
                 ApiError::new(
                     StatusCode::PAYLOAD_TOO_LARGE,

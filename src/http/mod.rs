@@ -12,6 +12,7 @@ mod messages;
 pub mod page;
 mod roles;
 mod services;
+pub mod throttle;
 mod user_channels;
 mod users;
 
@@ -60,6 +61,10 @@ pub struct Shared {
     pub tls: bool,
     /// Largest accepted request body.
     pub max_body_bytes: usize,
+    /// Longest a request body may take to arrive once the handler reads it.
+    pub body_read_timeout: std::time::Duration,
+    /// Failed-authentication counts per client address and per SID.
+    pub throttle: throttle::AuthThrottle,
     /// Webhook delivery counters (for `/metrics`).
     pub metrics: Arc<Metrics>,
 }

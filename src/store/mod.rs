@@ -133,6 +133,11 @@ pub trait AccountStore: Send + Sync {
     /// Replaces a stored secret if it still reads `from` (sealing a legacy plain-text value);
     /// false when the row is gone or holds something else by now.
     async fn reseal(&self, slot: SecretSlot, sid: &str, from: &str, to: &str) -> Result<bool, StoreError>;
+    /// Whether [`AccountStore::auth_epoch`] is a local read (no network round trip), cheap
+    /// enough to poll every few milliseconds.
+    fn auth_epoch_is_local(&self) -> bool {
+        false
+    }
 }
 
 /// A stored secret that [`AccountStore::reseal`] can replace.

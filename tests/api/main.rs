@@ -8,6 +8,7 @@ mod harness;
 
 mod auth;
 mod cache;
+mod conn;
 mod copy;
 mod crash;
 mod credentials;

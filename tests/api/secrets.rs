@@ -142,6 +142,7 @@ async fn a_server_with_another_key_refuses_to_start() {
         bootstrap: None,
         max_body_bytes: 64 * 1024,
         webhooks_allow_private: None,
+        ..ServeConfig::default()
     };
     let listener = std::net::TcpListener::bind(cfg.listen).unwrap();
     let result = tokio::time::timeout(
@@ -152,4 +153,25 @@ async fn a_server_with_another_key_refuses_to_start() {
     .expect("start-up must fail, not serve");
     let error = format!("{:#}", result.unwrap_err());
     assert!(error.contains("server key"), "{error}");
+}
+
+#[tokio::test]
+async fn an_operator_command_with_another_key_refuses_to_write() {
+    let app = TestApp::spawn().await;
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_banter"));
+    cmd.args(["key", "create", "--account", &app.account_sid]);
+    cmd.arg("--data-dir").arg(&app.store.data_dir);
+    cmd.args(["--secret-key", &"cd".repeat(32)]);
+    if let Some(url) = &app.store.database_url {
+        cmd.arg("--database-url").arg(url);
+    }
+    let out = tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("server key"), "{stderr}");
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("API_KEY_SID"));
+    let keys = app.operator().await.list_api_keys(&app.account_sid).await.unwrap();
+    assert!(keys.is_empty(), "nothing was written");
 }

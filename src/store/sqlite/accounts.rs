@@ -137,6 +137,10 @@ impl AccountStore for SqliteStore {
             .await
     }
 
+    fn auth_epoch_is_local(&self) -> bool {
+        true
+    }
+
     async fn auth_epoch(&self) -> Result<i64, StoreError> {
         self.read(|c| {
             c.prepare_cached("select epoch from auth_epoch where id = 1")

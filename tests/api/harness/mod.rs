@@ -159,6 +159,7 @@ impl TestApp {
             max_body_bytes: 64 * 1024,
             // The default: allowed, because the test server listens on 127.0.0.1.
             webhooks_allow_private: None,
+            ..ServeConfig::default()
         };
         tweak(&mut cfg);
         let scheme = if cfg.tls.is_some() { "https" } else { "http" };
