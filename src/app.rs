@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use crate::chat::Chat;
 use crate::conn::{self, ConnLimits};
+use crate::dburl::DatabaseUrl;
 use crate::http::throttle::{AuthThrottle, ThrottleConfig};
 use crate::http::{self, AppState};
 use crate::secrets::{self, Secrets};
@@ -55,23 +56,24 @@ impl StoreConfig {
     /// # Errors
     /// On an unsupported URL scheme or when the database cannot be opened.
     pub async fn open(&self) -> anyhow::Result<Arc<dyn Store>> {
-        if let Some(url) = &self.database_url
-            && (url.starts_with("postgres://") || url.starts_with("postgresql://"))
-        {
-            let store = PgStore::open(url, self.pg_pool_size, self.pg_statement_timeout)
-                .await
-                .with_context(|| format!("opening PostgreSQL database {}", redact_password(url)))?;
-            return Ok(Arc::new(store));
-        }
-        let path = match &self.database_url {
+        let url = self.database_url.as_deref().map(DatabaseUrl::parse).transpose()?;
+        let path = match url {
+            Some(DatabaseUrl::Postgres(url)) => {
+                let store = PgStore::open(&url, self.pg_pool_size, self.pg_statement_timeout)
+                    .await
+                    .with_context(|| {
+                        format!(
+                            "opening PostgreSQL database {}",
+                            DatabaseUrl::Postgres(url.clone()).redacted()
+                        )
+                    })?;
+                return Ok(Arc::new(store));
+            }
+            Some(DatabaseUrl::Sqlite(path)) => path,
             None => {
                 secrets::private_dir(&self.data_dir)?;
                 self.data_dir.join("banter.db")
             }
-            Some(url) => match url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
-                Some(path) => PathBuf::from(path.split('?').next().unwrap_or(path)),
-                None => bail!("unsupported database URL {url:?}: use sqlite:PATH or postgres://…"),
-            },
         };
         // The database and its journal files are readable by this user only. SQLite creates the
         // WAL and shared-memory files with the database file's mode.
@@ -103,20 +105,6 @@ impl StoreConfig {
     pub async fn chat(&self) -> anyhow::Result<Chat> {
         let secrets = self.secrets()?;
         Ok(Chat::new(self.open().await?, secrets))
-    }
-}
-
-/// `url` with the password (if any) masked, for error messages.
-pub(crate) fn redact_password(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
-    };
-    let Some((userinfo, host)) = rest.split_once('@') else {
-        return url.to_owned();
-    };
-    match userinfo.split_once(':') {
-        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
-        None => url.to_owned(),
     }
 }
 

@@ -15,8 +15,10 @@
 
 pub mod app;
 pub mod chat;
+pub mod cli;
 pub mod conn;
 pub mod copy;
+pub mod dburl;
 pub mod events;
 pub mod http;
 pub mod secrets;

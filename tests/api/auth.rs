@@ -172,14 +172,7 @@ async fn auth_other_accounts_resources_are_404_never_403() {
     let list: Value = r.json().await.unwrap();
     assert_eq!(list["credentials"].as_array().unwrap().len(), 0);
     // Everything is still there for its owner, unchanged.
-    let again: Value = app
-        .get(&format!("/v2/Services/{sid}"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let again: Value = app.get_json(&format!("/v2/Services/{sid}")).await;
     assert_eq!(again["friendly_name"], "test");
 }
 

@@ -85,14 +85,7 @@ async fn wrong_rounds(release: Release) -> Vec<String> {
             p.await.unwrap();
         }
         // The name now belongs to the second channel: fetch and post must both say so.
-        let fetched: Value = app
-            .get(&format!("{sp}/Channels/{name}"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let fetched: Value = app.get_json(&format!("{sp}/Channels/{name}")).await;
         assert_eq!(fetched["sid"], second.as_str(), "fetch by name");
         let r = app
             .post(&format!("{sp}/Channels/{name}/Messages"), &[("Body", "after")])

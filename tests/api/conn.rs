@@ -113,7 +113,7 @@ async fn conn_endless_chunked_body_gets_408_and_is_closed() {
     assert!(seen.contains("connection: close"), "{seen}");
     assert!(seen.contains("\"status\":408"), "{seen}");
     // Nothing was created.
-    let list: serde_json::Value = app.get("/v2/Services").send().await.unwrap().json().await.unwrap();
+    let list: serde_json::Value = app.get_json("/v2/Services").await;
     assert_eq!(list["services"].as_array().unwrap().len(), 0);
 }
 

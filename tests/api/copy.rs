@@ -14,7 +14,7 @@ use banter::store::copy::{CopyKey, CopyRow, TABLES, Table};
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use crate::harness::{TestApp, TestDatabase};
+use crate::harness::{TestApp, TestDatabase, ok_json};
 
 const DEFAULT_PG_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 
@@ -65,19 +65,12 @@ async fn serve_on(url: &str, account: &(String, String)) -> TestApp {
     app
 }
 
-async fn json(r: reqwest::Response) -> Value {
-    let status = r.status();
-    let body: Value = r.json().await.unwrap();
-    assert!(status.is_success(), "{status}: {body}");
-    body
-}
-
 /// Every page of a list (following `next_page_url`), or the one document.
 async fn fetch_all(app: &TestApp, path: &str) -> Value {
     let mut pages = Vec::new();
     let mut next = Some(path.to_owned());
     while let Some(url) = next {
-        let page = json(app.get(&url).send().await.unwrap()).await;
+        let page = ok_json(app.get(&url).send().await.unwrap()).await;
         next = page["meta"]["next_page_url"].as_str().map(str::to_owned);
         pages.push(page);
     }
@@ -117,7 +110,7 @@ async fn snapshot(app: &TestApp, service: &str, channel: &str) -> BTreeMap<Strin
 /// Creates a service with everything under it through the API (and the store API for what has
 /// no endpoint); returns (service, channel) SIDs.
 async fn seed(app: &TestApp, op: &Chat) -> (String, String) {
-    let s = json(
+    let s = ok_json(
         app.post("/v2/Services", &[("FriendlyName", "copied")])
             .send()
             .await
@@ -126,7 +119,7 @@ async fn seed(app: &TestApp, op: &Chat) -> (String, String) {
     .await;
     let service = s["sid"].as_str().unwrap().to_owned();
     let sp = format!("/v2/Services/{service}");
-    json(
+    ok_json(
         app.post(
             &sp,
             &[
@@ -139,7 +132,7 @@ async fn seed(app: &TestApp, op: &Chat) -> (String, String) {
         .unwrap(),
     )
     .await;
-    json(
+    ok_json(
         app.post(
             &format!("{sp}/Roles"),
             &[
@@ -154,7 +147,7 @@ async fn seed(app: &TestApp, op: &Chat) -> (String, String) {
     )
     .await;
     for identity in ["alice", "bob", "dave"] {
-        json(
+        ok_json(
             app.post(&format!("{sp}/Users"), &[("Identity", identity)])
                 .send()
                 .await
@@ -162,7 +155,7 @@ async fn seed(app: &TestApp, op: &Chat) -> (String, String) {
         )
         .await;
     }
-    let c = json(
+    let c = ok_json(
         app.post(
             &format!("{sp}/Channels"),
             &[("UniqueName", "general"), ("FriendlyName", "General")],
@@ -174,7 +167,7 @@ async fn seed(app: &TestApp, op: &Chat) -> (String, String) {
     .await;
     let channel = c["sid"].as_str().unwrap().to_owned();
     let ch = format!("{sp}/Channels/{channel}");
-    json(
+    ok_json(
         app.post(&format!("{sp}/Channels"), &[("Type", "private")])
             .send()
             .await
@@ -183,7 +176,7 @@ async fn seed(app: &TestApp, op: &Chat) -> (String, String) {
     .await;
     let mut members = Vec::new();
     for identity in ["alice", "bob", "carol"] {
-        let m = json(
+        let m = ok_json(
             app.post(&format!("{ch}/Members"), &[("Identity", identity)])
                 .send()
                 .await
@@ -209,7 +202,7 @@ async fn seed(app: &TestApp, op: &Chat) -> (String, String) {
     }
     // Three messages whose post-event webhook lands in the outbox (the URL never answers).
     for i in 0..3 {
-        json(
+        ok_json(
             app.post(&format!("{ch}/Messages"), &[("Body", format!("hooked {i}").as_str())])
                 .header("X-Twilio-Webhook-Enabled", "true")
                 .send()
@@ -218,16 +211,16 @@ async fn seed(app: &TestApp, op: &Chat) -> (String, String) {
         )
         .await;
     }
-    let first = json(app.get(&format!("{ch}/Messages?PageSize=1")).send().await.unwrap()).await;
+    let first = ok_json(app.get(&format!("{ch}/Messages?PageSize=1")).send().await.unwrap()).await;
     let first_sid = first["messages"][0]["sid"].as_str().unwrap().to_owned();
-    json(
+    ok_json(
         app.post(&format!("{ch}/Messages/{first_sid}"), &[("Body", "edited")])
             .send()
             .await
             .unwrap(),
     )
     .await;
-    json(
+    ok_json(
         app.post(
             &format!("{ch}/Members/{}", members[0]),
             &[("LastConsumedMessageIndex", "100")],
@@ -237,14 +230,14 @@ async fn seed(app: &TestApp, op: &Chat) -> (String, String) {
         .unwrap(),
     )
     .await;
-    json(
+    ok_json(
         app.post(&format!("{ch}/Invites"), &[("Identity", "dave")])
             .send()
             .await
             .unwrap(),
     )
     .await;
-    json(
+    ok_json(
         app.post(
             &format!("{ch}/Webhooks"),
             &[
@@ -258,7 +251,7 @@ async fn seed(app: &TestApp, op: &Chat) -> (String, String) {
         .unwrap(),
     )
     .await;
-    let cred = json(
+    let cred = ok_json(
         app.post(
             "/v2/Credentials",
             &[

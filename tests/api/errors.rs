@@ -46,7 +46,7 @@ async fn errors_oversized_body_is_413_and_stores_nothing() {
         .unwrap();
     let body = assert_twilio_error(r, 413, 20001).await;
     assert!(body["message"].as_str().unwrap().contains("too large"));
-    let list: Value = app.get("/v2/Services").send().await.unwrap().json().await.unwrap();
+    let list: Value = app.get_json("/v2/Services").await;
     assert_eq!(list["services"].as_array().unwrap().len(), 0);
 }
 
@@ -97,18 +97,11 @@ async fn errors_each_bad_input_class_changes_nothing() {
     assert_twilio_error(r, 400, 20001).await;
     let r = app.get("/v2/Services?PageSize=lots").send().await.unwrap();
     assert_twilio_error(r, 400, 20001).await;
-    let list: Value = app.get(&users).send().await.unwrap().json().await.unwrap();
+    let list: Value = app.get_json(&users).await;
     assert_eq!(list["users"].as_array().unwrap().len(), 0);
-    let roles: Value = app
-        .get(&format!("/v2/Services/{sid}/Roles"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let roles: Value = app.get_json(&format!("/v2/Services/{sid}/Roles")).await;
     assert_eq!(roles["roles"].as_array().unwrap().len(), 4);
-    let creds: Value = app.get("/v2/Credentials").send().await.unwrap().json().await.unwrap();
+    let creds: Value = app.get_json("/v2/Credentials").await;
     assert_eq!(creds["credentials"].as_array().unwrap().len(), 0);
 }
 

@@ -4,12 +4,7 @@
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use crate::harness::{TestApp, assert_twilio_error};
-
-async fn created(r: reqwest::Response) -> Value {
-    assert_eq!(r.status(), StatusCode::CREATED, "create");
-    r.json().await.unwrap()
-}
+use crate::harness::{TestApp, assert_twilio_error, created};
 
 /// A service and a channel; returns (service path, channel path).
 async fn service_and_channel(app: &TestApp) -> (String, String) {
@@ -32,14 +27,7 @@ async fn post_raw(app: &TestApp, path: &str, body: &'static str) -> reqwest::Res
 }
 
 async fn channel_count(app: &TestApp, sp: &str) -> usize {
-    let page: Value = app
-        .get(&format!("{sp}/Channels?Type=public&Type=private"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let page: Value = app.get_json(&format!("{sp}/Channels?Type=public&Type=private")).await;
     page["channels"].as_array().unwrap().len()
 }
 
@@ -68,14 +56,7 @@ async fn nul_and_invalid_utf8_are_refused_with_400_and_store_nothing() {
     assert_twilio_error(r, 400, 20001).await;
     let r = post_raw(&app, &format!("{ch}/Messages"), "From=%00").await;
     assert_twilio_error(r, 400, 20001).await;
-    let msgs: Value = app
-        .get(&format!("{ch}/Messages"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let msgs: Value = app.get_json(&format!("{ch}/Messages")).await;
     assert_eq!(msgs["messages"].as_array().unwrap().len(), 0);
     // In the query string and in the path, too.
     let r = app.get(&format!("{sp}/Channels?Type=pub%00lic")).send().await.unwrap();
@@ -168,14 +149,7 @@ async fn every_stored_text_field_has_a_length_limit() {
     }
     // Nothing was created along the way.
     assert_eq!(channel_count(&app, &sp).await, 1);
-    let u: Value = app
-        .get(&format!("{sp}/Users"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let u: Value = app.get_json(&format!("{sp}/Users")).await;
     assert_eq!(u["users"].as_array().unwrap().len(), 1);
     assert_eq!(u["users"][0]["sid"], user["sid"]);
 }
@@ -219,23 +193,9 @@ async fn a_member_added_by_user_sid_is_stored_under_the_identity_and_counts_agai
         .await
         .unwrap();
     assert_twilio_error(r, 403, 50208).await;
-    let u: Value = app
-        .get(&format!("{sp}/Users/{user_sid}"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let u: Value = app.get_json(&format!("{sp}/Users/{user_sid}")).await;
     assert_eq!(u["joined_channels_count"], 1);
-    let fetched: Value = app
-        .get(&format!("{ch1}/Members/alice"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let fetched: Value = app.get_json(&format!("{ch1}/Members/alice")).await;
     assert_eq!(fetched["sid"], m["sid"]);
     // An unknown User SID names nobody: no user is created under that "identity".
     let r = app
@@ -247,13 +207,6 @@ async fn a_member_added_by_user_sid_is_stored_under_the_identity_and_counts_agai
         .await
         .unwrap();
     assert_twilio_error(r, 404, 20404).await;
-    let users: Value = app
-        .get(&format!("{sp}/Users"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let users: Value = app.get_json(&format!("{sp}/Users")).await;
     assert_eq!(users["users"].as_array().unwrap().len(), 1);
 }

@@ -18,6 +18,7 @@ mod messaging;
 mod nodes;
 mod pagination;
 mod roles;
+mod schema;
 mod secrets;
 mod services;
 mod spec_coverage;

@@ -3,11 +3,7 @@ use std::collections::BTreeSet;
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use crate::harness::{TestApp, assert_sid, assert_twilio_error};
-
-async fn json(r: reqwest::Response) -> Value {
-    r.json().await.unwrap()
-}
+use crate::harness::{TestApp, assert_sid, assert_twilio_error, json};
 
 /// A service and one channel; returns (service path, channel path).
 async fn channel(app: &TestApp, unique: &str) -> (String, String) {

@@ -7,7 +7,7 @@ async fn walk(app: &TestApp, first: &str, key: &str) -> (Vec<String>, Vec<Value>
     let mut metas = Vec::new();
     let mut url = Some(first.to_owned());
     while let Some(u) = url {
-        let page: Value = app.get(&u).send().await.unwrap().json().await.unwrap();
+        let page: Value = app.get_json(&u).await;
         sids.extend(
             page[key]
                 .as_array()
@@ -47,16 +47,9 @@ async fn pagination_walks_every_page_forward_and_back() {
     assert_eq!(metas[1]["page"], 1);
     assert_eq!(metas[2]["next_page_url"], Value::Null);
     // Back from the last page to the middle one.
-    let last: Value = app
-        .get(metas[1]["next_page_url"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let last: Value = app.get_json(metas[1]["next_page_url"].as_str().unwrap()).await;
     let prev_url = last["meta"]["previous_page_url"].as_str().unwrap().to_owned();
-    let prev: Value = app.get(&prev_url).send().await.unwrap().json().await.unwrap();
+    let prev: Value = app.get_json(&prev_url).await;
     let prev_sids: Vec<&str> = prev["services"]
         .as_array()
         .unwrap()
@@ -71,14 +64,7 @@ async fn pagination_walks_every_page_forward_and_back() {
 async fn pagination_urls_follow_the_public_url_when_configured() {
     let app = TestApp::spawn_with(|c| c.public_url = Some("https://chat.example.com/".into())).await;
     app.service().await;
-    let page: Value = app
-        .get("/v2/Services?PageSize=1")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let page: Value = app.get_json("/v2/Services?PageSize=1").await;
     assert_eq!(
         page["meta"]["url"],
         "https://chat.example.com/v2/Services?PageSize=1&Page=0"
@@ -102,25 +88,11 @@ async fn pagination_of_users_survives_deletes_between_pages() {
             .await
             .unwrap();
     }
-    let first: Value = app
-        .get(&format!("{base}?PageSize=2"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let first: Value = app.get_json(&format!("{base}?PageSize=2")).await;
     // Delete the last user of page one: the keyset token still points past it.
     let last_sid = first["users"][1]["sid"].as_str().unwrap();
     app.delete(&format!("{base}/{last_sid}")).send().await.unwrap();
-    let next: Value = app
-        .get(first["meta"]["next_page_url"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let next: Value = app.get_json(first["meta"]["next_page_url"].as_str().unwrap()).await;
     let ids: Vec<&str> = next["users"]
         .as_array()
         .unwrap()

@@ -39,7 +39,7 @@ async fn roles_create_update_delete_round_trip() {
         .unwrap();
     assert_eq!(updated["permissions"], json!(["deleteOwnMessage"]));
     assert_eq!(updated["friendly_name"], "mod");
-    let fetched: Value = app.get(&url).send().await.unwrap().json().await.unwrap();
+    let fetched: Value = app.get_json(&url).await;
     assert_eq!(fetched["permissions"], json!(["deleteOwnMessage"]));
     assert_eq!(app.delete(&url).send().await.unwrap().status(), StatusCode::NO_CONTENT);
     assert_twilio_error(app.get(&url).send().await.unwrap(), 404, 20404).await;

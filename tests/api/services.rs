@@ -30,14 +30,7 @@ async fn services_create_applies_twilio_defaults_and_default_roles() {
     assert_eq!(s["url"], format!("{}/v2/Services/{sid}", app.base));
     assert_eq!(s["links"]["users"], format!("{}/v2/Services/{sid}/Users", app.base));
 
-    let roles: Value = app
-        .get(&format!("/v2/Services/{sid}/Roles"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let roles: Value = app.get_json(&format!("/v2/Services/{sid}/Roles")).await;
     let find = |name: &str| {
         roles["roles"]
             .as_array()
@@ -94,14 +87,7 @@ async fn services_update_round_trips_every_setting() {
     ];
     let r = app.post(&format!("/v2/Services/{sid}"), &form).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
-    let fetched: Value = app
-        .get(&format!("/v2/Services/{sid}"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let fetched: Value = app.get_json(&format!("/v2/Services/{sid}")).await;
     for u in [r.json::<Value>().await.unwrap(), fetched] {
         assert_eq!(u["friendly_name"], "renamed");
         assert_eq!(u["default_channel_role_sid"], admin_role);
@@ -172,7 +158,7 @@ async fn services_update_with_bad_limit_is_rejected_and_changes_nothing() {
         .await
         .unwrap();
     assert_twilio_error(r, 400, 50105).await;
-    let after: Value = app.get(&path).send().await.unwrap().json().await.unwrap();
+    let after: Value = app.get_json(&path).await;
     assert_eq!(after, s, "a rejected update must change nothing");
 }
 
@@ -217,6 +203,6 @@ async fn services_create_without_friendly_name_is_rejected() {
     let r = app.post("/v2/Services", &[]).send().await.unwrap();
     let body = assert_twilio_error(r, 400, 20001).await;
     assert!(body["message"].as_str().unwrap().contains("FriendlyName"));
-    let list: Value = app.get("/v2/Services").send().await.unwrap().json().await.unwrap();
+    let list: Value = app.get_json("/v2/Services").await;
     assert_eq!(list["services"].as_array().unwrap().len(), 0);
 }

@@ -43,14 +43,7 @@ async fn users_create_defaults_and_fetch_by_sid_or_identity() {
         .json()
         .await
         .unwrap();
-    let f: Value = app
-        .get(&format!("{base}/alice%20smith"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let f: Value = app.get_json(&format!("{base}/alice%20smith")).await;
     assert_eq!(f["sid"], spaced["sid"]);
 }
 

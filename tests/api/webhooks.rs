@@ -1,14 +1,9 @@
 use std::time::Duration;
 
 use reqwest::StatusCode;
-use serde_json::Value;
 
 use crate::harness::receiver::Receiver;
-use crate::harness::{TestApp, assert_twilio_error};
-
-async fn json(r: reqwest::Response) -> Value {
-    r.json().await.unwrap()
-}
+use crate::harness::{TestApp, assert_twilio_error, json};
 
 /// A service whose hooks point at `rx`, and a channel in it. Returns (service path, channel path).
 async fn hooked(app: &TestApp, rx: &Receiver, extra: &[(&str, &str)]) -> (String, String) {

@@ -72,7 +72,7 @@ async fn webhooks_pre_event_answers_past_64_kib_are_cut_off_and_fail_the_action(
             "{behaviour:?}: {} bytes",
             sink.written()
         );
-        let c: Value = app.get(&ch).send().await.unwrap().json().await.unwrap();
+        let c: Value = app.get_json(&ch).await;
         assert_eq!(c["messages_count"], 0, "nothing stored");
     }
 }

@@ -259,6 +259,34 @@ impl Drop for TestApp {
     }
 }
 
+/// The JSON body of a response, whatever its status.
+pub async fn json(r: Response) -> Value {
+    r.json().await.expect("a JSON body")
+}
+
+/// The JSON body of a 2xx response; fails the test with the body otherwise.
+pub async fn ok_json(r: Response) -> Value {
+    let status = r.status();
+    let body = json(r).await;
+    assert!(status.is_success(), "{status}: {body}");
+    body
+}
+
+/// The JSON body of a `201 Created` response; fails the test with the body otherwise.
+pub async fn created(r: Response) -> Value {
+    let status = r.status();
+    let body = json(r).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    body
+}
+
+impl TestApp {
+    /// GETs `path` as the account and returns the JSON body of the 2xx answer.
+    pub async fn get_json(&self, path: &str) -> Value {
+        ok_json(self.get(path).send().await.expect("send")).await
+    }
+}
+
 /// Asserts a Twilio error body and status; returns the body.
 pub async fn assert_twilio_error(resp: Response, status: u16, code: u64) -> Value {
     assert_eq!(resp.status().as_u16(), status, "status");

@@ -1,0 +1,388 @@
+//! The `banter` command line: `serve`, operator commands (accounts, API keys, bindings) and
+//! `copy`. `main.rs` only installs the allocator and calls [`run`].
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::app::{self, ServeConfig, StoreConfig};
+use crate::chat::Chat;
+use crate::store::sqlite::Durability;
+
+#[derive(Parser)]
+#[command(
+    name = "banter",
+    version,
+    about = "A self-hosted server for the Twilio Programmable Chat REST API v2"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server.
+    Serve(Box<Serve>),
+    /// Manage accounts.
+    Account {
+        #[command(subcommand)]
+        command: AccountCommand,
+    },
+    /// Manage API keys.
+    Key {
+        #[command(subcommand)]
+        command: KeyCommand,
+    },
+    /// Register push bindings (normally done by end-user clients), for imports and tests.
+    Binding {
+        #[command(subcommand)]
+        command: BindingCommand,
+    },
+    /// Copy every row to another database (SQLite <-> PostgreSQL), then compare row counts.
+    /// Idempotent: a second run copies only what is missing. Stop the servers first.
+    Copy {
+        /// Source database (`sqlite:PATH` or `postgres://user:password@host:port/db`).
+        #[arg(long)]
+        from: String,
+        /// Destination database, same forms; created (SQLite) and migrated when needed.
+        #[arg(long)]
+        to: String,
+        /// Rows read and written per batch.
+        #[arg(long, default_value_t = crate::copy::DEFAULT_BATCH)]
+        batch_size: u32,
+    },
+}
+
+#[derive(Subcommand)]
+enum BindingCommand {
+    /// Create a binding for an identity; prints BINDING_SID.
+    Create {
+        #[command(flatten)]
+        db: Db,
+        /// The owning account.
+        #[arg(long)]
+        account: String,
+        /// The service (IS…).
+        #[arg(long)]
+        service: String,
+        /// The user's identity (the user is not required to exist).
+        #[arg(long)]
+        identity: String,
+        /// Device address.
+        #[arg(long)]
+        endpoint: String,
+        /// `apn`, `gcm` or `fcm`.
+        #[arg(long = "type")]
+        binding_type: String,
+        /// Push credential (CR…).
+        #[arg(long)]
+        credential: Option<String>,
+        /// Push types received (repeatable); all four when absent.
+        #[arg(long = "message-type")]
+        message_types: Vec<String>,
+    },
+}
+
+#[derive(Args, Clone)]
+struct Db {
+    /// Directory of the embedded SQLite database.
+    #[arg(long, env = "BANTER_DATA_DIR", default_value = "./banter-data")]
+    data_dir: PathBuf,
+    /// Database URL (`sqlite:PATH` or `postgres://user:password@host:port/db`); overrides --data-dir.
+    #[arg(long, env = "BANTER_DATABASE_URL")]
+    database_url: Option<String>,
+    /// SQLite commit durability: `full` survives power loss, `normal` only process crashes.
+    #[arg(long, env = "BANTER_SQLITE_SYNC", value_enum, default_value = "full")]
+    sqlite_sync: Sync,
+    /// Most connections this process keeps to PostgreSQL.
+    #[arg(long, env = "BANTER_PG_POOL_SIZE", default_value_t = 16)]
+    pg_pool_size: usize,
+    /// PostgreSQL statement timeout in milliseconds (also the wait for a free connection).
+    #[arg(long, env = "BANTER_PG_STATEMENT_TIMEOUT_MS", default_value_t = 30_000)]
+    pg_statement_timeout_ms: u64,
+    /// Server key that seals stored secrets (64 hex digits); default: `secret.key` in --data-dir.
+    #[arg(long, env = "BANTER_SECRET_KEY", hide_env_values = true)]
+    secret_key: Option<String>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Sync {
+    Full,
+    Normal,
+}
+
+impl Db {
+    fn config(&self) -> StoreConfig {
+        StoreConfig {
+            data_dir: self.data_dir.clone(),
+            database_url: self.database_url.clone(),
+            durability: match self.sqlite_sync {
+                Sync::Full => Durability::Full,
+                Sync::Normal => Durability::Normal,
+            },
+            pg_pool_size: self.pg_pool_size,
+            pg_statement_timeout: Duration::from_millis(self.pg_statement_timeout_ms),
+            secret_key: self.secret_key.clone(),
+        }
+    }
+}
+
+#[derive(Args)]
+struct Serve {
+    /// Address to listen on.
+    #[arg(long, env = "BANTER_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    #[command(flatten)]
+    db: Db,
+    /// Public base URL for resource and paging URLs (default: from the request's Host header).
+    #[arg(long, env = "BANTER_PUBLIC_URL")]
+    public_url: Option<String>,
+    /// PEM certificate chain; serves HTTPS together with --tls-key.
+    #[arg(long, env = "BANTER_TLS_CERT", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// PEM private key.
+    #[arg(long, env = "BANTER_TLS_KEY", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Allow plain HTTP on a non-loopback address because a TLS proxy is in front.
+    #[arg(long, env = "BANTER_BEHIND_TLS_PROXY")]
+    behind_tls_proxy: bool,
+    /// Account to create (or check) at start-up, with --auth-token.
+    #[arg(long, env = "BANTER_ACCOUNT_SID", requires = "auth_token")]
+    account_sid: Option<String>,
+    /// Auth token of the bootstrap account.
+    #[arg(long, env = "BANTER_AUTH_TOKEN", hide_env_values = true, requires = "account_sid")]
+    auth_token: Option<String>,
+    /// Largest accepted request body in bytes.
+    #[arg(long, env = "BANTER_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
+    max_body_bytes: usize,
+    /// Let webhooks target private, loopback and link-local addresses (`true` or `false`;
+    /// default: allowed only when listening on a loopback address).
+    #[arg(long, env = "BANTER_WEBHOOKS_ALLOW_PRIVATE", value_name = "true|false")]
+    webhooks_allow_private: Option<bool>,
+    /// Seconds allowed for a request's headers, from accept or from the end of the previous
+    /// response (so also the keep-alive idle timeout), and for a TLS handshake.
+    #[arg(long, env = "BANTER_HEADER_READ_TIMEOUT_SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    header_read_timeout_secs: u64,
+    /// Seconds allowed for a whole request body; a slower body gets 408 and the connection closes.
+    #[arg(long, env = "BANTER_BODY_READ_TIMEOUT_SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    body_read_timeout_secs: u64,
+    /// Most client connections open at once; further clients wait in the listen backlog.
+    /// Lowered to fit under the open-file limit.
+    #[arg(long, env = "BANTER_MAX_CONNECTIONS", default_value_t = 1024, value_parser = clap::value_parser!(u64).range(1..))]
+    max_connections: u64,
+    /// Failed authentications one client address may make per minute; then all its attempts
+    /// get 429 until the minute ends. 0 turns this off.
+    #[arg(long, env = "BANTER_AUTH_FAIL_LIMIT", default_value_t = 60)]
+    auth_fail_limit: u32,
+    /// Failed authentications per minute on one Account SID or API Key SID; then attempts on it
+    /// get 429 from addresses that have failed themselves. 0 turns this off.
+    #[arg(long, env = "BANTER_AUTH_FAIL_LIMIT_PER_SID", default_value_t = 100)]
+    auth_fail_limit_per_sid: u32,
+}
+
+#[derive(Subcommand)]
+enum AccountCommand {
+    /// Create an account; prints ACCOUNT_SID and AUTH_TOKEN once.
+    Create {
+        #[command(flatten)]
+        db: Db,
+        /// A label.
+        #[arg(long, default_value = "account")]
+        friendly_name: String,
+    },
+    /// List accounts.
+    List {
+        #[command(flatten)]
+        db: Db,
+    },
+    /// Delete an account with everything it owns; its credentials stop working at once.
+    Delete {
+        #[command(flatten)]
+        db: Db,
+        /// The account SID (AC…).
+        account_sid: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeyCommand {
+    /// Create an API key; prints API_KEY_SID and API_KEY_SECRET once.
+    Create {
+        #[command(flatten)]
+        db: Db,
+        /// The owning account.
+        #[arg(long)]
+        account: String,
+        /// A label.
+        #[arg(long, default_value = "key")]
+        friendly_name: String,
+    },
+    /// List the keys of an account.
+    List {
+        #[command(flatten)]
+        db: Db,
+        /// The owning account.
+        #[arg(long)]
+        account: String,
+    },
+    /// Delete a key; it stops working at once.
+    Delete {
+        #[command(flatten)]
+        db: Db,
+        /// The owning account.
+        #[arg(long)]
+        account: String,
+        /// The key SID (SK…).
+        key_sid: String,
+    },
+}
+
+/// Parses the command line and runs the command.
+///
+/// # Errors
+/// Whatever the command fails with (bad configuration, a database that cannot be opened, …).
+#[allow(clippy::print_stdout)]
+pub async fn run() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("BANTER_LOG").unwrap_or_else(|_| "banter=info,warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match Cli::parse().command {
+        Command::Serve(s) => {
+            let s = *s;
+            app::serve(ServeConfig {
+                listen: s.listen,
+                store: s.db.config(),
+                public_url: s.public_url,
+                tls: s.tls_cert.zip(s.tls_key),
+                behind_tls_proxy: s.behind_tls_proxy,
+                bootstrap: s.account_sid.zip(s.auth_token),
+                max_body_bytes: s.max_body_bytes,
+                webhooks_allow_private: s.webhooks_allow_private,
+                header_read_timeout: Duration::from_secs(s.header_read_timeout_secs),
+                body_read_timeout: Duration::from_secs(s.body_read_timeout_secs),
+                max_connections: usize::try_from(s.max_connections).unwrap_or(usize::MAX),
+                auth_throttle: crate::http::throttle::ThrottleConfig {
+                    per_address: s.auth_fail_limit,
+                    per_sid: s.auth_fail_limit_per_sid,
+                    window: Duration::from_secs(60),
+                },
+            })
+            .await
+        }
+        Command::Account { command } => match command {
+            AccountCommand::Create { db, friendly_name } => {
+                let a = chat(&db).await?.create_account(&friendly_name).await?;
+                println!("ACCOUNT_SID={}\nAUTH_TOKEN={}", a.sid, a.auth_token);
+                Ok(())
+            }
+            AccountCommand::List { db } => {
+                for a in chat(&db).await?.list_accounts().await? {
+                    println!(
+                        "{}\t{}\t{}",
+                        a.sid,
+                        crate::time::format(&a.date_created),
+                        a.friendly_name
+                    );
+                }
+                Ok(())
+            }
+            AccountCommand::Delete { db, account_sid } => {
+                chat(&db)
+                    .await?
+                    .delete_account(&account_sid)
+                    .await
+                    .context("no such account")?;
+                println!("deleted {account_sid}");
+                Ok(())
+            }
+        },
+        Command::Key { command } => match command {
+            KeyCommand::Create {
+                db,
+                account,
+                friendly_name,
+            } => {
+                let k = chat(&db)
+                    .await?
+                    .create_api_key(&account, &friendly_name)
+                    .await
+                    .context("no such account")?;
+                println!("API_KEY_SID={}\nAPI_KEY_SECRET={}", k.sid, k.secret);
+                Ok(())
+            }
+            KeyCommand::List { db, account } => {
+                for k in chat(&db).await?.list_api_keys(&account).await? {
+                    println!(
+                        "{}\t{}\t{}",
+                        k.sid,
+                        crate::time::format(&k.date_created),
+                        k.friendly_name
+                    );
+                }
+                Ok(())
+            }
+            KeyCommand::Delete { db, account, key_sid } => {
+                chat(&db)
+                    .await?
+                    .delete_api_key(&account, &key_sid)
+                    .await
+                    .context("no such key")?;
+                println!("deleted {key_sid}");
+                Ok(())
+            }
+        },
+        Command::Copy { from, to, batch_size } => {
+            let report = crate::copy::run(&from, &to, batch_size).await?;
+            print!("{}", report.render());
+            if !report.ok() {
+                anyhow::bail!("verification failed: the row counts marked MISMATCH differ");
+            }
+            println!("copy complete: {} rows inserted", report.inserted());
+            Ok(())
+        }
+        Command::Binding {
+            command:
+                BindingCommand::Create {
+                    db,
+                    account,
+                    service,
+                    identity,
+                    endpoint,
+                    binding_type,
+                    credential,
+                    message_types,
+                },
+        } => {
+            let input = crate::chat::NewBinding {
+                identity,
+                endpoint,
+                binding_type,
+                credential_sid: credential,
+                message_types,
+            };
+            let b = chat(&db)
+                .await?
+                .create_binding(&account, &service, input)
+                .await
+                .context("creating the binding")?;
+            println!("BINDING_SID={}", b.sid);
+            Ok(())
+        }
+    }
+}
+
+async fn chat(db: &Db) -> anyhow::Result<Chat> {
+    let chat = db.config().chat().await?;
+    chat.check_secrets().await.context(
+        "the server key does not open the secrets in this database: give this command the same \
+         --secret-key or --data-dir (secret.key) as the server",
+    )?;
+    Ok(chat)
+}
