@@ -7,7 +7,10 @@
 //! that does not parse, an unknown enum value) is an error naming the column, never a default.
 
 use serde::de::DeserializeOwned;
+use serde_json::Value;
 
+use super::copy::CopyRow;
+use super::schema::{Kind, Table};
 use super::{
     Account, ApiKey, Binding, BoxError, Channel, ChannelWebhook, Credential, Invite, Keyed, Member, Message,
     OutboxItem, OutboxRow, Role, RoleType, Service, StoreError, User, UserChannel,
@@ -680,6 +683,26 @@ pub fn outbox_item(r: &(impl Cells + ?Sized), at: usize) -> Result<OutboxItem, S
         },
         attempts,
     })
+}
+
+/// Decodes a whole row of `table` as `banter copy` moves it: every column of
+/// [`Table::columns`] from column 0, typed by its [`Kind`], SQL `NULL` as JSON `null`.
+///
+/// # Errors
+/// When a cell is not of its column's kind.
+pub fn copy_row(r: &(impl Cells + ?Sized), table: &Table) -> Result<CopyRow, StoreError> {
+    let mut c = Cursor::new(r, 0);
+    table
+        .columns
+        .iter()
+        .map(|col| {
+            Ok(match col.kind {
+                Kind::Int => c.opt_int()?.map_or(Value::Null, Value::from),
+                Kind::Text => c.opt_text()?.map_or(Value::Null, Value::String),
+                Kind::Bool => c.opt_bool()?.map_or(Value::Null, Value::Bool),
+            })
+        })
+        .collect()
 }
 
 impl StoreError {

@@ -14,6 +14,8 @@ use tokio::sync::{Semaphore, mpsc, oneshot};
 
 use super::outbox::insert_outbox_in;
 use super::{Fail, PgStore, execute, query_opt};
+use crate::store::queries::messages as q;
+use crate::store::row::Cursor;
 use crate::store::{Message, OutboxRow, StoreError};
 use crate::time;
 
@@ -149,15 +151,10 @@ async fn append_all(
                 .count();
         let count = i64::try_from(end - start).unwrap_or(i64::MAX);
         let last_sid = &items[end - 1].0.sid;
-        let base: Option<i64> = query_opt(
-            t,
-            "update channels set next_index = next_index + $2, messages_count = messages_count + $2, \
-             last_message_sid = $3 where sid = $1 returning next_index - $2",
-            &[channel, &count, last_sid],
-        )
-        .await?
-        .map(|row| row.try_get(0))
-        .transpose()?;
+        let base: Option<i64> = query_opt(t, q::RESERVE.pg(), &[channel, &count, last_sid])
+            .await?
+            .map(|row| Cursor::new(&row, 0).int())
+            .transpose()?;
         indexes.extend((0..count).map(|k| base.map(|b| b + k)));
         start = end;
     }

@@ -1,47 +1,18 @@
-//! Members on PostgreSQL. Adding and removing keep `members_count` and `joined_channels_count`
-//! exact: both lock the channel row first and the user row second, so limits and duplicates are
-//! checked against counters no other transaction can change until commit.
+//! Members on PostgreSQL (SQL in `store::queries::members`). Adding and removing keep
+//! `members_count` and `joined_channels_count` exact: both lock the channel row first and the
+//! user row second, so limits and duplicates are checked against counters no other transaction
+//! can change until commit.
 
 use async_trait::async_trait;
 use deadpool_postgres::Transaction;
-use tokio_postgres::Row;
 
 use super::outbox::insert_outbox_in;
-use super::{Fail, PgStore, execute, finish_page, map_rows, page_clause, query_opt, ts};
+use super::{Fail, PgStore, execute, finish_page, map_rows, query_opt};
 use crate::sid;
+use crate::store::queries::members as q;
+use crate::store::row::{self, Cursor};
 use crate::store::{AddMember, Keyed, Member, MemberStore, OutboxRow, PageReq, StoreError, User};
 use crate::time;
-
-pub(super) const COLUMNS: &str = "m.seq, m.sid, m.account_sid, m.service_sid, m.channel_sid, m.identity, m.role_sid, \
-    m.attributes, m.last_consumed_message_index, m.last_consumption_timestamp, m.notification_level, \
-    m.date_created, m.date_updated";
-
-/// Reads a member from `row` starting at column `at`.
-pub(super) fn member_at(r: &Row, at: usize) -> Result<Keyed<Member>, StoreError> {
-    Ok(Keyed {
-        key: r.try_get(at)?,
-        item: Member {
-            sid: r.try_get(at + 1)?,
-            account_sid: r.try_get(at + 2)?,
-            service_sid: r.try_get(at + 3)?,
-            channel_sid: r.try_get(at + 4)?,
-            identity: r.try_get(at + 5)?,
-            role_sid: r.try_get(at + 6)?,
-            attributes: r
-                .try_get::<_, Option<String>>(at + 7)?
-                .unwrap_or_else(|| "{}".to_owned()),
-            last_consumed_message_index: r.try_get(at + 8)?,
-            last_consumption_timestamp: r.try_get::<_, Option<&str>>(at + 9)?.map(ts),
-            notification_level: r.try_get(at + 10)?,
-            date_created: ts(r.try_get(at + 11)?),
-            date_updated: ts(r.try_get(at + 12)?),
-        },
-    })
-}
-
-fn member_row(r: &Row) -> Result<Keyed<Member>, StoreError> {
-    member_at(r, 0)
-}
 
 /// Creates `u` unless its identity exists, and locks the user row either way; returns its
 /// `joined_channels_count`. The no-op update on conflict is what takes the lock.
@@ -66,7 +37,7 @@ async fn upsert_user_locked(t: &Transaction<'_>, u: &User) -> Result<i64, Fail> 
     )
     .await?;
     Ok(match row {
-        Some(r) => r.try_get(0)?,
+        Some(r) => Cursor::new(&r, 0).int()?,
         None => 0,
     })
 }
@@ -80,28 +51,13 @@ pub(super) async fn remove_member_in(t: &Transaction<'_>, channel_sid: &str, sid
     {
         return Ok(false);
     }
-    let Some(row) = query_opt(
-        t,
-        "delete from members where sid = $1 and channel_sid = $2 returning identity, service_sid",
-        &[&sid, &channel_sid],
-    )
-    .await?
-    else {
+    let Some(row) = query_opt(t, q::DELETE.pg(), &[&sid, &channel_sid]).await? else {
         return Ok(false);
     };
-    let (identity, service_sid): (&str, &str) = (row.try_get(0)?, row.try_get(1)?);
-    execute(
-        t,
-        "update channels set members_count = members_count - 1 where sid = $1",
-        &[&channel_sid],
-    )
-    .await?;
-    execute(
-        t,
-        "update users set joined_channels_count = joined_channels_count - 1 where service_sid = $1 and identity = $2",
-        &[&service_sid, &identity],
-    )
-    .await?;
+    let mut cells = Cursor::new(&row, 0);
+    let (identity, service_sid) = (cells.text()?, cells.text()?);
+    execute(t, q::COUNT_LEAVE.pg(), &[&channel_sid]).await?;
+    execute(t, q::USER_LEFT.pg(), &[&service_sid, &identity]).await?;
     Ok(true)
 }
 
@@ -123,14 +79,10 @@ async fn add_member_in(
     else {
         return Ok(AddMember::ChannelGone);
     };
-    let members: i64 = row.try_get(0)?;
-    let exists = query_opt(
-        t,
-        "select 1 from members where channel_sid = $1 and identity = $2",
-        &[&m.channel_sid, &m.identity],
-    )
-    .await?
-    .is_some();
+    let members = Cursor::new(&row, 0).int()?;
+    let exists = query_opt(t, q::EXISTS.pg(), &[&m.channel_sid, &m.identity])
+        .await?
+        .is_some();
     if exists {
         return Ok(AddMember::Duplicate);
     }
@@ -146,7 +98,7 @@ async fn add_member_in(
         )
         .await?
         {
-            Some(r) => r.try_get(0)?,
+            Some(r) => Cursor::new(&r, 0).int()?,
             None => 0,
         },
     };
@@ -155,9 +107,7 @@ async fn add_member_in(
     }
     let inserted = execute(
         t,
-        "insert into members (sid, account_sid, service_sid, channel_sid, identity, role_sid, attributes, \
-         last_consumed_message_index, last_consumption_timestamp, notification_level, date_created, date_updated) \
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) on conflict (channel_sid, identity) do nothing",
+        q::INSERT_OR_SKIP_PG.pg(),
         &[
             &m.sid,
             &m.account_sid,
@@ -177,24 +127,9 @@ async fn add_member_in(
     if inserted == 0 {
         return Ok(AddMember::Duplicate);
     }
-    execute(
-        t,
-        "update channels set members_count = members_count + 1 where sid = $1",
-        &[&m.channel_sid],
-    )
-    .await?;
-    execute(
-        t,
-        "update users set joined_channels_count = joined_channels_count + 1 where service_sid = $1 and identity = $2",
-        &[&m.service_sid, &m.identity],
-    )
-    .await?;
-    execute(
-        t,
-        "delete from invites where channel_sid = $1 and identity = $2",
-        &[&m.channel_sid, &m.identity],
-    )
-    .await?;
+    execute(t, q::COUNT_JOIN.pg(), &[&m.channel_sid]).await?;
+    execute(t, q::USER_JOINED.pg(), &[&m.service_sid, &m.identity]).await?;
+    execute(t, q::DELETE_INVITES.pg(), &[&m.channel_sid, &m.identity]).await?;
     insert_outbox_in(t, outbox, &[]).await?;
     Ok(AddMember::Added)
 }
@@ -217,18 +152,13 @@ impl MemberStore for PgStore {
     }
 
     async fn member(&self, channel_sid: &str, key: &str) -> Result<Option<Member>, StoreError> {
-        let by = if sid::is_sid(sid::MEMBER, key) {
-            "sid"
+        let sql = if sid::is_sid(sid::MEMBER, key) {
+            &q::BY_SID
         } else {
-            "identity"
+            &q::BY_IDENTITY
         };
-        let rows = self
-            .read(
-                &format!("select {COLUMNS} from members m where m.{by} = $1 and m.channel_sid = $2"),
-                &[&key, &channel_sid],
-            )
-            .await?;
-        Ok(map_rows(&rows, member_row)?.pop().map(|k| k.item))
+        let rows = self.read(sql.pg(), &[&key, &channel_sid]).await?;
+        Ok(map_rows(&rows, |r| row::member(r, 0))?.pop().map(|k| k.item))
     }
 
     async fn list_members(
@@ -237,17 +167,11 @@ impl MemberStore for PgStore {
         identities: &[String],
         page: PageReq,
     ) -> Result<Vec<Keyed<Member>>, StoreError> {
-        let (tail, bound, limit, reversed) = page_clause("m.seq", &page);
+        let (sql, bound, limit, reversed) = q::LIST_PG.pick(&page);
         let rows = self
-            .read(
-                &format!(
-                    "select {COLUMNS} from members m where m.channel_sid = $1 \
-                     and (cardinality($4::text[]) = 0 or m.identity = any($4::text[])) and {tail}"
-                ),
-                &[&channel_sid, &bound, &limit, &identities],
-            )
+            .read(sql.pg(), &[&channel_sid, &bound, &limit, &identities])
             .await?;
-        Ok(finish_page(map_rows(&rows, member_row)?, reversed))
+        Ok(finish_page(map_rows(&rows, |r| row::member(r, 0))?, reversed))
     }
 
     async fn update_member(&self, m: &Member, outbox: &[OutboxRow]) -> Result<bool, StoreError> {
@@ -255,9 +179,7 @@ impl MemberStore for PgStore {
             Box::pin(async move {
                 let n = execute(
                     t,
-                    "update members set role_sid = $1, attributes = $2, last_consumed_message_index = $3, \
-                     last_consumption_timestamp = $4, notification_level = $5, date_created = $6, \
-                     date_updated = $7 where sid = $8 and channel_sid = $9",
+                    q::UPDATE.pg(),
                     &[
                         &m.role_sid,
                         &m.attributes,

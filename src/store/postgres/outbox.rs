@@ -1,11 +1,14 @@
-//! The outbox on PostgreSQL: rows written inside the change's transaction, claimed with a lease.
-//! Several nodes claim at once: `for update skip locked` hands each due row to one claimer.
+//! The outbox on PostgreSQL (SQL in `store::queries::outbox`): rows written inside the change's
+//! transaction, claimed with a lease. Several nodes claim at once: `for update skip locked`
+//! hands each due row to one claimer (see `CLAIM_PG`).
 
 use async_trait::async_trait;
 use deadpool_postgres::Transaction;
 use tokio_postgres::Row;
 
-use super::{Fail, PgStore, execute, map_rows, query, to_json, ts};
+use super::{Fail, PgStore, execute, map_rows, query};
+use crate::store::queries::outbox as q;
+use crate::store::row::{self, Cursor, OUTBOX_COLUMNS};
 use crate::store::{OutboxItem, OutboxRow, OutboxStore, StoreError};
 use crate::time::{self, Timestamp};
 
@@ -18,12 +21,11 @@ pub(super) async fn insert_outbox_in(
     for row in rows {
         let mut params_list = row.params.clone();
         params_list.extend_from_slice(extra);
-        let params_json = to_json(&params_list)?;
+        let params_json = serde_json::to_string(&params_list).map_err(StoreError::other)?;
         let created = time::format(&row.date_created);
         execute(
             t,
-            "insert into outbox (id, account_sid, ordering_key, url, method, event_type, params, max_attempts, \
-             next_attempt_at, locked_until, date_created) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $9)",
+            q::INSERT.pg(),
             &[
                 &row.id,
                 &row.account_sid,
@@ -41,23 +43,10 @@ pub(super) async fn insert_outbox_in(
     Ok(())
 }
 
-fn item_row(r: &Row) -> Result<(i64, OutboxItem), StoreError> {
-    let params_json: &str = r.try_get(6)?;
-    let item = OutboxItem {
-        row: OutboxRow {
-            id: r.try_get(0)?,
-            account_sid: r.try_get(1)?,
-            ordering_key: r.try_get(2)?,
-            url: r.try_get(3)?,
-            method: r.try_get(4)?,
-            event_type: r.try_get(5)?,
-            params: serde_json::from_str(params_json).unwrap_or_default(),
-            max_attempts: r.try_get(7)?,
-            date_created: ts(r.try_get(9)?),
-        },
-        attempts: r.try_get(8)?,
-    };
-    Ok((r.try_get(10)?, item))
+/// A claimed item and its `seq` (the claim returns them unordered).
+fn claimed(r: &Row) -> Result<(i64, OutboxItem), StoreError> {
+    let item = row::outbox_item(r, 0)?;
+    Ok((Cursor::new(r, OUTBOX_COLUMNS.len()).int()?, item))
 }
 
 #[async_trait]
@@ -71,26 +60,8 @@ impl OutboxStore for PgStore {
         let (now, lease, limit) = (time::format(&now), time::format(&lease_until), i64::from(limit));
         self.write(&(now, lease, limit), |t, (now, lease, limit)| {
             Box::pin(async move {
-                // Only the oldest pending row of an ordering key is eligible; a row another node
-                // is claiming right now is skipped, and its successors stay ineligible because
-                // the skipped row is still pending.
-                let rows = query(
-                    t,
-                    "with due as ( \
-                       select o.seq from outbox o \
-                       where o.status = 'pending' and o.next_attempt_at <= $1 and o.locked_until <= $1 \
-                       and not exists (select 1 from outbox p where p.status = 'pending' \
-                                       and p.ordering_key = o.ordering_key and p.seq < o.seq) \
-                       order by o.seq limit $3 \
-                       for update of o skip locked) \
-                     update outbox set locked_until = $2 from due where outbox.seq = due.seq \
-                     returning outbox.id, outbox.account_sid, outbox.ordering_key, outbox.url, outbox.method, \
-                       outbox.event_type, outbox.params, outbox.max_attempts, outbox.attempts, \
-                       outbox.date_created, outbox.seq",
-                    &[now, lease, limit],
-                )
-                .await?;
-                let mut items = map_rows(&rows, item_row)?;
+                let rows = query(t, q::CLAIM_PG.pg(), &[now, lease, limit]).await?;
+                let mut items = map_rows(&rows, claimed)?;
                 items.sort_by_key(|(seq, _)| *seq);
                 Ok(items.into_iter().map(|(_, item)| item).collect())
             })
@@ -101,7 +72,7 @@ impl OutboxStore for PgStore {
     async fn complete_outbox(&self, id: &str) -> Result<(), StoreError> {
         self.write(id, |t, id| {
             Box::pin(async move {
-                execute(t, "delete from outbox where id = $1", &[&id]).await?;
+                execute(t, q::COMPLETE.pg(), &[&id]).await?;
                 Ok(())
             })
         })
@@ -118,13 +89,7 @@ impl OutboxStore for PgStore {
         let next = time::format(&next_attempt_at);
         self.write(&(id, attempts, next, error), |t, (id, attempts, next, error)| {
             Box::pin(async move {
-                execute(
-                    t,
-                    "update outbox set attempts = $1, next_attempt_at = $2, locked_until = $2, last_error = $3 \
-                     where id = $4",
-                    &[attempts, next, error, id],
-                )
-                .await?;
+                execute(t, q::RETRY.pg(), &[attempts, next, error, id]).await?;
                 Ok(())
             })
         })
@@ -134,12 +99,7 @@ impl OutboxStore for PgStore {
     async fn fail_outbox(&self, id: &str, attempts: i64, error: &str) -> Result<(), StoreError> {
         self.write(&(id, attempts, error), |t, (id, attempts, error)| {
             Box::pin(async move {
-                execute(
-                    t,
-                    "update outbox set status = 'failed', attempts = $1, last_error = $2 where id = $3",
-                    &[attempts, error, id],
-                )
-                .await?;
+                execute(t, q::FAIL.pg(), &[attempts, error, id]).await?;
                 Ok(())
             })
         })

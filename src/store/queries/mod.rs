@@ -2,3 +2,9 @@
 //! [`crate::store::sql`]). Only what the dialects really do differently stays in a backend.
 
 pub mod channels;
+pub mod copy;
+pub mod invites;
+pub mod members;
+pub mod messages;
+pub mod outbox;
+pub mod webhooks;

@@ -1,43 +1,17 @@
-//! Members on SQLite. Adding and removing keep `members_count` and `joined_channels_count` exact.
+//! Members on SQLite (SQL in `store::queries::members`). Adding and removing keep
+//! `members_count` and `joined_channels_count` exact.
 
 use async_trait::async_trait;
-use rusqlite::{Connection, OptionalExtension, Row, params};
+use rusqlite::{Connection, params};
 
 use super::channels::json_list;
 use super::outbox::insert_outbox_in;
-use super::{SqliteStore, finish_page, is_unique_violation, other, page_clause, ts};
+use super::{SqliteStore, finish_page, is_unique_violation, other, query_first, query_rows};
 use crate::sid;
+use crate::store::queries::members as q;
+use crate::store::row::{self, Cursor};
 use crate::store::{AddMember, Keyed, Member, MemberStore, OutboxRow, PageReq, StoreError, User};
 use crate::time;
-
-pub(super) const COLUMNS: &str = "m.seq, m.sid, m.account_sid, m.service_sid, m.channel_sid, m.identity, m.role_sid, \
-    m.attributes, m.last_consumed_message_index, m.last_consumption_timestamp, m.notification_level, \
-    m.date_created, m.date_updated";
-
-/// Reads a member from `row` starting at column `at`.
-pub(super) fn member_at(r: &Row<'_>, at: usize) -> rusqlite::Result<Keyed<Member>> {
-    Ok(Keyed {
-        key: r.get(at)?,
-        item: Member {
-            sid: r.get(at + 1)?,
-            account_sid: r.get(at + 2)?,
-            service_sid: r.get(at + 3)?,
-            channel_sid: r.get(at + 4)?,
-            identity: r.get(at + 5)?,
-            role_sid: r.get(at + 6)?,
-            attributes: r.get::<_, Option<String>>(at + 7)?.unwrap_or_else(|| "{}".to_owned()),
-            last_consumed_message_index: r.get(at + 8)?,
-            last_consumption_timestamp: r.get::<_, Option<String>>(at + 9)?.map(|s| ts(&s)),
-            notification_level: r.get(at + 10)?,
-            date_created: ts(&r.get::<_, String>(at + 11)?),
-            date_updated: ts(&r.get::<_, String>(at + 12)?),
-        },
-    })
-}
-
-fn member_row(r: &Row<'_>) -> rusqlite::Result<Keyed<Member>> {
-    member_at(r, 0)
-}
 
 fn insert_user_if_missing(c: &Connection, u: &User) -> Result<(), StoreError> {
     c.prepare_cached(
@@ -62,30 +36,93 @@ fn insert_user_if_missing(c: &Connection, u: &User) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Runs a statement that changes rows.
+fn run(c: &Connection, sql: &str, params: impl rusqlite::Params) -> Result<usize, StoreError> {
+    c.prepare_cached(sql).and_then(|mut s| s.execute(params)).map_err(other)
+}
+
+/// Whether `identity` is a member of channel `channel_sid` (shared with invites).
+pub(super) fn is_member(c: &Connection, channel_sid: &str, identity: &str) -> Result<bool, StoreError> {
+    Ok(query_first(c, q::EXISTS.sqlite(), [channel_sid, identity], |_| Ok(()))?.is_some())
+}
+
 /// Removes a member row and corrects both counters (shared with user deletion).
 pub(super) fn remove_member_in(c: &Connection, channel_sid: &str, sid: &str) -> Result<bool, StoreError> {
-    let identity: Option<(String, String)> = c
-        .prepare_cached("select identity, service_sid from members where sid = ?1 and channel_sid = ?2")
-        .and_then(|mut s| {
-            s.query_row([sid, channel_sid], |r| Ok((r.get(0)?, r.get(1)?)))
-                .optional()
-        })
-        .map_err(other)?;
-    let Some((identity, service_sid)) = identity else {
+    let removed = query_first(c, q::DELETE.sqlite(), [sid, channel_sid], |r| {
+        let mut cells = Cursor::new(r, 0);
+        Ok((cells.text()?, cells.text()?))
+    })?;
+    let Some((identity, service_sid)) = removed else {
         return Ok(false);
     };
-    c.prepare_cached("delete from members where sid = ?1")
-        .and_then(|mut s| s.execute([sid]))
-        .map_err(other)?;
-    c.prepare_cached("update channels set members_count = members_count - 1 where sid = ?1")
-        .and_then(|mut s| s.execute([channel_sid]))
-        .map_err(other)?;
-    c.prepare_cached(
-        "update users set joined_channels_count = joined_channels_count - 1 where service_sid = ?1 and identity = ?2",
-    )
-    .and_then(|mut s| s.execute([service_sid, identity]))
-    .map_err(other)?;
+    run(c, q::COUNT_LEAVE.sqlite(), [channel_sid])?;
+    run(c, q::USER_LEFT.sqlite(), [service_sid, identity])?;
     Ok(true)
+}
+
+/// The body of [`MemberStore::add_member`], on the writer connection.
+fn add_member_in(
+    c: &Connection,
+    m: &Member,
+    new_user: Option<&User>,
+    channel_members_limit: i64,
+    user_channels_limit: i64,
+    outbox: &[OutboxRow],
+) -> Result<AddMember, StoreError> {
+    let members = query_first(
+        c,
+        "select members_count from channels where sid = ?1",
+        [&m.channel_sid],
+        |r| Cursor::new(r, 0).int(),
+    )?;
+    let Some(members) = members else {
+        return Ok(AddMember::ChannelGone);
+    };
+    if is_member(c, &m.channel_sid, &m.identity)? {
+        return Ok(AddMember::Duplicate);
+    }
+    if members >= channel_members_limit {
+        return Ok(AddMember::ChannelFull);
+    }
+    if let Some(u) = new_user {
+        insert_user_if_missing(c, u)?;
+    }
+    let joined = query_first(
+        c,
+        "select joined_channels_count from users where service_sid = ?1 and identity = ?2",
+        [&m.service_sid, &m.identity],
+        |r| Cursor::new(r, 0).int(),
+    )?
+    .unwrap_or(0);
+    if joined >= user_channels_limit {
+        return Ok(AddMember::UserFull);
+    }
+    let inserted = c.prepare_cached(q::INSERT.sqlite()).and_then(|mut s| {
+        s.execute(params![
+            m.sid,
+            m.account_sid,
+            m.service_sid,
+            m.channel_sid,
+            m.identity,
+            m.role_sid,
+            m.attributes,
+            m.last_consumed_message_index,
+            m.last_consumption_timestamp.as_ref().map(time::format),
+            m.notification_level,
+            time::format(&m.date_created),
+            time::format(&m.date_updated)
+        ])
+    });
+    match inserted {
+        Ok(_) => {}
+        Err(e) if is_unique_violation(&e) => return Ok(AddMember::Duplicate),
+        Err(e) => return Err(other(e)),
+    }
+    run(c, q::COUNT_JOIN.sqlite(), [&m.channel_sid])?;
+    run(c, q::USER_JOINED.sqlite(), [&m.service_sid, &m.identity])?;
+    run(c, q::DELETE_INVITES.sqlite(), [&m.channel_sid, &m.identity])?;
+    insert_outbox_in(c, outbox, &[])?;
+    Ok(AddMember::Added)
 }
 
 #[async_trait]
@@ -102,95 +139,27 @@ impl MemberStore for SqliteStore {
         let new_user = new_user.cloned();
         let outbox = outbox.to_vec();
         self.write(move |c| {
-            let members: Option<i64> = c
-                .prepare_cached("select members_count from channels where sid = ?1")
-                .and_then(|mut s| s.query_row([&m.channel_sid], |r| r.get(0)).optional())
-                .map_err(other)?;
-            let Some(members) = members else {
-                return Ok(AddMember::ChannelGone);
-            };
-            let exists: bool = c
-                .prepare_cached("select exists (select 1 from members where channel_sid = ?1 and identity = ?2)")
-                .and_then(|mut s| s.query_row([&m.channel_sid, &m.identity], |r| r.get(0)))
-                .map_err(other)?;
-            if exists {
-                return Ok(AddMember::Duplicate);
-            }
-            if members >= channel_members_limit {
-                return Ok(AddMember::ChannelFull);
-            }
-            if let Some(u) = &new_user {
-                insert_user_if_missing(c, u)?;
-            }
-            let joined: i64 = c
-                .prepare_cached("select joined_channels_count from users where service_sid = ?1 and identity = ?2")
-                .and_then(|mut s| s.query_row([&m.service_sid, &m.identity], |r| r.get(0)).optional())
-                .map_err(other)?
-                .unwrap_or(0);
-            if joined >= user_channels_limit {
-                return Ok(AddMember::UserFull);
-            }
-            let inserted = c
-                .prepare_cached(
-                    "insert into members (sid, account_sid, service_sid, channel_sid, identity, role_sid, attributes, \
-                     last_consumed_message_index, last_consumption_timestamp, notification_level, date_created, \
-                     date_updated) values (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-                )
-                .and_then(|mut s| {
-                    s.execute(params![
-                        m.sid,
-                        m.account_sid,
-                        m.service_sid,
-                        m.channel_sid,
-                        m.identity,
-                        m.role_sid,
-                        m.attributes,
-                        m.last_consumed_message_index,
-                        m.last_consumption_timestamp.as_ref().map(time::format),
-                        m.notification_level,
-                        time::format(&m.date_created),
-                        time::format(&m.date_updated)
-                    ])
-                });
-            match inserted {
-                Ok(_) => {}
-                Err(e) if is_unique_violation(&e) => return Ok(AddMember::Duplicate),
-                Err(e) => return Err(other(e)),
-            }
-            c.prepare_cached("update channels set members_count = members_count + 1 where sid = ?1")
-                .and_then(|mut s| s.execute([&m.channel_sid]))
-                .map_err(other)?;
-            c.prepare_cached(
-                "update users set joined_channels_count = joined_channels_count + 1 \
-                 where service_sid = ?1 and identity = ?2",
+            add_member_in(
+                c,
+                &m,
+                new_user.as_ref(),
+                channel_members_limit,
+                user_channels_limit,
+                &outbox,
             )
-            .and_then(|mut s| s.execute([&m.service_sid, &m.identity]))
-            .map_err(other)?;
-            c.prepare_cached("delete from invites where channel_sid = ?1 and identity = ?2")
-                .and_then(|mut s| s.execute([&m.channel_sid, &m.identity]))
-                .map_err(other)?;
-            insert_outbox_in(c, &outbox, &[])?;
-            Ok(AddMember::Added)
         })
         .await
     }
 
     async fn member(&self, channel_sid: &str, key: &str) -> Result<Option<Member>, StoreError> {
-        let (channel_sid, key) = (channel_sid.to_owned(), key.to_owned());
-        let by = if sid::is_sid(sid::MEMBER, &key) {
-            "sid"
+        let sql = if sid::is_sid(sid::MEMBER, key) {
+            &q::BY_SID
         } else {
-            "identity"
+            &q::BY_IDENTITY
         };
-        self.read(move |c| {
-            c.prepare_cached(&format!(
-                "select {COLUMNS} from members m where m.{by} = ?1 and m.channel_sid = ?2"
-            ))
-            .and_then(|mut s| s.query_row([key, channel_sid], member_row).optional())
-            .map(|r| r.map(|k| k.item))
-            .map_err(other)
-        })
-        .await
+        self.read(|c| query_first(c, sql.sqlite(), [key, channel_sid], |r| row::member(r, 0)))
+            .await
+            .map(|found| found.map(|k| k.item))
     }
 
     async fn list_members(
@@ -199,20 +168,12 @@ impl MemberStore for SqliteStore {
         identities: &[String],
         page: PageReq,
     ) -> Result<Vec<Keyed<Member>>, StoreError> {
-        let channel_sid = channel_sid.to_owned();
         let identities = json_list(identities);
-        self.read(move |c| {
-            let (tail, bound, limit, reversed) = page_clause("m.seq", &page);
-            let mut s = c
-                .prepare_cached(&format!(
-                    "select {COLUMNS} from members m where m.channel_sid = ?1 \
-                     and (?4 = '[]' or m.identity in (select value from json_each(?4))) and {tail}"
-                ))
-                .map_err(other)?;
-            let rows = s
-                .query_map(params![channel_sid, bound, limit, identities], member_row)
-                .and_then(Iterator::collect)
-                .map_err(other)?;
+        let (sql, bound, limit, reversed) = q::LIST_SQLITE.pick(&page);
+        self.read(|c| {
+            let rows = query_rows(c, sql.sqlite(), params![channel_sid, bound, limit, identities], |r| {
+                row::member(r, 0)
+            })?;
             Ok(finish_page(rows, reversed))
         })
         .await
@@ -222,26 +183,21 @@ impl MemberStore for SqliteStore {
         let m = m.clone();
         let outbox = outbox.to_vec();
         self.write(move |c| {
-            let n = c
-                .prepare_cached(
-                    "update members set role_sid = ?1, attributes = ?2, last_consumed_message_index = ?3, \
-                     last_consumption_timestamp = ?4, notification_level = ?5, date_created = ?6, date_updated = ?7 \
-                     where sid = ?8 and channel_sid = ?9",
-                )
-                .and_then(|mut s| {
-                    s.execute(params![
-                        m.role_sid,
-                        m.attributes,
-                        m.last_consumed_message_index,
-                        m.last_consumption_timestamp.as_ref().map(time::format),
-                        m.notification_level,
-                        time::format(&m.date_created),
-                        time::format(&m.date_updated),
-                        m.sid,
-                        m.channel_sid
-                    ])
-                })
-                .map_err(other)?;
+            let n = run(
+                c,
+                q::UPDATE.sqlite(),
+                params![
+                    m.role_sid,
+                    m.attributes,
+                    m.last_consumed_message_index,
+                    m.last_consumption_timestamp.as_ref().map(time::format),
+                    m.notification_level,
+                    time::format(&m.date_created),
+                    time::format(&m.date_updated),
+                    m.sid,
+                    m.channel_sid
+                ],
+            )?;
             if n > 0 {
                 insert_outbox_in(c, &outbox, &[])?;
             }
