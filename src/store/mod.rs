@@ -140,31 +140,14 @@ pub trait AccountStore: Send + Sync {
     }
 }
 
-/// A stored secret that [`AccountStore::reseal`] can replace.
+/// A stored secret that [`AccountStore::reseal`] can replace (statements in
+/// `store::queries::accounts::reseal`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SecretSlot {
     /// `accounts.auth_token`
     AuthToken,
     /// `api_keys.secret`
     ApiKey,
-}
-
-impl SecretSlot {
-    /// The statement that replaces the secret, with placeholders `to`, `sid`, `from` written
-    /// by `p(1..=3)` in the backend's style.
-    #[must_use]
-    pub fn update_sql(self, p: impl Fn(u8) -> String) -> String {
-        let (table, column) = match self {
-            Self::AuthToken => ("accounts", "auth_token"),
-            Self::ApiKey => ("api_keys", "secret"),
-        };
-        format!(
-            "update {table} set {column} = {} where sid = {} and {column} = {}",
-            p(1),
-            p(2),
-            p(3)
-        )
-    }
 }
 
 /// Chat services and everything under them.

@@ -285,11 +285,6 @@ pub(super) fn map_rows<T>(rows: &[Row], f: impl Fn(&Row) -> Result<T, StoreError
     rows.iter().map(f).collect()
 }
 
-/// Parses a JSON document stored in a text column.
-pub(super) fn from_json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, StoreError> {
-    serde_json::from_str(text).map_err(|e| StoreError::other(format!("stored JSON: {e}")))
-}
-
 /// Renders a value as the JSON text stored in a column.
 pub(super) fn to_json<T: serde::Serialize + ?Sized>(value: &T) -> Result<String, StoreError> {
     serde_json::to_string(value).map_err(StoreError::other)
