@@ -52,10 +52,27 @@ impl StoreError {
         Self::Other(e.into())
     }
 
+    /// [`StoreError::Other`] caused by `e`, saying what was being done (`e` stays the source).
+    pub fn other_while(doing: impl Into<String>, e: impl Into<BoxError>) -> Self {
+        Self::Other(Box::new(While {
+            doing: doing.into(),
+            source: e.into(),
+        }))
+    }
+
     /// [`StoreError::Unavailable`] caused by `e`.
     pub fn unavailable(e: impl Into<BoxError>) -> Self {
         Self::Unavailable(e.into())
     }
+}
+
+/// An error with what was being done when it happened.
+#[derive(Debug, thiserror::Error)]
+#[error("{doing}: {source}")]
+struct While {
+    doing: String,
+    #[source]
+    source: BoxError,
 }
 
 /// Which slice of a keyset-ordered list to read. Keys are the rows' insertion sequence numbers.
@@ -140,31 +157,14 @@ pub trait AccountStore: Send + Sync {
     }
 }
 
-/// A stored secret that [`AccountStore::reseal`] can replace.
+/// A stored secret that [`AccountStore::reseal`] can replace (statements in
+/// `store::queries::accounts::reseal`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SecretSlot {
     /// `accounts.auth_token`
     AuthToken,
     /// `api_keys.secret`
     ApiKey,
-}
-
-impl SecretSlot {
-    /// The statement that replaces the secret, with placeholders `to`, `sid`, `from` written
-    /// by `p(1..=3)` in the backend's style.
-    #[must_use]
-    pub fn update_sql(self, p: impl Fn(u8) -> String) -> String {
-        let (table, column) = match self {
-            Self::AuthToken => ("accounts", "auth_token"),
-            Self::ApiKey => ("api_keys", "secret"),
-        };
-        format!(
-            "update {table} set {column} = {} where sid = {} and {column} = {}",
-            p(1),
-            p(2),
-            p(3)
-        )
-    }
 }
 
 /// Chat services and everything under them.

@@ -100,3 +100,41 @@ async fn roles_default_role_cannot_be_deleted() {
     assert_twilio_error(r, 409, 20001).await;
     assert_eq!(app.get(&url).send().await.unwrap().status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn roles_held_by_a_user_cannot_be_deleted_until_released() {
+    let app = TestApp::spawn().await;
+    let s = app.service().await;
+    let service = s["sid"].as_str().unwrap();
+    let role: Value = app
+        .post(
+            &format!("/v2/Services/{service}/Roles"),
+            &[
+                ("FriendlyName", "ops"),
+                ("Type", "deployment"),
+                ("Permission", "createChannel"),
+            ],
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let url = format!("/v2/Services/{service}/Roles/{}", role["sid"].as_str().unwrap());
+    let user = format!("/v2/Services/{service}/Users/dana");
+    let r = app
+        .post(
+            &format!("/v2/Services/{service}/Users"),
+            &[("Identity", "dana"), ("RoleSid", role["sid"].as_str().unwrap())],
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    assert_twilio_error(app.delete(&url).send().await.unwrap(), 409, 20001).await;
+    assert_eq!(app.get(&url).send().await.unwrap().status(), StatusCode::OK);
+    assert_eq!(app.delete(&user).send().await.unwrap().status(), StatusCode::NO_CONTENT);
+    assert_eq!(app.delete(&url).send().await.unwrap().status(), StatusCode::NO_CONTENT);
+    assert_twilio_error(app.get(&url).send().await.unwrap(), 404, 20404).await;
+}

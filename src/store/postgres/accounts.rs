@@ -1,30 +1,12 @@
-//! Accounts and API keys on PostgreSQL.
+//! Accounts and API keys on PostgreSQL (SQL in `store::queries::accounts`).
 
 use async_trait::async_trait;
-use tokio_postgres::Row;
 
-use super::{PgStore, conflict, execute, map_rows, ts};
+use super::{PgStore, conflict, execute, map_rows};
+use crate::store::queries::accounts as q;
+use crate::store::row::{self, Cursor};
 use crate::store::{Account, AccountStore, ApiKey, SecretSlot, StoreError};
 use crate::time;
-
-fn account_row(r: &Row) -> Result<Account, StoreError> {
-    Ok(Account {
-        sid: r.try_get(0)?,
-        auth_token: r.try_get(1)?,
-        friendly_name: r.try_get(2)?,
-        date_created: ts(r.try_get(3)?),
-    })
-}
-
-fn key_row(r: &Row) -> Result<ApiKey, StoreError> {
-    Ok(ApiKey {
-        sid: r.try_get(0)?,
-        account_sid: r.try_get(1)?,
-        secret: r.try_get(2)?,
-        friendly_name: r.try_get(3)?,
-        date_created: ts(r.try_get(4)?),
-    })
-}
 
 #[async_trait]
 impl AccountStore for PgStore {
@@ -33,7 +15,7 @@ impl AccountStore for PgStore {
             Box::pin(async move {
                 execute(
                     t,
-                    "insert into accounts (sid, auth_token, friendly_name, date_created) values ($1, $2, $3, $4)",
+                    q::INSERT_ACCOUNT.pg(),
                     &[&a.sid, &a.auth_token, &a.friendly_name, &time::format(&a.date_created)],
                 )
                 .await
@@ -45,23 +27,13 @@ impl AccountStore for PgStore {
     }
 
     async fn account(&self, sid: &str) -> Result<Option<Account>, StoreError> {
-        let rows = self
-            .read(
-                "select sid, auth_token, friendly_name, date_created from accounts where sid = $1",
-                &[&sid],
-            )
-            .await?;
-        Ok(map_rows(&rows, account_row)?.pop())
+        let rows = self.read(q::ACCOUNT.pg(), &[&sid]).await?;
+        Ok(map_rows(&rows, |r| row::account(r, 0))?.pop())
     }
 
     async fn list_accounts(&self) -> Result<Vec<Account>, StoreError> {
-        let rows = self
-            .read(
-                "select sid, auth_token, friendly_name, date_created from accounts order by seq",
-                &[],
-            )
-            .await?;
-        map_rows(&rows, account_row)
+        let rows = self.read(q::ACCOUNTS.pg(), &[]).await?;
+        map_rows(&rows, |r| row::account(r, 0))
     }
 
     async fn insert_api_key(&self, k: &ApiKey) -> Result<(), StoreError> {
@@ -69,8 +41,7 @@ impl AccountStore for PgStore {
             Box::pin(async move {
                 execute(
                     t,
-                    "insert into api_keys (sid, account_sid, secret, friendly_name, date_created) \
-                     values ($1, $2, $3, $4, $5)",
+                    q::INSERT_API_KEY.pg(),
                     &[
                         &k.sid,
                         &k.account_sid,
@@ -87,36 +58,21 @@ impl AccountStore for PgStore {
     }
 
     async fn api_key(&self, sid: &str) -> Result<Option<ApiKey>, StoreError> {
-        let rows = self
-            .read(
-                "select sid, account_sid, secret, friendly_name, date_created from api_keys where sid = $1",
-                &[&sid],
-            )
-            .await?;
-        Ok(map_rows(&rows, key_row)?.pop())
+        let rows = self.read(q::API_KEY.pg(), &[&sid]).await?;
+        Ok(map_rows(&rows, |r| row::api_key(r, 0))?.pop())
     }
 
     async fn list_api_keys(&self, account_sid: &str) -> Result<Vec<ApiKey>, StoreError> {
-        let rows = self
-            .read(
-                "select sid, account_sid, secret, friendly_name, date_created from api_keys \
-                 where account_sid = $1 order by seq",
-                &[&account_sid],
-            )
-            .await?;
-        map_rows(&rows, key_row)
+        let rows = self.read(q::API_KEYS.pg(), &[&account_sid]).await?;
+        map_rows(&rows, |r| row::api_key(r, 0))
     }
 
     async fn delete_api_key(&self, account_sid: &str, sid: &str) -> Result<bool, StoreError> {
         self.write(&(account_sid, sid), |t, (account_sid, sid)| {
             Box::pin(async move {
-                let n = execute(
-                    t,
-                    "delete from api_keys where account_sid = $1 and sid = $2",
-                    &[account_sid, sid],
-                )
-                .await?;
-                execute(t, "update auth_epoch set epoch = epoch + 1 where id = 1", &[]).await?;
+                let n = execute(t, q::DELETE_API_KEY.pg(), &[account_sid, sid]).await?;
+                execute(t, q::BUMP_AUTH_EPOCH.pg(), &[]).await?;
+                // Other nodes hear of the revocation at once (see `notices.rs`).
                 execute(t, "select pg_notify('banter', 'auth')", &[]).await?;
                 Ok(n > 0)
             })
@@ -125,16 +81,15 @@ impl AccountStore for PgStore {
     }
 
     async fn reseal(&self, slot: SecretSlot, sid: &str, from: &str, to: &str) -> Result<bool, StoreError> {
-        let sql = slot.update_sql(|n| format!("${n}"));
-        self.write(&(sql.as_str(), to, sid, from), |t, (sql, to, sid, from)| {
-            Box::pin(async move { Ok(execute(t, sql, &[to, sid, from]).await? > 0) })
+        self.write(&(q::reseal(slot), to, sid, from), |t, (sql, to, sid, from)| {
+            Box::pin(async move { Ok(execute(t, sql.pg(), &[to, sid, from]).await? > 0) })
         })
         .await
     }
 
     async fn auth_epoch(&self) -> Result<i64, StoreError> {
-        let rows = self.read("select epoch from auth_epoch where id = 1", &[]).await?;
-        let epochs = map_rows(&rows, |r| Ok(r.try_get::<_, i64>(0)?))?;
+        let rows = self.read(q::AUTH_EPOCH.pg(), &[]).await?;
+        let epochs = map_rows(&rows, |r| Cursor::new(r, 0).int())?;
         epochs
             .first()
             .copied()

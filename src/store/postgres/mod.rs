@@ -37,9 +37,9 @@ use tokio_postgres::error::SqlState;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{NoTls, Row};
 
-use super::{PageReq, StoreError};
+use super::StoreError;
 use crate::store::finish_page;
-use crate::time::{self, Timestamp};
+use crate::time;
 
 /// Migrations, applied in order once each; never edit one that has shipped.
 const MIGRATIONS: &[(i64, &str)] = &[
@@ -119,8 +119,8 @@ impl PgStore {
     /// [`StoreError::Unavailable`] when the database cannot be reached, [`StoreError::Other`]
     /// for a malformed URL or a failing migration.
     pub async fn open(url: &str, pool_size: usize, statement_timeout: Duration) -> Result<Self, StoreError> {
-        let mut config = tokio_postgres::Config::from_str(url)
-            .map_err(|e| StoreError::other(format!("invalid PostgreSQL URL: {e}")))?;
+        let mut config =
+            tokio_postgres::Config::from_str(url).map_err(|e| StoreError::other_while("invalid PostgreSQL URL", e))?;
         let timeout_ms = statement_timeout.as_millis();
         let options = match config.get_options() {
             Some(given) if !given.is_empty() => format!("{given} -c statement_timeout={timeout_ms}"),
@@ -285,16 +285,6 @@ pub(super) fn map_rows<T>(rows: &[Row], f: impl Fn(&Row) -> Result<T, StoreError
     rows.iter().map(f).collect()
 }
 
-/// Parses a JSON document stored in a text column.
-pub(super) fn from_json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, StoreError> {
-    serde_json::from_str(text).map_err(|e| StoreError::other(format!("stored JSON: {e}")))
-}
-
-/// Renders a value as the JSON text stored in a column.
-pub(super) fn to_json<T: serde::Serialize + ?Sized>(value: &T) -> Result<String, StoreError> {
-    serde_json::to_string(value).map_err(StoreError::other)
-}
-
 /// True when `e` means the transaction lost a race and may simply be run again.
 fn is_retryable(e: &tokio_postgres::Error) -> bool {
     matches!(e.code(), Some(c) if *c == SqlState::T_R_SERIALIZATION_FAILURE || *c == SqlState::T_R_DEADLOCK_DETECTED)
@@ -378,17 +368,6 @@ fn is_connection_failure(e: &tokio_postgres::Error) -> bool {
     }
     let text = e.to_string();
     text.starts_with("error connecting") || text.starts_with("timeout") || text.starts_with("error communicating")
-}
-
-/// Reads a stored timestamp column.
-pub(super) fn ts(s: &str) -> Timestamp {
-    time::parse(s).unwrap_or_default()
-}
-
-/// The keyset part of a list query over column `key`, with `$2` and `$3` as bound key and
-/// limit after the caller's `$1` scope (see [`PageReq::keyset`]).
-pub(super) fn page_clause(key: &str, page: &PageReq) -> (String, i64, i64, bool) {
-    page.keyset(key, "$2", "$3")
 }
 
 #[cfg(test)]

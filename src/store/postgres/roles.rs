@@ -1,51 +1,31 @@
-//! Roles on PostgreSQL. Permissions are stored as a JSON array of names.
+//! Roles on PostgreSQL (SQL in `store::queries::roles`). Permissions are stored as a JSON array
+//! of names.
 
 use async_trait::async_trait;
 use deadpool_postgres::Transaction;
-use tokio_postgres::Row;
 
-use super::{Fail, PgStore, execute, finish_page, from_json, map_rows, page_clause, query_opt, ts};
-use crate::store::{Keyed, PageReq, Role, RoleDelete, RoleStore, RoleType, ServiceSettings, StoreError};
+use super::{Fail, PgStore, execute, finish_page, map_rows, query_opt};
+use crate::store::queries::roles as q;
+use crate::store::row::{self, Cursor};
+use crate::store::{Keyed, PageReq, Role, RoleDelete, RoleStore, ServiceSettings, StoreError};
 use crate::time;
 
-const COLUMNS: &str =
-    "seq, sid, account_sid, service_sid, friendly_name, type, permissions, date_created, date_updated";
-
-fn role_row(r: &Row) -> Result<Keyed<Role>, StoreError> {
-    let permissions: &str = r.try_get(6)?;
-    let role_type: &str = r.try_get(5)?;
-    Ok(Keyed {
-        key: r.try_get(0)?,
-        item: Role {
-            sid: r.try_get(1)?,
-            account_sid: r.try_get(2)?,
-            service_sid: r.try_get(3)?,
-            friendly_name: r.try_get(4)?,
-            role_type: RoleType::parse(role_type).unwrap_or(RoleType::Channel),
-            permissions: serde_json::from_str(permissions).unwrap_or_default(),
-            date_created: ts(r.try_get(7)?),
-            date_updated: ts(r.try_get(8)?),
-        },
-    })
-}
-
-fn permissions_json(role: &Role) -> String {
-    serde_json::Value::from(role.permissions.clone()).to_string()
+fn permissions_json(role: &Role) -> Result<String, StoreError> {
+    serde_json::to_string(&role.permissions).map_err(StoreError::other)
 }
 
 /// Inserts a role inside a transaction (shared with service creation).
 pub(super) async fn insert_role_in(t: &Transaction<'_>, role: &Role) -> Result<(), Fail> {
     execute(
         t,
-        "insert into roles (sid, account_sid, service_sid, friendly_name, type, permissions, date_created, \
-         date_updated) values ($1, $2, $3, $4, $5, $6, $7, $8)",
+        q::INSERT.pg(),
         &[
             &role.sid,
             &role.account_sid,
             &role.service_sid,
             &role.friendly_name,
             &role.role_type.as_str(),
-            &permissions_json(role),
+            &permissions_json(role)?,
             &time::format(&role.date_created),
             &time::format(&role.date_updated),
         ],
@@ -61,34 +41,25 @@ impl RoleStore for PgStore {
     }
 
     async fn role(&self, service_sid: &str, sid: &str) -> Result<Option<Role>, StoreError> {
-        let rows = self
-            .read(
-                &format!("select {COLUMNS} from roles where sid = $1 and service_sid = $2"),
-                &[&sid, &service_sid],
-            )
-            .await?;
-        Ok(map_rows(&rows, role_row)?.pop().map(|k| k.item))
+        let rows = self.read(q::BY_SID.pg(), &[&sid, &service_sid]).await?;
+        Ok(map_rows(&rows, |r| row::role(r, 0))?.pop().map(|k| k.item))
     }
 
     async fn list_roles(&self, service_sid: &str, page: PageReq) -> Result<Vec<Keyed<Role>>, StoreError> {
-        let (tail, bound, limit, reversed) = page_clause("seq", &page);
-        let rows = self
-            .read(
-                &format!("select {COLUMNS} from roles where service_sid = $1 and {tail}"),
-                &[&service_sid, &bound, &limit],
-            )
-            .await?;
-        Ok(finish_page(map_rows(&rows, role_row)?, reversed))
+        let (sql, bound, limit, reversed) = q::LIST.pick(&page);
+        let rows = self.read(sql.pg(), &[&service_sid, &bound, &limit]).await?;
+        Ok(finish_page(map_rows(&rows, |r| row::role(r, 0))?, reversed))
     }
 
     async fn update_role(&self, role: &Role) -> Result<bool, StoreError> {
-        self.write(role, |t, role| {
+        let permissions = permissions_json(role)?;
+        self.write(&(role, permissions), |t, (role, permissions)| {
             Box::pin(async move {
                 let n = execute(
                     t,
-                    "update roles set permissions = $1, date_updated = $2 where sid = $3 and service_sid = $4",
+                    q::UPDATE.pg(),
                     &[
-                        &permissions_json(role),
+                        permissions,
                         &time::format(&role.date_updated),
                         &role.sid,
                         &role.service_sid,
@@ -116,11 +87,10 @@ impl RoleStore for PgStore {
                 if !exists {
                     return Ok(RoleDelete::NotFound);
                 }
-                let Some(row) = query_opt(t, "select settings from services where sid = $1", &[service_sid]).await?
-                else {
+                let Some(row) = query_opt(t, q::SERVICE_SETTINGS.pg(), &[service_sid]).await? else {
                     return Err(Fail::Store(StoreError::other("role without service")));
                 };
-                let settings: ServiceSettings = from_json(row.try_get(0)?)?;
+                let settings: ServiceSettings = Cursor::new(&row, 0).json()?;
                 let defaults = [
                     settings.default_service_role_sid,
                     settings.default_channel_role_sid,
@@ -129,13 +99,10 @@ impl RoleStore for PgStore {
                 if defaults.iter().flatten().any(|d| d == *sid) {
                     return Ok(RoleDelete::IsDefault);
                 }
-                let in_use = query_opt(t, "select 1 from users where role_sid = $1 limit 1", &[sid])
-                    .await?
-                    .is_some();
-                if in_use {
+                if query_opt(t, q::HELD.pg(), &[sid]).await?.is_some() {
                     return Ok(RoleDelete::InUse);
                 }
-                execute(t, "delete from roles where sid = $1", &[sid]).await?;
+                execute(t, q::DELETE.pg(), &[sid]).await?;
                 Ok(RoleDelete::Deleted)
             })
         })

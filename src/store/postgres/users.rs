@@ -1,35 +1,16 @@
-//! Users on PostgreSQL. Identity is unique per service (case-sensitive).
+//! Users on PostgreSQL (SQL in `store::queries::users`). Identity is unique per service
+//! (case-sensitive).
 
 use async_trait::async_trait;
-use tokio_postgres::Row;
 
 use super::members::remove_member_in;
 use super::outbox::insert_outbox_in;
-use super::{PgStore, conflict, execute, finish_page, map_rows, page_clause, query, query_opt, ts};
+use super::{PgStore, conflict, execute, finish_page, map_rows, query, query_opt};
 use crate::sid;
+use crate::store::queries::users as q;
+use crate::store::row::{self, Cursor};
 use crate::store::{Keyed, OutboxRow, PageReq, StoreError, User, UserStore};
 use crate::time;
-
-const COLUMNS: &str = "seq, sid, account_sid, service_sid, role_sid, identity, attributes, friendly_name, \
-                       joined_channels_count, date_created, date_updated";
-
-fn user_row(r: &Row) -> Result<Keyed<User>, StoreError> {
-    Ok(Keyed {
-        key: r.try_get(0)?,
-        item: User {
-            sid: r.try_get(1)?,
-            account_sid: r.try_get(2)?,
-            service_sid: r.try_get(3)?,
-            role_sid: r.try_get(4)?,
-            identity: r.try_get(5)?,
-            attributes: r.try_get(6)?,
-            friendly_name: r.try_get(7)?,
-            joined_channels_count: r.try_get(8)?,
-            date_created: ts(r.try_get(9)?),
-            date_updated: ts(r.try_get(10)?),
-        },
-    })
-}
 
 #[async_trait]
 impl UserStore for PgStore {
@@ -38,9 +19,7 @@ impl UserStore for PgStore {
             Box::pin(async move {
                 execute(
                     t,
-                    "insert into users (sid, account_sid, service_sid, role_sid, identity, attributes, friendly_name, \
-                     joined_channels_count, date_created, date_updated) \
-                     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                    q::INSERT.pg(),
                     &[
                         &u.sid,
                         &u.account_sid,
@@ -64,25 +43,19 @@ impl UserStore for PgStore {
     }
 
     async fn user(&self, service_sid: &str, key: &str) -> Result<Option<User>, StoreError> {
-        let by = if sid::is_sid(sid::USER, key) { "sid" } else { "identity" };
-        let rows = self
-            .read(
-                &format!("select {COLUMNS} from users where {by} = $1 and service_sid = $2"),
-                &[&key, &service_sid],
-            )
-            .await?;
-        Ok(map_rows(&rows, user_row)?.pop().map(|k| k.item))
+        let sql = if sid::is_sid(sid::USER, key) {
+            &q::BY_SID
+        } else {
+            &q::BY_IDENTITY
+        };
+        let rows = self.read(sql.pg(), &[&key, &service_sid]).await?;
+        Ok(map_rows(&rows, |r| row::user(r, 0))?.pop().map(|k| k.item))
     }
 
     async fn list_users(&self, service_sid: &str, page: PageReq) -> Result<Vec<Keyed<User>>, StoreError> {
-        let (tail, bound, limit, reversed) = page_clause("seq", &page);
-        let rows = self
-            .read(
-                &format!("select {COLUMNS} from users where service_sid = $1 and {tail}"),
-                &[&service_sid, &bound, &limit],
-            )
-            .await?;
-        Ok(finish_page(map_rows(&rows, user_row)?, reversed))
+        let (sql, bound, limit, reversed) = q::LIST.pick(&page);
+        let rows = self.read(sql.pg(), &[&service_sid, &bound, &limit]).await?;
+        Ok(finish_page(map_rows(&rows, |r| row::user(r, 0))?, reversed))
     }
 
     async fn update_user(&self, u: &User, outbox: &[OutboxRow]) -> Result<bool, StoreError> {
@@ -90,8 +63,7 @@ impl UserStore for PgStore {
             Box::pin(async move {
                 let n = execute(
                     t,
-                    "update users set role_sid = $1, attributes = $2, friendly_name = $3, date_updated = $4 \
-                     where sid = $5 and service_sid = $6",
+                    q::UPDATE.pg(),
                     &[
                         &u.role_sid,
                         &u.attributes,
@@ -134,31 +106,16 @@ impl UserStore for PgStore {
                 else {
                     return Ok(false);
                 };
-                let identity: String = row.try_get(0)?;
-                let memberships = query(
-                    t,
-                    "select channel_sid, sid from members where service_sid = $1 and identity = $2 \
-                     order by channel_sid",
-                    &[service_sid, &identity],
-                )
-                .await?;
+                let identity = Cursor::new(&row, 0).text()?;
+                let memberships = query(t, q::MEMBERSHIPS.pg(), &[service_sid, &identity]).await?;
                 for m in &memberships {
-                    let (channel_sid, member_sid): (&str, &str) = (m.try_get(0)?, m.try_get(1)?);
-                    remove_member_in(t, channel_sid, member_sid).await?;
+                    let mut m = Cursor::new(m, 0);
+                    let (channel_sid, member_sid) = (m.text()?, m.text()?);
+                    remove_member_in(t, &channel_sid, &member_sid).await?;
                 }
-                execute(
-                    t,
-                    "delete from invites where service_sid = $1 and identity = $2",
-                    &[service_sid, &identity],
-                )
-                .await?;
-                execute(
-                    t,
-                    "delete from bindings where service_sid = $1 and identity = $2",
-                    &[service_sid, &identity],
-                )
-                .await?;
-                execute(t, "delete from users where sid = $1", &[sid]).await?;
+                execute(t, q::DELETE_INVITES.pg(), &[service_sid, &identity]).await?;
+                execute(t, q::DELETE_BINDINGS.pg(), &[service_sid, &identity]).await?;
+                execute(t, q::DELETE.pg(), &[sid]).await?;
                 Ok(true)
             })
         })

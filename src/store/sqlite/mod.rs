@@ -34,9 +34,9 @@ use rusqlite::{Connection, OpenFlags};
 use tokio::sync::oneshot;
 
 use self::writer::{Completion, Job, Msg};
-use super::{PageReq, StoreError};
+use super::StoreError;
 use crate::store::finish_page;
-use crate::time::{self, Timestamp};
+use crate::time;
 
 /// Migrations, applied in order once each; never edit one that has shipped.
 const MIGRATIONS: &[(i64, &str)] = &[
@@ -232,7 +232,7 @@ fn migrate_to(conn: &Connection, last: i64) -> Result<(), StoreError> {
         ))
         .map_err(|e| {
             let _ = conn.execute_batch("rollback");
-            StoreError::other(format!("migration {version}: {e}"))
+            StoreError::other_while(format!("migration {version}"), e)
         })?;
     }
     Ok(())
@@ -289,15 +289,4 @@ fn query_first<T>(
         Some(r) => decode(r).map(Some),
         None => Ok(None),
     }
-}
-
-/// Reads a stored timestamp column.
-fn ts(s: &str) -> Timestamp {
-    time::parse(s).unwrap_or_default()
-}
-
-/// The keyset part of a list query over column `key`, with `?2` and `?3` as bound key and
-/// limit after the caller's `?1` scope (see [`PageReq::keyset`]).
-fn page_clause(key: &str, page: &PageReq) -> (String, i64, i64, bool) {
-    page.keyset(key, "?2", "?3")
 }

@@ -23,6 +23,7 @@ use std::time::{Duration, Instant};
 use rusqlite::Connection;
 
 use super::Durability;
+use crate::store::StoreError;
 
 /// How many writes at most share one commit.
 const MAX_BATCH: usize = 512;
@@ -40,7 +41,10 @@ const LINGER_MAX: Duration = Duration::from_micros(50);
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
 
 /// Answers one caller with the fate of its batch (`Err` when it did not become durable).
-pub(super) type Completion = Box<dyn FnOnce(Result<(), String>) + Send>;
+/// Why a batch failed, shared by every caller of the batch.
+pub(super) type Failure = Arc<dyn std::error::Error + Send + Sync>;
+
+pub(super) type Completion = Box<dyn FnOnce(Result<(), Failure>) + Send>;
 
 /// One write: runs on the writer's connection inside a savepoint and reports whether it
 /// succeeded (a failure is rolled back) and how to answer its caller.
@@ -66,20 +70,20 @@ pub(super) fn start(
     conn: Connection,
     checkpoint_conn: Connection,
     durability: Durability,
-) -> Result<mpsc::Sender<Msg>, String> {
+) -> Result<mpsc::Sender<Msg>, StoreError> {
     let (tx, rx) = mpsc::channel();
     let syncer = match durability {
         Durability::Full => {
             // The commit itself does not flush; the syncer does, off the writer's thread.
             conn.execute_batch("pragma synchronous = normal")
-                .map_err(|e| e.to_string())?;
+                .map_err(StoreError::other)?;
             let (to_syncer, batches) = mpsc::channel();
             let wal = wal_path(path);
             let back = tx.clone();
             let thread = std::thread::Builder::new()
                 .name("banter-sqlite-sync".into())
                 .spawn(move || sync_loop(&wal, &batches, &back))
-                .map_err(|e| e.to_string())?;
+                .map_err(StoreError::other)?;
             Some((to_syncer, thread))
         }
         Durability::Normal => None,
@@ -93,11 +97,11 @@ pub(super) fn start(
     std::thread::Builder::new()
         .name("banter-sqlite-writer".into())
         .spawn(move || writer_loop(&conn, &rx, syncer, &checkpointer))
-        .map_err(|e| e.to_string())?;
+        .map_err(StoreError::other)?;
     std::thread::Builder::new()
         .name("banter-sqlite-checkpoint".into())
         .spawn(move || checkpoint_loop(&checkpoint_conn, &commits, &backfilled))
-        .map_err(|e| e.to_string())?;
+        .map_err(StoreError::other)?;
     Ok(tx)
 }
 
@@ -123,7 +127,7 @@ struct Batch<'c> {
     conn: &'c Connection,
     done: Vec<Completion>,
     open: bool,
-    error: Option<String>,
+    error: Option<Failure>,
 }
 
 impl<'c> Batch<'c> {
@@ -136,12 +140,12 @@ impl<'c> Batch<'c> {
         }
     }
 
-    fn run(&self, sql: &str) -> Result<(), String> {
+    fn run(&self, sql: &str) -> Result<(), Failure> {
         self.conn
             .prepare_cached(sql)
             .and_then(|mut s| s.execute([]))
             .map(drop)
-            .map_err(|e| e.to_string())
+            .map_err(|e| Arc::new(e) as Failure)
     }
 
     /// Runs `job` in its own savepoint. After a failure of the transaction itself, later jobs
@@ -247,7 +251,9 @@ fn writer_loop(conn: &Connection, rx: &mpsc::Receiver<Msg>, syncer: Option<Synce
                 Ok(()) => in_flight = true,
                 Err(mpsc::SendError(done)) => {
                     for completion in done {
-                        completion(Err("sync thread stopped".into()));
+                        completion(Err(Failure::from(Box::<dyn std::error::Error + Send + Sync>::from(
+                            "sync thread stopped",
+                        ))));
                     }
                 }
             },
@@ -286,20 +292,19 @@ fn sync_loop(wal: &Path, batches: &mpsc::Receiver<Committed>, writer: &mpsc::Sen
 }
 
 /// `fdatasync` of the WAL file (opened once; a flush through any descriptor covers the file).
-fn sync(wal: &Path, file: &mut Option<File>) -> Result<(), String> {
+fn sync(wal: &Path, file: &mut Option<File>) -> Result<(), Failure> {
     if file.is_none() {
-        *file = Some(
-            File::options()
-                .read(true)
-                .write(true)
-                .open(wal)
-                .map_err(|e| format!("opening {}: {e}", wal.display()))?,
-        );
+        *file =
+            Some(
+                File::options().read(true).write(true).open(wal).map_err(|e| {
+                    Arc::new(StoreError::other_while(format!("opening {}", wal.display()), e)) as Failure
+                })?,
+            );
     }
     let result = file.as_ref().map_or(Ok(()), File::sync_data);
     result.map_err(|e| {
         *file = None;
-        format!("flushing the WAL: {e}")
+        Arc::new(StoreError::other_while("flushing the WAL", e)) as Failure
     })
 }
 
