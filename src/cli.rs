@@ -1,5 +1,5 @@
-//! The `banter` command line: `serve`, operator commands (accounts, API keys, bindings) and
-//! `copy`. `main.rs` only installs the allocator and calls [`run`].
+//! The `banter` command line: `serve`, operator commands (accounts, API keys, bindings, Access
+//! Tokens) and `copy`. `main.rs` only installs the allocator and calls [`run`].
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -42,6 +42,9 @@ enum Command {
         #[command(subcommand)]
         command: BindingCommand,
     },
+    /// Mint a Twilio Access Token with a chat grant (for development and tests); prints only
+    /// the JWT. `banter token verify JWT` checks one instead.
+    Token(Box<TokenArgs>),
     /// Copy every row to another database (SQLite <-> PostgreSQL), then compare row counts.
     /// Idempotent: a second run copies only what is missing. Stop the servers first.
     Copy {
@@ -84,6 +87,42 @@ enum BindingCommand {
         /// Push types received (repeatable); all four when absent.
         #[arg(long = "message-type")]
         message_types: Vec<String>,
+    },
+}
+
+#[derive(Args)]
+#[command(subcommand_negates_reqs = true)]
+struct TokenArgs {
+    #[command(subcommand)]
+    command: Option<TokenCommand>,
+    #[command(flatten)]
+    db: Db,
+    /// The account (AC…).
+    #[arg(long, required = true)]
+    account: Option<String>,
+    /// The chat service (IS…) of the grant.
+    #[arg(long, required = true)]
+    service: Option<String>,
+    /// The end user's identity.
+    #[arg(long, required = true)]
+    identity: Option<String>,
+    /// Lifetime in seconds (at most 86400, 24 hours).
+    #[arg(long, default_value_t = 3600, value_parser = clap::value_parser!(i64).range(1..=crate::chat::MAX_TTL_SECS))]
+    ttl: i64,
+    /// The signing API key (SK…); default: a new key is created for the account.
+    #[arg(long)]
+    key: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Verify an Access Token; prints whom it speaks for as JSON, or the refusal's Twilio error
+    /// (`{"code", "message"}`) and exits with status 1.
+    Verify {
+        #[command(flatten)]
+        db: Db,
+        /// The JWT.
+        jwt: String,
     },
 }
 
@@ -338,6 +377,7 @@ pub async fn run() -> anyhow::Result<()> {
                 Ok(())
             }
         },
+        Command::Token(args) => token(*args).await,
         Command::Copy { from, to, batch_size } => {
             let report = crate::copy::run(&from, &to, batch_size).await?;
             print!("{}", report.render());
@@ -376,6 +416,52 @@ pub async fn run() -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// `banter token` and `banter token verify`.
+#[allow(clippy::print_stdout, clippy::print_stderr)]
+async fn token(args: TokenArgs) -> anyhow::Result<()> {
+    if let Some(TokenCommand::Verify { db, jwt }) = args.command {
+        return match chat(&db).await?.verify_token(jwt.trim()).await {
+            Ok(identity) => {
+                println!("{}", serde_json::to_string(&identity)?);
+                Ok(())
+            }
+            Err(crate::chat::ChatError::BadToken { code, message }) => {
+                println!("{}", serde_json::json!({"code": code, "message": message}));
+                anyhow::bail!("refused: {code} {message}")
+            }
+            Err(e) => Err(e.into()),
+        };
+    }
+    let (Some(account), Some(service), Some(identity)) = (args.account, args.service, args.identity) else {
+        anyhow::bail!("--account, --service and --identity are required");
+    };
+    let chat = chat(&args.db).await?;
+    let key_sid = match args.key {
+        Some(key) => key,
+        None => {
+            let key = chat
+                .create_api_key(&account, "token")
+                .await
+                .context("no such account")?;
+            eprintln!("created API key {} for {account} to sign the token", key.sid);
+            key.sid
+        }
+    };
+    let input = crate::chat::NewToken {
+        account_sid: account,
+        key_sid,
+        service_sid: service,
+        identity,
+        ttl_secs: args.ttl,
+    };
+    let jwt = chat
+        .mint_token(&input)
+        .await
+        .context("minting the token (the key and the service must belong to the account)")?;
+    println!("{jwt}");
+    Ok(())
 }
 
 async fn chat(db: &Db) -> anyhow::Result<Chat> {

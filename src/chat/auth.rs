@@ -43,6 +43,16 @@ struct Entry {
     epoch: i64,
 }
 
+/// An API key as Access Token verification needs it.
+pub(super) struct SigningKey {
+    /// The key's secret (opened).
+    pub(super) secret: String,
+    /// The key's account.
+    pub(super) account_sid: String,
+    /// The auth epoch read before the key was loaded.
+    pub(super) epoch: i64,
+}
+
 /// Username (`AC…` or `SK…`) → secret and account.
 #[derive(Default)]
 pub struct AuthCache {
@@ -74,6 +84,11 @@ impl AuthCache {
         {
             map.retain(|_, e| e.epoch >= epoch);
         }
+    }
+
+    /// The newest auth epoch this process has seen.
+    pub(super) fn epoch_seen(&self) -> i64 {
+        self.epoch.load(Ordering::Acquire)
     }
 
     /// Reads the store's epoch now and advances to it.
@@ -153,6 +168,26 @@ impl Chat {
             self.auth.put(username, e.clone());
         }
         Ok(entry)
+    }
+
+    /// The secret and account of API key `key_sid` from the credential cache (so a revoked key
+    /// is refused as soon as its Basic credential is), with the epoch it was loaded at.
+    ///
+    /// # Errors
+    /// Only when the store fails on a cache miss.
+    pub(super) async fn signing_key(&self, key_sid: &str) -> Result<Option<SigningKey>, ChatError> {
+        if !sid::is_sid(sid::API_KEY, key_sid) {
+            return Ok(None);
+        }
+        let entry = match self.auth.get(key_sid) {
+            Some(entry) => Some(entry),
+            None => self.load_credential(key_sid).await?,
+        };
+        Ok(entry.map(|e| SigningKey {
+            secret: e.secret,
+            account_sid: e.account_sid,
+            epoch: e.epoch,
+        }))
     }
 
     /// The Auth Token of an account (signs its webhooks).

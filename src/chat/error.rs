@@ -44,6 +44,15 @@ pub enum ChatError {
         /// Human-readable explanation.
         message: String,
     },
+    /// An Access Token was refused. `code` is Twilio's (20101–20107), `message` its title and
+    /// what was wrong.
+    #[error("{message}")]
+    BadToken {
+        /// Twilio error code.
+        code: u32,
+        /// Human-readable explanation.
+        message: String,
+    },
     /// The store failed; details go to logs only.
     #[error("storage failure: {0}")]
     Store(#[from] StoreError),

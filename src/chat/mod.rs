@@ -16,6 +16,7 @@ mod memo;
 mod messages;
 mod roles;
 mod services;
+mod tokens;
 mod users;
 pub mod validate;
 mod webhooks;
@@ -34,6 +35,7 @@ pub use members::{MemberPatch, NewMember};
 pub use messages::{MessagePatch, NewMessage};
 pub use roles::{NewRole, PERMISSIONS_CHANNEL, PERMISSIONS_DEPLOYMENT};
 pub use services::{NotificationKindPatch, ServicePatch, WEBHOOK_EVENTS};
+pub use tokens::{CLOCK_SKEW_SECS, MAX_TTL_SECS, NewToken, TOKEN_CTY, TokenCache, TokenIdentity};
 pub use users::{NewUser, UserPatch};
 pub use webhooks::WebhookConfigPatch;
 
@@ -57,6 +59,9 @@ pub struct Chat {
     channel_keys: Arc<Memo<(String, String), String>>,
     /// Seals auth tokens, API key secrets and push credential material before they are stored.
     secrets: Arc<Secrets>,
+    /// Access Tokens verified by this process, until they expire or a revocation moves the
+    /// auth epoch.
+    tokens: Arc<TokenCache>,
 }
 
 /// Services remembered per process before the cache starts over.
@@ -86,6 +91,7 @@ impl Chat {
             bus,
             channel_keys: Arc::new(Memo::new(channels::MAX_REMEMBERED_CHANNELS)),
             secrets,
+            tokens: Arc::new(TokenCache::default()),
         }
     }
 

@@ -81,6 +81,7 @@ impl From<ChatError> for ApiError {
             ChatError::Conflict { code, message } => Self::new(StatusCode::CONFLICT, code, message),
             ChatError::Forbidden { code, message } => Self::new(StatusCode::FORBIDDEN, code, message),
             ChatError::HookUnavailable { code, message } => Self::new(StatusCode::BAD_GATEWAY, code, message),
+            ChatError::BadToken { code, message } => Self::new(StatusCode::UNAUTHORIZED, code, message),
             ChatError::Store(StoreError::Unavailable(detail)) => {
                 tracing::error!(%detail, "store unavailable");
                 Self::new(StatusCode::SERVICE_UNAVAILABLE, 20503, "Service Unavailable")

@@ -24,6 +24,7 @@ mod services;
 mod spec_coverage;
 mod store;
 mod tls;
+mod tokens;
 mod users;
 mod webhooks;
 mod webhooks_delivery;
