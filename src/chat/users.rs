@@ -122,7 +122,10 @@ impl Chat {
             .post_events(webhooks, &service, None, "onUserAdded", &user_params(&user), None)
             .await?;
         match self.store.insert_user(&user, &outbox).await {
-            Ok(()) => Ok(user),
+            Ok(()) => {
+                self.emit("onUserAdded", &service, None, &user.sid).await;
+                Ok(user)
+            }
             Err(StoreError::Conflict(_)) => Err(ChatError::Conflict {
                 code: 50201,
                 message: "User already exists".into(),
@@ -187,6 +190,7 @@ impl Chat {
             .post_events(webhooks, &service, None, "onUserUpdated", &user_params(&user), None)
             .await?;
         if self.store.update_user(&user, &outbox).await? {
+            self.emit("onUserUpdated", &service, None, &user.sid).await;
             Ok(user)
         } else {
             Err(ChatError::NotFound)

@@ -100,3 +100,44 @@ async fn nodes_deleted_account_is_refused_at_once() {
         "other accounts are unaffected"
     );
 }
+
+#[tokio::test]
+async fn nodes_user_changes_reach_the_event_bus() {
+    let app = TestApp::spawn().await;
+    let s = app.service().await;
+    let service_sid = s["sid"].as_str().unwrap();
+    let chat = app.operator().await;
+    chat.spawn_auth_watcher();
+    let mut events = chat.subscribe();
+    tokio::time::sleep(Duration::from_millis(300)).await; // the listener connects (PostgreSQL)
+    let user = chat
+        .create_user(
+            &app.account_sid,
+            service_sid,
+            banter::chat::NewUser {
+                identity: "alice".into(),
+                ..Default::default()
+            },
+            false,
+        )
+        .await
+        .unwrap();
+    let patch = banter::chat::UserPatch {
+        friendly_name: Some("Alice".into()),
+        ..Default::default()
+    };
+    chat.update_user(&app.account_sid, service_sid, "alice", patch, false)
+        .await
+        .unwrap();
+    let mut seen = Vec::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(3);
+    while seen.len() < 2 {
+        let Ok(Ok(e)) = tokio::time::timeout_at(deadline, events.recv()).await else {
+            break;
+        };
+        assert_eq!(e.service_sid, service_sid);
+        assert_eq!(e.sid, user.sid);
+        seen.push(e.event_type);
+    }
+    assert_eq!(seen, ["onUserAdded", "onUserUpdated"]);
+}
