@@ -6,49 +6,8 @@ use reqwest::StatusCode;
 use serde_json::Value;
 
 use crate::harness::receiver::Receiver;
-use crate::harness::sinks::{Behaviour, Sink, closed_port};
+use crate::harness::sinks::{Behaviour, Sink, channel_with, closed_port, metric, send_hooked};
 use crate::harness::{TestApp, assert_twilio_error};
-
-/// A new service with `form` applied and a channel in it; returns the channel path.
-async fn channel_with(app: &TestApp, form: &[(&str, &str)]) -> String {
-    let s = app.service().await;
-    let sp = format!("/v2/Services/{}", s["sid"].as_str().unwrap());
-    assert_eq!(app.post(&sp, form).send().await.unwrap().status(), StatusCode::OK);
-    let c: Value = app
-        .post(&format!("{sp}/Channels"), &[])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    format!("{sp}/Channels/{}", c["sid"].as_str().unwrap())
-}
-
-async fn send(app: &TestApp, ch: &str, body: &str) -> reqwest::Response {
-    app.post(&format!("{ch}/Messages"), &[("Body", body)])
-        .header("X-Twilio-Webhook-Enabled", "true")
-        .send()
-        .await
-        .unwrap()
-}
-
-async fn metric(app: &TestApp, result: &str) -> u64 {
-    let text = app
-        .http
-        .get(format!("{}/metrics", app.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let prefix = format!("banter_webhook_deliveries_total{{result=\"{result}\"}} ");
-    text.lines()
-        .find_map(|l| l.strip_prefix(&prefix))
-        .and_then(|n| n.parse().ok())
-        .unwrap_or_else(|| panic!("no {result} counter in {text}"))
-}
 
 #[tokio::test]
 async fn webhooks_pre_event_answers_past_64_kib_are_cut_off_and_fail_the_action() {
@@ -59,7 +18,7 @@ async fn webhooks_pre_event_answers_past_64_kib_are_cut_off_and_fail_the_action(
         let ch = channel_with(&app, &[("PreWebhookUrl", sink.url("/pre").as_str())]).await;
         // Act
         let started = Instant::now();
-        let r = send(&app, &ch, "hi").await;
+        let r = send_hooked(&app, &ch, "hi").await;
         // Assert: answered promptly, as a hook without a usable answer, having read little.
         assert!(
             started.elapsed() < Duration::from_secs(3),
@@ -84,7 +43,7 @@ async fn webhooks_pre_event_answers_under_the_cap_still_modify() {
     let ch = channel_with(&app, &[("PreWebhookUrl", rx.url("/pre").as_str())]).await;
     let answer = serde_json::json!({"body": "rewritten", "padding": "x".repeat(60 * 1024)});
     rx.answer(200, &answer.to_string());
-    let r = send(&app, &ch, "original").await;
+    let r = send_hooked(&app, &ch, "original").await;
     assert_eq!(r.status(), StatusCode::CREATED);
     let m: Value = r.json().await.unwrap();
     assert_eq!(m["body"], "rewritten");
@@ -95,7 +54,7 @@ async fn webhooks_post_event_with_an_endless_answer_counts_as_delivered() {
     let app = TestApp::spawn().await;
     let sink = Sink::start(Behaviour::Endless).await;
     let ch = channel_with(&app, &[("PostWebhookUrl", sink.url("/post").as_str())]).await;
-    assert_eq!(send(&app, &ch, "hi").await.status(), StatusCode::CREATED);
+    assert_eq!(send_hooked(&app, &ch, "hi").await.status(), StatusCode::CREATED);
     for _ in 0..60 {
         if metric(&app, "sent").await == 1 {
             break;
@@ -144,7 +103,7 @@ async fn webhooks_dead_channel_webhooks_do_not_hold_back_the_service_post_event_
     let started = Instant::now();
     let bodies: Vec<String> = (0..6).map(|i| format!("m{i}")).collect();
     for body in &bodies {
-        assert_eq!(send(&app, &ch, body).await.status(), StatusCode::CREATED);
+        assert_eq!(send_hooked(&app, &ch, body).await.status(), StatusCode::CREATED);
     }
     // Assert: the live receiver got everything in order, well before one 5 s timeout of the
     // silent receiver, while the dead ones are still being retried.

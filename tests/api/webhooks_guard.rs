@@ -6,7 +6,7 @@ use reqwest::StatusCode;
 use serde_json::Value;
 
 use crate::harness::receiver::Receiver;
-use crate::harness::sinks::{Behaviour, Sink, closed_port};
+use crate::harness::sinks::{Behaviour, Sink, channel_with, closed_port, metric, send_hooked};
 use crate::harness::{TestApp, assert_twilio_error};
 
 /// A server that refuses private webhook targets although it listens on 127.0.0.1.
@@ -31,52 +31,10 @@ fn spellings(port: u16) -> Vec<String> {
     .collect()
 }
 
-/// A new service with `form` applied and a channel in it; returns the channel path.
-async fn channel_with(app: &TestApp, form: &[(&str, &str)]) -> String {
-    let s = app.service().await;
-    let sp = format!("/v2/Services/{}", s["sid"].as_str().unwrap());
-    let r = app.post(&sp, form).send().await.unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
-    let c: Value = app
-        .post(&format!("{sp}/Channels"), &[])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    format!("{sp}/Channels/{}", c["sid"].as_str().unwrap())
-}
-
-async fn send(app: &TestApp, ch: &str) -> reqwest::Response {
-    app.post(&format!("{ch}/Messages"), &[("Body", "hi")])
-        .header("X-Twilio-Webhook-Enabled", "true")
-        .send()
-        .await
-        .unwrap()
-}
-
-async fn metric(app: &TestApp, result: &str) -> u64 {
-    let text = app
-        .http
-        .get(format!("{}/metrics", app.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let prefix = format!("banter_webhook_deliveries_total{{result=\"{result}\"}} ");
-    text.lines()
-        .find_map(|l| l.strip_prefix(&prefix))
-        .and_then(|n| n.parse().ok())
-        .unwrap_or_else(|| panic!("no {result} counter in {text}"))
-}
-
 /// Sends a message through a pre-event hook at `url`; returns the error body (asserting 502).
 async fn pre_event_failure(app: &TestApp, url: &str) -> Value {
     let ch = channel_with(app, &[("PreWebhookUrl", url)]).await;
-    assert_twilio_error(send(app, &ch).await, 502, 50076).await
+    assert_twilio_error(send_hooked(app, &ch, "hi").await, 502, 50076).await
 }
 
 #[tokio::test]
@@ -105,7 +63,11 @@ async fn webhooks_to_this_machine_are_refused_in_every_spelling_when_private_tar
             .await
             .unwrap();
         assert_eq!(r.status(), StatusCode::CREATED, "{base}");
-        assert_eq!(send(&app, &ch).await.status(), StatusCode::CREATED, "{base}");
+        assert_eq!(
+            send_hooked(&app, &ch, "hi").await.status(),
+            StatusCode::CREATED,
+            "{base}"
+        );
     }
     // Assert: all 16 post-event deliveries were tried and given up at once, none arrived, and
     // the pre-event answers are identical.
@@ -171,7 +133,11 @@ async fn webhooks_private_targets_are_allowed_when_the_setting_is_on() {
     for base in spellings(port) {
         let url = format!("{base}/pre");
         let ch = channel_with(&app, &[("PreWebhookUrl", url.as_str())]).await;
-        assert_eq!(send(&app, &ch).await.status(), StatusCode::CREATED, "{base}");
+        assert_eq!(
+            send_hooked(&app, &ch, "hi").await.status(),
+            StatusCode::CREATED,
+            "{base}"
+        );
     }
     // Assert
     assert_eq!(rx.hits().len(), spellings(port).len());

@@ -8,6 +8,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
+use super::{TestApp, ok_json};
+
 /// How a [`Sink`] treats each connection.
 #[derive(Debug, Clone, Copy)]
 pub enum Behaviour {
@@ -104,4 +106,42 @@ async fn serve(mut stream: TcpStream, behaviour: Behaviour, written: Arc<AtomicU
             return;
         }
     }
+}
+
+/// A new service with `form` applied (its webhook settings) and a channel in it; returns the
+/// channel path.
+pub async fn channel_with(app: &TestApp, form: &[(&str, &str)]) -> String {
+    let s = app.service().await;
+    let sp = format!("/v2/Services/{}", s["sid"].as_str().expect("service sid"));
+    let r = app.post(&sp, form).send().await.expect("send");
+    assert_eq!(r.status(), reqwest::StatusCode::OK);
+    let c = ok_json(app.post(&format!("{sp}/Channels"), &[]).send().await.expect("send")).await;
+    format!("{sp}/Channels/{}", c["sid"].as_str().expect("channel sid"))
+}
+
+/// Sends a message with webhooks enabled.
+pub async fn send_hooked(app: &TestApp, ch: &str, body: &str) -> reqwest::Response {
+    app.post(&format!("{ch}/Messages"), &[("Body", body)])
+        .header("X-Twilio-Webhook-Enabled", "true")
+        .send()
+        .await
+        .expect("send")
+}
+
+/// The value of the `/metrics` delivery counter `result` (`sent`, `retried`, `failed`).
+pub async fn metric(app: &TestApp, result: &str) -> u64 {
+    let text = app
+        .http
+        .get(format!("{}/metrics", app.base))
+        .send()
+        .await
+        .expect("send")
+        .text()
+        .await
+        .expect("text");
+    let prefix = format!("banter_webhook_deliveries_total{{result=\"{result}\"}} ");
+    text.lines()
+        .find_map(|l| l.strip_prefix(&prefix))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no {result} counter in {text}"))
 }
