@@ -49,6 +49,7 @@ class Banter:
         else:
             raise SystemExit(f"banter exited before listening (rc={self.proc.wait(timeout=15)})")
         self.auth = base64.b64encode(f"{self.sid}:{self.token}".encode()).decode()
+        self.binary, self.db_args = binary, db_args
         self.db = os.path.join(data_dir, "banter.db") if data_dir else None
 
     def call(self, method, path, form=None):
@@ -57,6 +58,14 @@ class Banter:
         req.add_header("Authorization", "Basic " + self.auth)
         with urllib.request.urlopen(req) as resp:
             return json.loads(resp.read() or b"{}")
+
+    def access_token(self, service, identity):
+        """An Access Token for `identity`, minted by `banter token` (which creates its key)."""
+        out = subprocess.run([self.binary, "token", *self.db_args, "--account", self.sid, "--service", service,
+                              "--identity", identity], capture_output=True, text=True, timeout=60)
+        if out.returncode != 0:
+            raise SystemExit(f"banter token failed: {out.stderr.strip()}")
+        return out.stdout.strip().splitlines()[-1]
 
     def stop(self):
         self.proc.terminate()
@@ -114,9 +123,11 @@ def seed_pg(db_url, channel_sid, account, service, count, batch=250_000):
     psql(db_url, "begin;\n" + "\n".join(statements) + "\ncommit;\nanalyze messages;\nanalyze channels;\n")
 
 
-def wrk(banter, path, mode="get", paths=(), seconds=SECONDS):
+def wrk(banter, path, mode="get", paths=(), seconds=SECONDS, token=None):
     env = dict(os.environ, BENCH_MODE=mode, BENCH_PATHS=",".join(paths))
-    if path != "/healthz":
+    if token:
+        env["BENCH_TOKEN"] = token
+    elif path != "/healthz":
         env["BENCH_AUTH"] = banter.auth
     out = subprocess.run(
         ["wrk", "-t1", f"-c{CONNECTIONS}", f"-d{seconds}s", "--timeout", "5s",
@@ -170,10 +181,13 @@ def main():
             seed(banter.db, big, banter.sid, svc, BIG)
         print(f"seeded in {time.monotonic() - started:.1f}s", file=sys.stderr)
         msgs = lambda ch: f"/v2/Services/{svc}/Channels/{ch}/Messages"
+        banter.call("POST", f"/v2/Services/{svc}/Channels/{chans[2]}/Members", {"Identity": "bench"})
+        token = banter.access_token(svc, "bench")
         rows = [
             ("(a) GET /healthz (ceiling)", wrk(banter, "/healthz")),
             ("(b) POST Message, 1 channel", wrk(banter, msgs(chans[0]), "post_one")),
             ("(c) POST Message, 100 channels", wrk(banter, msgs(chans[0]), "post_many", [msgs(c) for c in chans])),
+            ("(f) POST Message, Access Token", wrk(banter, msgs(chans[2]), "post_one", token=token)),
             ("(d) GET Messages page of 50", wrk(banter, msgs(mid) + "?PageSize=50")),
             ("(e) fetch Channel", wrk(banter, f"/v2/Services/{svc}/Channels/{chans[1]}")),
             ("GET page 50, 10k msgs, middle", wrk(banter, msgs(mid) + "?PageSize=50&PageToken=PTa5000", seconds=5)),

@@ -1,14 +1,18 @@
 -- wrk script for the Banter benchmark. BENCH_MODE: get | post_one | post_many.
--- BENCH_AUTH is the base64 Basic credential; BENCH_PATHS a comma-separated list of channel
+-- BENCH_AUTH is the base64 Basic credential, BENCH_TOKEN an Access Token sent as a Bearer
+-- credential instead (an end user); BENCH_PATHS a comma-separated list of channel
 -- message paths for post_many. Prints one RESULT line for bench/run.py to parse.
 local mode = os.getenv("BENCH_MODE") or "get"
 local auth = os.getenv("BENCH_AUTH")
+local token = os.getenv("BENCH_TOKEN")
 local paths = {}
 for p in string.gmatch(os.getenv("BENCH_PATHS") or "", "[^,]+") do
   paths[#paths + 1] = p
 end
 
-if auth then
+if token then
+  wrk.headers["Authorization"] = "Bearer " .. token
+elseif auth then
   wrk.headers["Authorization"] = "Basic " .. auth
 end
 if mode ~= "get" then

@@ -1,26 +1,19 @@
 """Access Tokens minted by twilio-python's ``AccessToken`` + ``ChatGrant``.
 
-End users cannot present tokens to the server yet, so each token is checked through the real
-binary with ``banter token verify`` (the same domain code the server will use), which prints
-whom the token speaks for, or the refusal's Twilio error code.
+Each token is checked through the real binary with ``banter token verify`` (the same domain
+code the server uses for every request that carries a token), which prints whom the token
+speaks for, or the refusal's Twilio error code. test_end_users.py presents tokens to the
+server itself.
 """
 
 import subprocess
 import time
 
 from twilio.jwt.access_token import AccessToken
-from twilio.jwt.access_token.grants import ChatGrant
 
 from access_tokens import assert_refused, forge_identity, verify
 from conftest import BANTER_BIN, unique
-
-
-def python_token(banter, key, service_sid, identity, **kwargs):
-    key_sid, key_secret = key
-    token = AccessToken(banter.account_sid, key_sid, key_secret, identity=identity, **kwargs)
-    token.add_grant(ChatGrant(service_sid=service_sid))
-    jwt = token.to_jwt()
-    return jwt.decode() if isinstance(jwt, bytes) else jwt
+from end_users import python_token
 
 
 def test_python_minted_token_verifies(banter, service):

@@ -18,6 +18,7 @@ import time
 import pytest
 
 from conftest import SID_RE, assert_rest_error, unique
+from end_users import end_user
 from webhook_receiver import MS_DATE_RE, ON, check_common, free_port, hooks, names, proposed, rcv  # noqa: F401  (rcv is a fixture)
 
 
@@ -201,79 +202,103 @@ def test_delete_with_header_fires_removed_and_destroyed(client, banter, service,
 
 
 # --------------------------------------------------------------------------- pre events
+#
+# Pre-events fire for end users' actions only (here: twilio-python acting with an Access
+# Token); the operator's REST actions never fire them, with or without the header.
 
 
-def test_pre_event_called_before_commit_with_params(banter, service, svc, rcv, channel):
+@pytest.fixture
+def alice(banter, service, svc, channel):
+    """An end user who is a member of `channel` (added by the operator)."""
+    user = end_user(banter, service.sid, unique("alice"))
+    svc.channels(channel.sid).members.create(identity=user.identity)
+    return user
+
+
+def test_operator_actions_never_fire_pre_events(svc, rcv, channel):
+    hooks(svc, rcv)
+    rcv.default("pre", 403, "no")
+    m = svc.channels(channel.sid).messages.create(body="server side", x_twilio_webhook_enabled=ON)
+    svc.channels(channel.sid).messages(m.sid).update(body="edited", x_twilio_webhook_enabled=ON)
+    svc.channels(channel.sid).update(friendly_name="renamed", x_twilio_webhook_enabled=ON)
+    assert svc.channels(channel.sid).messages(m.sid).fetch().body == "edited"
+    rcv.wait("post", "onMessageUpdated")
+    assert rcv.got("pre") == []
+
+
+def test_pre_event_called_before_commit_with_params(banter, service, svc, rcv, channel, alice):
     hooks(svc, rcv)
     rcv.on("pre", lambda hit: len(svc.channels(channel.sid).messages.list()))
-    m = svc.channels(channel.sid).messages.create(body="pre?", from_="alice",
-                                                  x_twilio_webhook_enabled=ON)
+    m = alice.svc.channels(channel.sid).messages.create(body="pre?", from_="mallory")
+    assert m._from == alice.identity
     pre = rcv.wait_one("pre", "onMessageSend")
-    check_common(pre, banter, service, "onMessageSend")
+    check_common(pre, banter, service, "onMessageSend", identity=alice.identity)
     assert pre.callback_result == 0, "message visible while its pre-event hook ran"
     p = pre.params
     assert p["ChannelSid"] == channel.sid
     assert p["Body"] == "pre?"
-    assert p["From"] == "alice"
+    assert p["From"] == alice.identity
     assert "MessageSid" not in p, p
     post = rcv.wait_one("post", "onMessageSent")
+    check_common(post, banter, service, "onMessageSent", identity=alice.identity)
     assert post.params["MessageSid"] == m.sid
     assert pre.t < post.t
 
 
 @pytest.mark.parametrize("status", [403, 400, 500])
-def test_pre_event_rejection_blocks_message(svc, rcv, channel, status):
+def test_pre_event_rejection_blocks_message(svc, rcv, channel, alice, status):
     hooks(svc, rcv)
     rcv.default("pre", status, "no")
-    assert_rest_error(lambda: svc.channels(channel.sid).messages.create(
-        body="blocked", x_twilio_webhook_enabled=ON), 403, 20403)
+    assert_rest_error(lambda: alice.svc.channels(channel.sid).messages.create(body="blocked"),
+                      403, 20403)
     assert len(rcv.got("pre", "onMessageSend")) == 1
     assert svc.channels(channel.sid).messages.list() == []
     assert svc.channels(channel.sid).fetch().messages_count == 0
     rcv.assert_quiet("post")
 
 
-def test_pre_event_any_2xx_approves(svc, rcv, channel):
+def test_pre_event_any_2xx_approves(svc, rcv, channel, alice):
     hooks(svc, rcv)
     rcv.default("pre", 204)
-    m = svc.channels(channel.sid).messages.create(body="ok", x_twilio_webhook_enabled=ON)
+    m = alice.svc.channels(channel.sid).messages.create(body="ok")
     assert svc.channels(channel.sid).messages(m.sid).fetch().body == "ok"
     rcv.wait_one("post", "onMessageSent")
 
 
-def test_pre_event_rejection_blocks_channel_member_user(svc, rcv, channel):
-    user = svc.users.create(identity=unique("u"), friendly_name="orig")
+def test_pre_event_rejection_blocks_channel_member_user(banter, service, svc, rcv, channel):
+    admin = end_user(banter, service.sid, unique("admin"))
+    roles = {r.friendly_name: r.sid for r in svc.roles.list()}
+    svc.users.create(identity=admin.identity, role_sid=roles["service admin"])
+    other = svc.users.create(identity=unique("u"), friendly_name="orig")
     hooks(svc, rcv)
     rcv.default("pre", 403)
     fname = unique("blocked")
-    assert_rest_error(lambda: svc.channels.create(friendly_name=fname,
-                                                  x_twilio_webhook_enabled=ON), 403, 20403)
+    assert_rest_error(lambda: admin.svc.channels.create(friendly_name=fname), 403, 20403)
     assert fname not in [c.friendly_name for c in svc.channels.list()]
-    assert_rest_error(lambda: svc.channels(channel.sid).members.create(
-        identity=user.identity, x_twilio_webhook_enabled=ON), 403, 20403)
+    assert_rest_error(lambda: admin.svc.channels(channel.sid).members.create(
+        identity=other.identity), 403, 20403)
     assert svc.channels(channel.sid).members.list() == []
-    assert_rest_error(lambda: svc.users(user.sid).update(
-        friendly_name="changed", x_twilio_webhook_enabled=ON), 403, 20403)
-    assert svc.users(user.sid).fetch().friendly_name == "orig"
-    assert_rest_error(lambda: svc.channels(channel.sid).update(
-        friendly_name="changed", x_twilio_webhook_enabled=ON), 403, 20403)
+    assert_rest_error(lambda: admin.svc.users(other.sid).update(friendly_name="changed"),
+                      403, 20403)
+    assert svc.users(other.sid).fetch().friendly_name == "orig"
+    assert_rest_error(lambda: admin.svc.channels(channel.sid).update(friendly_name="changed"),
+                      403, 20403)
     assert svc.channels(channel.sid).fetch().friendly_name == channel.friendly_name
     assert [h.event for h in rcv.got("pre")] == [
         "onChannelAdd", "onMemberAdd", "onUserUpdate", "onChannelUpdate"]
     rcv.assert_quiet("post")
 
 
-def test_pre_event_rejection_blocks_message_and_member_update(svc, rcv, channel):
-    user = svc.users.create(identity=unique("u"))
-    mem = svc.channels(channel.sid).members.create(identity=user.identity, attributes='{"v":1}')
-    m = svc.channels(channel.sid).messages.create(body="v1")
+def test_pre_event_rejection_blocks_message_and_member_update(svc, rcv, channel, alice):
+    mem = svc.channels(channel.sid).members(alice.identity).update(attributes='{"v":1}')
+    m = alice.svc.channels(channel.sid).messages.create(body="v1")
     hooks(svc, rcv)
     rcv.default("pre", 403)
-    assert_rest_error(lambda: svc.channels(channel.sid).messages(m.sid).update(
-        body="v2", attributes='{"e":1}', x_twilio_webhook_enabled=ON), 403, 20403)
+    assert_rest_error(lambda: alice.svc.channels(channel.sid).messages(m.sid).update(
+        body="v2", attributes='{"e":1}'), 403, 20403)
     assert svc.channels(channel.sid).messages(m.sid).fetch().body == "v1"
-    assert_rest_error(lambda: svc.channels(channel.sid).members(mem.sid).update(
-        attributes='{"v":2}', x_twilio_webhook_enabled=ON), 403, 20403)
+    assert_rest_error(lambda: alice.svc.channels(channel.sid).members(mem.sid).update(
+        attributes='{"v":2}'), 403, 20403)
     assert json.loads(svc.channels(channel.sid).members(mem.sid).fetch().attributes) == {"v": 1}
     pres = rcv.got("pre")
     assert [h.event for h in pres] == ["onMessageUpdate", "onMemberUpdate"]
@@ -286,42 +311,47 @@ def test_pre_event_rejection_blocks_message_and_member_update(svc, rcv, channel)
     rcv.assert_quiet("post")
 
 
-def test_pre_event_modifies_message(svc, rcv, channel):
+def test_pre_event_modifies_message(svc, rcv, channel, alice):
     hooks(svc, rcv)
     rcv.script("pre", (200, json.dumps({"body": "modified", "attributes": '{"m":true}'}), 0),
                (200, json.dumps({"Body": "PASCAL"}), 0))
-    m1 = svc.channels(channel.sid).messages.create(body="original", x_twilio_webhook_enabled=ON)
+    messages = alice.svc.channels(channel.sid).messages
+    m1 = messages.create(body="original")
     assert m1.body == "modified"
     assert json.loads(m1.attributes) == {"m": True}
     assert svc.channels(channel.sid).messages(m1.sid).fetch().body == "modified"
-    m2 = svc.channels(channel.sid).messages.create(body="original", x_twilio_webhook_enabled=ON)
+    m2 = messages.create(body="original")
     assert m2.body == "PASCAL"
     rcv.script("pre", (200, "OK, not JSON", 0))
-    m3 = svc.channels(channel.sid).messages.create(body="original", x_twilio_webhook_enabled=ON)
+    m3 = messages.create(body="original")
     assert m3.body == "original"
     posts = rcv.wait("post", "onMessageSent", 3)
     assert [h.params["Body"] for h in posts] == ["modified", "PASCAL", "original"]
     assert json.loads(posts[0].params["Attributes"]) == {"m": True}
 
 
-def test_pre_event_modifies_channel(svc, rcv):
+def test_pre_event_modifies_channel(banter, service, svc, rcv):
+    bob = end_user(banter, service.sid, unique("bob"))
     hooks(svc, rcv)
     rcv.default("pre", 200, json.dumps({"friendly_name": "renamed by hook"}))
-    ch = svc.channels.create(friendly_name="asked", x_twilio_webhook_enabled=ON)
+    ch = bob.svc.channels.create(friendly_name="asked")
     pre = rcv.got("pre", "onChannelAdd")[0]
     assert pre.params["FriendlyName"] == "asked"
+    assert pre.params["CreatedBy"] == bob.identity
     assert "ChannelSid" not in pre.params, pre.params
     assert ch.friendly_name == "renamed by hook"
+    assert ch.created_by == bob.identity
     assert svc.channels(ch.sid).fetch().friendly_name == "renamed by hook"
     post = rcv.wait_one("post", "onChannelAdded")
     assert post.params["FriendlyName"] == "renamed by hook"
 
 
-def test_pre_event_modifies_user(svc, rcv):
-    user = svc.users.create(identity=unique("u"), friendly_name="orig")
+def test_pre_event_modifies_user(banter, service, svc, rcv):
+    carol = end_user(banter, service.sid, unique("carol"))
+    user = svc.users.create(identity=carol.identity, friendly_name="orig")
     hooks(svc, rcv)
     rcv.default("pre", 200, json.dumps({"friendly_name": "hooked"}))
-    out = svc.users(user.sid).update(friendly_name="asked", x_twilio_webhook_enabled=ON)
+    out = carol.svc.users(user.sid).update(friendly_name="asked")
     pre = rcv.got("pre", "onUserUpdate")[0]
     assert pre.params["UserSid"] == user.sid
     assert proposed(pre, "FriendlyName") == "asked", pre.pairs
@@ -330,30 +360,30 @@ def test_pre_event_modifies_user(svc, rcv):
     assert rcv.wait_one("post", "onUserUpdated").params["FriendlyName"] == "hooked"
 
 
-def test_pre_event_modification_over_limit_rejected(svc, rcv, channel):
+def test_pre_event_modification_over_limit_rejected(svc, rcv, channel, alice):
     hooks(svc, rcv)
     rcv.default("pre", 200, json.dumps({"body": "x" * 40000}))
-    assert_rest_error(lambda: svc.channels(channel.sid).messages.create(
-        body="short", x_twilio_webhook_enabled=ON), 400, 50504)
+    assert_rest_error(lambda: alice.svc.channels(channel.sid).messages.create(body="short"),
+                      400, 50504)
     assert svc.channels(channel.sid).messages.list() == []
     rcv.assert_quiet("post")
 
 
-def test_pre_event_retried_on_503(svc, rcv, channel):
+def test_pre_event_retried_on_503(svc, rcv, channel, alice):
     hooks(svc, rcv, pre_webhook_retry_count=1)
     rcv.script("pre", (503, "", 0))
-    m = svc.channels(channel.sid).messages.create(body="retry", x_twilio_webhook_enabled=ON)
+    m = alice.svc.channels(channel.sid).messages.create(body="retry")
     pres = rcv.got("pre", "onMessageSend")
     assert [h.params["RetryCount"] for h in pres] == ["0", "1"]
     assert svc.channels(channel.sid).messages(m.sid).fetch().body == "retry"
 
 
-def test_pre_event_timeout_502_50076(svc, rcv, channel):
+def test_pre_event_timeout_502_50076(svc, rcv, channel, alice):
     hooks(svc, rcv, pre_webhook_retry_count=0)
     rcv.default("pre", 200, "", 6.0)
+    messages = alice.svc.channels(channel.sid).messages
     t0 = time.monotonic()
-    err = assert_rest_error(lambda: svc.channels(channel.sid).messages.create(
-        body="slow", x_twilio_webhook_enabled=ON), 502, 50076)
+    err = assert_rest_error(lambda: messages.create(body="slow"), 502, 50076)
     elapsed = time.monotonic() - t0
     assert 4.5 <= elapsed < 6.5, "pre-event timeout after %.2fs, expected ~5s" % elapsed
     assert len(rcv.got("pre")) == 1
@@ -361,6 +391,5 @@ def test_pre_event_timeout_502_50076(svc, rcv, channel):
     rcv.assert_quiet("post", seconds=0.5)
     # A closed port fails the same way: no reason reaches the caller.
     hooks(svc, rcv, pre_webhook_url="http://127.0.0.1:%d/pre" % free_port())
-    closed = assert_rest_error(lambda: svc.channels(channel.sid).messages.create(
-        body="closed", x_twilio_webhook_enabled=ON), 502, 50076)
+    closed = assert_rest_error(lambda: messages.create(body="closed"), 502, 50076)
     assert closed.msg == err.msg, (closed.msg, err.msg)

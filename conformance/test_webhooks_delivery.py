@@ -8,20 +8,21 @@ import time
 import pytest
 
 from conftest import BanterServer, assert_rest_error, make_client, unique, wait_until
+from end_users import end_user
 from webhook_receiver import ON, QUIET, Receiver, check_common, free_port, hooks, metrics, rcv  # noqa: F401  (rcv is a fixture)
 
 
 # --------------------------------------------------------------------------- delivery options
 
 
-def test_webhook_filters_select_events(svc, rcv):
+def test_webhook_filters_select_events(banter, service, svc, rcv):
     hooks(svc, rcv, webhook_filters=["onMessageSent", "onMessageSend"])
     rcv.default("pre", 403)  # would block everything the filter lets through, except messages
     rcv.script("pre", (200, "", 0))
-    ch = svc.channels.create(friendly_name=unique("ch"), x_twilio_webhook_enabled=ON)
-    user = svc.users.create(identity=unique("u"), x_twilio_webhook_enabled=ON)
-    svc.channels(ch.sid).members.create(identity=user.identity, x_twilio_webhook_enabled=ON)
-    svc.channels(ch.sid).messages.create(body="only me", x_twilio_webhook_enabled=ON)
+    user = end_user(banter, service.sid, unique("u"))  # created on its first request
+    ch = user.svc.channels.create(friendly_name=unique("ch"))
+    user.svc.channels(ch.sid).members.create(identity=user.identity)
+    user.svc.channels(ch.sid).messages.create(body="only me")
     rcv.wait_one("post", "onMessageSent")
     time.sleep(QUIET)
     assert [h.event for h in rcv.got("pre")] == ["onMessageSend"]
@@ -31,7 +32,9 @@ def test_webhook_filters_select_events(svc, rcv):
 def test_get_method_sends_query_params(banter, service, svc, rcv, channel):
     url = rcv.url("post") + "?token=abc"
     svc.update(post_webhook_url=url, pre_webhook_url=rcv.url("pre"), webhook_method="GET")
-    m = svc.channels(channel.sid).messages.create(body="via get", x_twilio_webhook_enabled=ON)
+    alice = end_user(banter, service.sid, unique("alice"))
+    svc.channels(channel.sid).members.create(identity=alice.identity)
+    m = alice.svc.channels(channel.sid).messages.create(body="via get")
     pre = rcv.got("pre", "onMessageSend")
     assert len(pre) == 1 and pre[0].method == "GET" and pre[0].body == "", pre
     assert pre[0].valid and pre[0].params["Body"] == "via get"
@@ -39,7 +42,7 @@ def test_get_method_sends_query_params(banter, service, svc, rcv, channel):
     assert hit.method == "GET"
     assert hit.body == ""
     assert hit.url.startswith(url + "&"), hit.url
-    check_common(hit, banter, service, "onMessageSent")
+    check_common(hit, banter, service, "onMessageSent", identity=alice.identity)
     assert hit.params["token"] == "abc"
     assert hit.params["MessageSid"] == m.sid
     assert hit.params["Body"] == "via get"
@@ -49,14 +52,15 @@ def test_non_ascii_params_signed(banter, service, svc, rcv, channel):
     hooks(svc, rcv)
     body = "h\u00e9llo \u2713 & = + % \U0001f600 \n line2"
     attrs = json.dumps({"k": "\u00fc & ="}, ensure_ascii=False)
-    svc.channels(channel.sid).messages.create(body=body, attributes=attrs, from_="\u00e4lice",
-                                              x_twilio_webhook_enabled=ON)
+    alice = end_user(banter, service.sid, "\u00e4lice-" + unique())
+    svc.channels(channel.sid).members.create(identity=alice.identity)
+    alice.svc.channels(channel.sid).messages.create(body=body, attributes=attrs)
     for name, event in (("pre", "onMessageSend"), ("post", "onMessageSent")):
         hit = rcv.wait_one(name, event)
-        check_common(hit, banter, service, event)
+        check_common(hit, banter, service, event, identity=alice.identity)
         assert hit.params["Body"] == body
         assert hit.params["Attributes"] == attrs
-        assert hit.params["From"] == "\u00e4lice"
+        assert hit.params["From"] == alice.identity
 
 
 def test_post_hook_url_with_query_string_signed(banter, service, svc, rcv, channel):
@@ -298,11 +302,14 @@ def test_private_targets_refused_when_not_allowed(tmp_path):
         bases = ["http://%s:%d" % (host, rcv.port) for host in LOCAL_SPELLINGS]
         bases.append("http://127.0.0.1:%d" % free_port())  # closed
         for base in bases:
-            pre = c.chat.v2.services(c.chat.v2.services.create(friendly_name=unique("svc")).sid)
+            pre_sid = c.chat.v2.services.create(friendly_name=unique("svc")).sid
+            pre = c.chat.v2.services(pre_sid)
             pre.update(pre_webhook_url=base + rcv.path("pre"), webhook_method="POST")
             ch = pre.channels.create(friendly_name=unique("ch"))
-            err = assert_rest_error(lambda: pre.channels(ch.sid).messages.create(
-                body="x", x_twilio_webhook_enabled=ON), 502, 50076)
+            user = end_user(server, pre_sid, unique("u"))
+            pre.channels(ch.sid).members.create(identity=user.identity)
+            err = assert_rest_error(lambda: user.svc.channels(ch.sid).messages.create(body="x"),
+                                    502, 50076)
             errors.append((err.status, err.code, err.msg))
             post = c.chat.v2.services(c.chat.v2.services.create(friendly_name=unique("svc")).sid)
             post.update(post_webhook_url=base + rcv.path("post"), webhook_method="POST")

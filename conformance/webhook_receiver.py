@@ -243,16 +243,22 @@ def hooks(svc, rcv, pre=True, post=True, **kw):
     return svc.update(**kw)
 
 
-def check_common(hit, banter, service, event, retry="0"):
+def check_common(hit, banter, service, event, retry="0", identity=None):
+    """The parameters every request carries: Source API for the operator's REST actions,
+    Source SDK and ClientIdentity for an end user's (identity)."""
     p = hit.params
     for k in COMMON:
         assert k in p, "%s: missing %s in %s" % (event, k, p)
     assert p["EventType"] == event
     assert p["AccountSid"] == banter.account_sid
     assert p["InstanceSid"] == service.sid
-    assert p["Source"] == "API"
     assert p["RetryCount"] == retry
-    assert "ClientIdentity" not in p, p
+    if identity is None:
+        assert p["Source"] == "API"
+        assert "ClientIdentity" not in p, p
+    else:
+        assert p["Source"] == "SDK"
+        assert p["ClientIdentity"] == identity, p
     assert hit.headers.get("x-twilio-signature"), hit.headers
     assert hit.valid
 

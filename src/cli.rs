@@ -427,7 +427,7 @@ async fn token(args: TokenArgs) -> anyhow::Result<()> {
                 println!("{}", serde_json::to_string(&identity)?);
                 Ok(())
             }
-            Err(crate::chat::ChatError::BadToken { code, message }) => {
+            Err(crate::chat::ChatError::Twilio { code, message }) => {
                 println!("{}", serde_json::json!({"code": code, "message": message}));
                 anyhow::bail!("refused: {code} {message}")
             }

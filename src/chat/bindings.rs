@@ -131,7 +131,7 @@ impl Chat {
         types: &[String],
         page: PageReq,
     ) -> Result<(User, Vec<Keyed<Binding>>), ChatError> {
-        let user = self.user(account_sid, service_sid, user_key).await?;
+        let user = self.user_of(account_sid, service_sid, user_key).await?;
         check_types(types)?;
         let rows = self
             .store

@@ -2,8 +2,9 @@
 
 use std::sync::Arc;
 
-use super::events::{channel_params, modified};
-use super::{Chat, ChatError, validate};
+use super::events::{Event, channel_params, modified};
+use super::write::Where;
+use super::{ChannelRef, Chat, ChatError, Permission, ServiceRef, validate};
 use crate::sid;
 use crate::store::{Channel, Keyed, PageReq, Service, StoreError};
 use crate::time::{self, Timestamp};
@@ -82,10 +83,7 @@ fn apply_answer(channel: &mut Channel, answer: Option<&serde_json::Value>) -> Re
 
 fn taken(e: StoreError) -> ChatError {
     match e {
-        StoreError::Conflict(_) => ChatError::Conflict {
-            code: 50307,
-            message: "Channel unique name already exists".into(),
-        },
+        StoreError::Conflict(_) => ChatError::new(50307, "Channel unique name already exists"),
         e => e.into(),
     }
 }
@@ -140,19 +138,14 @@ impl Chat {
         self.channel_keys.invalidate(|_, v| v == sid);
     }
 
-    /// CreateChannel.
+    /// CreateChannel. An end user needs `createChannel`; the channel is created by their
+    /// identity, and they join it (with the service's channel creator role) as any member does.
     ///
     /// # Errors
     /// [`ChatError::NotFound`] for an unknown service; 50307 (409) for a taken unique name;
-    /// validation errors naming the parameter.
-    pub async fn create_channel(
-        &self,
-        account_sid: &str,
-        service_sid: &str,
-        input: NewChannel,
-        webhooks: bool,
-    ) -> Result<Channel, ChatError> {
-        let service = self.service(account_sid, service_sid).await?;
+    /// validation errors naming the parameter; 50107 (403).
+    pub async fn create_channel(&self, at: ServiceRef<'_>, input: NewChannel) -> Result<Channel, ChatError> {
+        let scope = self.scope(at).await?;
         let channel_type = input.channel_type.unwrap_or_else(|| "public".to_owned());
         if channel_type != "public" && channel_type != "private" {
             return Err(ChatError::invalid("Type", "must be public or private"));
@@ -167,79 +160,100 @@ impl Chat {
             None => None,
         };
         let attributes = validate::attributes(input.attributes.as_deref().unwrap_or("{}"))?;
-        let date_created = input.date_created.unwrap_or_else(time::now);
-        let channel = Channel {
+        let (created_by, date_created, date_updated) = match scope.access.identity() {
+            Some(identity) => (identity.to_owned(), time::now(), None),
+            None => (
+                match input.created_by.as_deref() {
+                    Some(by) => validate::text("CreatedBy", by, validate::MAX_NAME)?,
+                    None => "system".to_owned(),
+                },
+                input.date_created.unwrap_or_else(time::now),
+                input.date_updated,
+            ),
+        };
+        let mut channel = Channel {
             sid: sid::generate(sid::CHANNEL),
-            account_sid: account_sid.to_owned(),
-            service_sid: service.sid.clone(),
+            account_sid: scope.service.account_sid.clone(),
+            service_sid: scope.service.sid.clone(),
             friendly_name,
             unique_name,
             attributes,
             channel_type,
-            created_by: match input.created_by.as_deref() {
-                Some(by) => validate::text("CreatedBy", by, validate::MAX_NAME)?,
-                None => "system".to_owned(),
-            },
+            created_by,
             members_count: 0,
             messages_count: 0,
             last_message_sid: None,
             date_created,
-            date_updated: input.date_updated.unwrap_or(date_created),
+            date_updated: date_updated.unwrap_or(date_created),
         };
-        let mut channel = channel;
-        let answer = self
-            .pre_event(webhooks, &service, "onChannelAdd", channel_params(&channel, false))
-            .await?;
+        let allowed = scope.access.require(Permission::CreateChannel);
+        let draft = channel.clone();
+        let change = self.change(&scope, Where::Channel(&draft), Event::ChannelAdd, allowed)?;
+        let (approved, answer) = change.pre(|| channel_params(&channel, false)).await?;
         apply_answer(&mut channel, answer.as_ref())?;
-        let params = channel_params(&channel, true);
-        let outbox = self
-            .post_events(webhooks, &service, Some(&channel), "onChannelAdded", &params, None)
-            .await?;
-        self.store.insert_channel(&channel, &outbox).await.map_err(taken)?;
-        self.emit("onChannelAdded", &service, Some(&channel.sid), &channel.sid)
-            .await;
-        Ok(channel)
+        let channel = &channel;
+        approved
+            .commit(
+                &channel.sid,
+                || channel_params(channel, true),
+                None,
+                async |outbox| {
+                    self.store.insert_channel(channel, outbox).await.map_err(taken)?;
+                    Ok(channel.clone())
+                },
+            )
+            .await
     }
 
     /// FetchChannel by SID or unique name.
     ///
     /// # Errors
-    /// [`ChatError::NotFound`].
-    pub async fn channel(&self, account_sid: &str, service_sid: &str, key: &str) -> Result<Channel, ChatError> {
-        Ok(self.channel_of(account_sid, service_sid, key).await?.1)
+    /// [`ChatError::NotFound`], also for a private channel an end user may not see.
+    pub async fn channel(&self, at: ChannelRef<'_>) -> Result<Channel, ChatError> {
+        Ok(self.channel_scope(at).await?.1)
     }
 
-    /// ListChannel, optionally filtered by type.
+    /// ListChannel, optionally filtered by type; an end user sees public channels and the
+    /// private ones they are a member of or invited to.
     ///
     /// # Errors
     /// [`ChatError::NotFound`] for an unknown service; 20001 for an unknown type.
     pub async fn list_channels(
         &self,
-        account_sid: &str,
-        service_sid: &str,
+        at: ServiceRef<'_>,
         types: &[String],
         page: PageReq,
     ) -> Result<Vec<Keyed<Channel>>, ChatError> {
-        let service = self.service(account_sid, service_sid).await?;
+        let scope = self.scope(at).await?;
         if types.iter().any(|t| t != "public" && t != "private") {
             return Err(ChatError::invalid("Type", "must be public or private"));
         }
-        Ok(self.store.list_channels(&service.sid, types, page).await?)
+        let visible_to = scope.access.identity();
+        Ok(self
+            .store
+            .list_channels(&scope.service.sid, types, visible_to, page)
+            .await?)
     }
 
-    /// UpdateChannel.
+    /// UpdateChannel. An end user changes names with `editChannelName` and attributes with
+    /// `editChannelAttributes`; authorship and dates are the operator's to change.
     ///
     /// # Errors
     /// As for create.
-    pub async fn update_channel(
-        &self,
-        account_sid: &str,
-        service_sid: &str,
-        key: &str,
-        patch: ChannelPatch,
-        webhooks: bool,
-    ) -> Result<Channel, ChatError> {
-        let (service, mut channel) = self.channel_of(account_sid, service_sid, key).await?;
+    pub async fn update_channel(&self, at: ChannelRef<'_>, mut patch: ChannelPatch) -> Result<Channel, ChatError> {
+        let (scope, mut channel) = self.channel_scope(at).await?;
+        let mut allowed = Ok(());
+        if scope.access.identity().is_some() {
+            patch.created_by = None;
+            patch.date_created = None;
+            patch.date_updated = None;
+            if patch.friendly_name.is_some() || patch.unique_name.is_some() {
+                allowed = scope.access.require(Permission::EditChannelName);
+            }
+            if allowed.is_ok() && patch.attributes.is_some() {
+                allowed = scope.access.require(Permission::EditChannelAttributes);
+            }
+        }
         if let Some(n) = &patch.friendly_name {
             channel.friendly_name = Some(validate::friendly_name(n, validate::MAX_FRIENDLY_NAME)?);
         }
@@ -256,51 +270,54 @@ impl Chat {
             channel.date_created = d;
         }
         channel.date_updated = patch.date_updated.unwrap_or_else(time::now);
-        let answer = self
-            .pre_event(webhooks, &service, "onChannelUpdate", channel_params(&channel, true))
-            .await?;
+        let before = channel.clone();
+        let change = self.change(&scope, Where::Channel(&before), Event::ChannelUpdate, allowed)?;
+        let (approved, answer) = change.pre(|| channel_params(&channel, true)).await?;
         apply_answer(&mut channel, answer.as_ref())?;
-        let params = channel_params(&channel, true);
-        let outbox = self
-            .post_events(webhooks, &service, Some(&channel), "onChannelUpdated", &params, None)
-            .await?;
-        let updated = self.store.update_channel(&channel, &outbox).await;
-        self.forget_channel(&channel.sid);
-        if updated.map_err(taken)? {
-            self.emit("onChannelUpdated", &service, Some(&channel.sid), &channel.sid)
-                .await;
-            Ok(channel)
-        } else {
-            Err(ChatError::NotFound)
-        }
+        let channel = &channel;
+        approved
+            .commit(
+                &channel.sid,
+                || channel_params(channel, true),
+                None,
+                async |outbox| {
+                    let updated = self.store.update_channel(channel, outbox).await;
+                    self.forget_channel(&channel.sid);
+                    if updated.map_err(taken)? {
+                        Ok(channel.clone())
+                    } else {
+                        Err(ChatError::NotFound)
+                    }
+                },
+            )
+            .await
     }
 
-    /// DeleteChannel: removes its members, messages, invites and webhooks too.
+    /// DeleteChannel: removes its members, messages, invites and webhooks too. An end user
+    /// needs `destroyChannel`.
     ///
     /// # Errors
-    /// [`ChatError::NotFound`].
-    pub async fn delete_channel(
-        &self,
-        account_sid: &str,
-        service_sid: &str,
-        key: &str,
-        webhooks: bool,
-    ) -> Result<(), ChatError> {
-        let (service, channel) = self.channel_of(account_sid, service_sid, key).await?;
-        let params = channel_params(&channel, true);
-        self.pre_event(webhooks, &service, "onChannelDestroy", params.clone())
-            .await?;
-        let outbox = self
-            .post_events(webhooks, &service, Some(&channel), "onChannelDestroyed", &params, None)
-            .await?;
-        let deleted = self.store.delete_channel(&service.sid, &channel.sid, &outbox).await;
-        self.forget_channel(&channel.sid);
-        if deleted? {
-            self.emit("onChannelDestroyed", &service, Some(&channel.sid), &channel.sid)
-                .await;
-            Ok(())
-        } else {
-            Err(ChatError::NotFound)
-        }
+    /// [`ChatError::NotFound`]; 50107 (403).
+    pub async fn delete_channel(&self, at: ChannelRef<'_>) -> Result<(), ChatError> {
+        let (scope, channel) = self.channel_scope(at).await?;
+        let allowed = scope.access.require(Permission::DestroyChannel);
+        let change = self.change(&scope, Where::Channel(&channel), Event::ChannelDestroy, allowed)?;
+        let (approved, _) = change.pre(|| channel_params(&channel, true)).await?;
+        let channel = &channel;
+        approved
+            .commit(
+                &channel.sid,
+                || channel_params(channel, true),
+                None,
+                async |outbox| {
+                    let deleted = self
+                        .store
+                        .delete_channel(&channel.service_sid, &channel.sid, outbox)
+                        .await;
+                    self.forget_channel(&channel.sid);
+                    if deleted? { Ok(()) } else { Err(ChatError::NotFound) }
+                },
+            )
+            .await
     }
 }

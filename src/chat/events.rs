@@ -1,17 +1,128 @@
-//! Webhook events: which hooks an operation fires, with Twilio's event names and parameters.
+//! Events: every change a write can make ([`Event`]), with Twilio's pre- and post-event
+//! webhook names, and the parameters webhooks carry.
 //!
 //! Pre-event hooks are called synchronously (through [`PreEventHook`], implemented outside the
-//! domain) and may veto or modify the action. Post-event deliveries become [`OutboxRow`]s that
-//! the store writes in the same transaction as the change. REST calls fire hooks only with
-//! `X-Twilio-Webhook-Enabled: true`, which reaches the domain as `webhooks: bool`.
+//! domain) and may veto or modify an end user's action. Post-event deliveries become
+//! [`crate::store::OutboxRow`]s that the store writes in the same transaction as the change.
+//! `super::write` is the one place that calls them.
 
 use async_trait::async_trait;
 use serde_json::Value;
 
-use super::{Chat, ChatError};
-use crate::sid;
-use crate::store::{Channel, ChannelWebhook, Member, Message, OutboxRow, PageReq, Service, User};
-use crate::time::{self, Timestamp};
+use crate::store::{Channel, Member, Message, Service, User};
+use crate::time::Timestamp;
+
+/// A change a write makes. Each pairs Twilio's pre-event (fired before an end user's action,
+/// which it may veto) with its post-event; the bus names every change by [`Event::name`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Event {
+    /// A text message was sent.
+    MessageSend,
+    /// A media message was sent.
+    MediaMessageSend,
+    /// A message was edited.
+    MessageUpdate,
+    /// A message was deleted.
+    MessageRemove,
+    /// A channel was created.
+    ChannelAdd,
+    /// A channel was changed.
+    ChannelUpdate,
+    /// A channel was deleted.
+    ChannelDestroy,
+    /// A member joined or was added.
+    MemberAdd,
+    /// A member was changed (attributes, role, read horizon, notification level).
+    MemberUpdate,
+    /// A member left or was removed.
+    MemberRemove,
+    /// A user was created.
+    UserAdd,
+    /// A user was changed.
+    UserUpdate,
+    /// A user was deleted.
+    UserRemove,
+    /// An identity was invited to a channel.
+    InviteAdd,
+    /// An invite was withdrawn.
+    InviteRemove,
+}
+
+impl Event {
+    /// Every event.
+    pub const ALL: [Self; 15] = [
+        Self::MessageSend,
+        Self::MediaMessageSend,
+        Self::MessageUpdate,
+        Self::MessageRemove,
+        Self::ChannelAdd,
+        Self::ChannelUpdate,
+        Self::ChannelDestroy,
+        Self::MemberAdd,
+        Self::MemberUpdate,
+        Self::MemberRemove,
+        Self::UserAdd,
+        Self::UserUpdate,
+        Self::UserRemove,
+        Self::InviteAdd,
+        Self::InviteRemove,
+    ];
+
+    /// Twilio's (pre-event, post-event) webhook names; `None` where Twilio has no such hook.
+    #[must_use]
+    pub const fn hooks(self) -> (Option<&'static str>, Option<&'static str>) {
+        match self {
+            Self::MessageSend => (Some("onMessageSend"), Some("onMessageSent")),
+            Self::MediaMessageSend => (Some("onMediaMessageSend"), Some("onMediaMessageSent")),
+            Self::MessageUpdate => (Some("onMessageUpdate"), Some("onMessageUpdated")),
+            Self::MessageRemove => (Some("onMessageRemove"), Some("onMessageRemoved")),
+            Self::ChannelAdd => (Some("onChannelAdd"), Some("onChannelAdded")),
+            Self::ChannelUpdate => (Some("onChannelUpdate"), Some("onChannelUpdated")),
+            Self::ChannelDestroy => (Some("onChannelDestroy"), Some("onChannelDestroyed")),
+            Self::MemberAdd => (Some("onMemberAdd"), Some("onMemberAdded")),
+            Self::MemberUpdate => (Some("onMemberUpdate"), Some("onMemberUpdated")),
+            Self::MemberRemove => (Some("onMemberRemove"), Some("onMemberRemoved")),
+            Self::UserAdd => (None, Some("onUserAdded")),
+            Self::UserUpdate => (Some("onUserUpdate"), Some("onUserUpdated")),
+            Self::UserRemove | Self::InviteAdd | Self::InviteRemove => (None, None),
+        }
+    }
+
+    /// The pre-event webhook name.
+    #[must_use]
+    pub const fn pre(self) -> Option<&'static str> {
+        self.hooks().0
+    }
+
+    /// The post-event webhook name.
+    #[must_use]
+    pub const fn post(self) -> Option<&'static str> {
+        self.hooks().1
+    }
+
+    /// The name on the event bus: the post-event's, or Banter's own for changes Twilio has no
+    /// webhook for.
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::UserRemove => "onUserRemoved",
+            Self::InviteAdd => "onInviteAdded",
+            Self::InviteRemove => "onInviteRemoved",
+            other => match other.post() {
+                Some(name) => name,
+                None => "onUnknown",
+            },
+        }
+    }
+
+    /// Whether `name` is a webhook event a filter may list.
+    #[must_use]
+    pub fn is_webhook(name: &str) -> bool {
+        Self::ALL
+            .iter()
+            .any(|e| e.pre() == Some(name) || e.post() == Some(name))
+    }
+}
 
 /// Form parameters of a webhook request, in order.
 pub type Params = Vec<(String, String)>;
@@ -54,7 +165,8 @@ fn ms(t: &Timestamp) -> String {
     t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
 }
 
-fn p(name: &str, value: impl Into<String>) -> (String, String) {
+/// One webhook parameter.
+pub(super) fn p(name: &str, value: impl Into<String>) -> (String, String) {
     (name.to_owned(), value.into())
 }
 
@@ -134,169 +246,11 @@ pub(super) fn user_params(u: &User) -> Params {
 }
 
 /// Whether the service's `WebhookFilters` select `event` (unset or empty selects all).
-fn selected(service: &Service, event: &str) -> bool {
+pub(super) fn selected(service: &Service, event: &str) -> bool {
     match &service.settings.webhook_filters {
         Some(filters) if !filters.is_empty() => filters.iter().any(|f| f == event),
         _ => true,
     }
-}
-
-/// True when `body` contains one of the trigger keywords as a whole word (case-insensitive).
-fn triggered(keywords: &[String], body: &str) -> bool {
-    let words: Vec<String> = body
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(str::to_lowercase)
-        .collect();
-    keywords.iter().any(|k| words.contains(&k.to_lowercase()))
-}
-
-fn common(service: &Service, event: &str) -> Params {
-    vec![
-        p("EventType", event),
-        p("AccountSid", &service.account_sid),
-        p("InstanceSid", &service.sid),
-        p("Source", "API"),
-    ]
-}
-
-impl Chat {
-    /// Runs the service's pre-event hook for `event` when webhooks are on and one is set.
-    ///
-    /// Returns the hook's JSON answer, if any, so the caller can apply modifications.
-    ///
-    /// # Errors
-    /// 403 / 20403 when the hook answered non-2xx; 502 / 50076, with one fixed message, when it
-    /// gave no usable answer for any reason.
-    pub(super) async fn pre_event(
-        &self,
-        webhooks: bool,
-        service: &Service,
-        event: &str,
-        params: Params,
-    ) -> Result<Option<Value>, ChatError> {
-        let Some(url) = service
-            .settings
-            .pre_webhook_url
-            .as_ref()
-            .filter(|_| webhooks && selected(service, event))
-        else {
-            return Ok(None);
-        };
-        let mut all = common(service, event);
-        all.extend(params);
-        let request = HookRequest {
-            url: url.clone(),
-            method: service
-                .settings
-                .webhook_method
-                .clone()
-                .unwrap_or_else(|| "POST".to_owned()),
-            params: all,
-            auth_token: self.auth_token(&service.account_sid).await?,
-            retry_count: service.settings.pre_webhook_retry_count,
-        };
-        match self.pre_hook.call(request).await {
-            Ok(answer) => Ok(answer),
-            Err(HookFailure::Rejected(status)) => Err(ChatError::Forbidden {
-                code: 20403,
-                message: format!("The pre-event webhook rejected {event} (HTTP {status})"),
-            }),
-            Err(HookFailure::NoAnswer) => Err(ChatError::HookUnavailable {
-                code: 50076,
-                message: format!("The pre-event webhook gave no usable answer for {event}"),
-            }),
-        }
-    }
-
-    /// The post-event deliveries for `event`: the service's post-event URL and, for a channel,
-    /// its `webhook` hooks filtering on the event and `trigger` hooks matched by `body`.
-    pub(super) async fn post_events(
-        &self,
-        webhooks: bool,
-        service: &Service,
-        channel: Option<&Channel>,
-        event: &str,
-        params: &Params,
-        body: Option<&str>,
-    ) -> Result<Vec<OutboxRow>, ChatError> {
-        if !webhooks {
-            return Ok(Vec::new());
-        }
-        let scope = channel.map_or(service.sid.as_str(), |c| c.sid.as_str());
-        let now = time::now();
-        let row = |url: &str, method: &str, retry: i64, extra: Params| {
-            let mut all = common(service, event);
-            all.extend(params.iter().cloned());
-            all.extend(extra);
-            OutboxRow {
-                id: sid::generate("WD"),
-                account_sid: service.account_sid.clone(),
-                ordering_key: ordering_key(scope, url),
-                url: url.to_owned(),
-                method: method.to_owned(),
-                event_type: event.to_owned(),
-                params: all,
-                max_attempts: 1 + retry.max(0),
-                date_created: now,
-            }
-        };
-        let mut rows = Vec::new();
-        if let Some(url) = service
-            .settings
-            .post_webhook_url
-            .as_ref()
-            .filter(|_| selected(service, event))
-        {
-            let method = service.settings.webhook_method.as_deref().unwrap_or("POST");
-            rows.push(row(url, method, service.settings.post_webhook_retry_count, Vec::new()));
-        }
-        if let Some(channel) = channel {
-            let page = PageReq {
-                after: None,
-                before: None,
-                limit: 10,
-                desc: false,
-            };
-            for hook in self.store.list_webhooks(&channel.sid, page).await? {
-                let ChannelWebhook {
-                    sid,
-                    webhook_type,
-                    configuration: c,
-                    ..
-                } = &hook.item;
-                let fires = match webhook_type.as_str() {
-                    "webhook" => c.filters.as_ref().is_some_and(|f| f.iter().any(|e| e == event)),
-                    "trigger" => {
-                        event == "onMessageSent" && triggered(c.triggers.as_deref().unwrap_or(&[]), body.unwrap_or(""))
-                    }
-                    _ => {
-                        tracing::info!(webhook = %sid, event, "studio channel webhooks are not delivered by a self-hosted server");
-                        false
-                    }
-                };
-                if let (true, Some(url)) = (fires, c.url.as_ref()) {
-                    let extra = vec![p("WebhookSid", sid), p("WebhookType", webhook_type)];
-                    rows.push(row(
-                        url,
-                        c.method.as_deref().unwrap_or("POST"),
-                        c.retry_count.unwrap_or(0),
-                        extra,
-                    ));
-                }
-            }
-        }
-        Ok(rows)
-    }
-}
-
-/// The outbox ordering key of a delivery to `url` about `scope` (a channel, or the service for
-/// events outside channels): deliveries are ordered per receiver URL and, within it, per
-/// channel. A receiver that is down delays only its own deliveries, and one channel's retries
-/// never hold back another channel's events. Migration 0005 computes the same key for rows
-/// written before it.
-fn ordering_key(scope: &str, url: &str) -> String {
-    format!("{scope} {url}")
 }
 
 /// Reads a string field a pre-event hook may set, in snake_case or PascalCase.
@@ -312,13 +266,6 @@ pub(super) fn modified(answer: Option<&Value>, snake: &str, pascal: &str) -> Opt
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn triggers_match_whole_words_case_insensitively() {
-        let k = vec!["Help".to_owned()];
-        assert!(triggered(&k, "I need help!"));
-        assert!(!triggered(&k, "helpful"));
-    }
 
     #[test]
     fn modified_reads_either_spelling() {

@@ -1,25 +1,33 @@
 //! Invites, and each user's view of their channels.
 
+use super::events::Event;
 use super::members::MemberPatch;
-use super::{Chat, ChatError};
+use super::write::Where;
+use super::{ChannelRef, Chat, ChatError, Permission, Scope, ServiceRef};
 use crate::sid;
-use crate::store::{AddInvite, Invite, Keyed, PageReq, User, UserChannel};
+use crate::store::{AddInvite, Channel, Invite, Keyed, PageReq, User, UserChannel};
 use crate::time;
 
 impl Chat {
-    /// CreateInvite: the identity must be an existing user and not yet a member.
+    /// CreateInvite: the identity must be an existing user and not yet a member. An end user
+    /// needs `inviteMember`, and the invite is created by them.
     ///
     /// # Errors
-    /// [`ChatError::NotFound`] for an unknown user; 50212 (409) already invited; 50404 (409) member.
+    /// [`ChatError::NotFound`] for an unknown user; 50212 (409) already invited; 50404 (409)
+    /// member; 50107/50205 (403).
     pub async fn create_invite(
         &self,
-        account_sid: &str,
-        service_sid: &str,
-        channel_key: &str,
+        at: ChannelRef<'_>,
         identity: &str,
         role_sid: Option<&str>,
     ) -> Result<Invite, ChatError> {
-        let (service, channel) = self.channel_of(account_sid, service_sid, channel_key).await?;
+        let (scope, channel) = self.channel_scope(at).await?;
+        let allowed = match scope.access.identity() {
+            Some(_) if role_sid.is_some() => Err(ChatError::titled(50205)),
+            Some(_) => scope.access.require(Permission::InviteMember),
+            None => Ok(()),
+        };
+        let change = self.change(&scope, Where::Channel(&channel), Event::InviteAdd, allowed)?;
         if identity.is_empty() {
             return Err(ChatError::missing("Identity"));
         }
@@ -32,8 +40,9 @@ impl Chat {
                 ),
             ));
         }
+        let service = &scope.service;
         let role_sid = match role_sid {
-            Some(r) => Some(self.channel_role(&service, r).await?),
+            Some(r) => Some(self.channel_role(service, r).await?),
             None => service.settings.default_channel_role_sid.clone(),
         };
         let user = self
@@ -44,44 +53,43 @@ impl Chat {
         let now = time::now();
         let invite = Invite {
             sid: sid::generate(sid::INVITE),
-            account_sid: account_sid.to_owned(),
+            account_sid: service.account_sid.clone(),
             service_sid: service.sid.clone(),
-            channel_sid: channel.sid,
+            channel_sid: channel.sid.clone(),
             identity: user.identity,
             role_sid,
-            created_by: Some("system".to_owned()),
+            created_by: Some(scope.access.identity().unwrap_or("system").to_owned()),
             date_created: now,
             date_updated: now,
         };
-        match self.store.insert_invite(&invite).await? {
-            AddInvite::Added => Ok(invite),
-            AddInvite::Duplicate => Err(ChatError::Conflict {
-                code: 50212,
-                message: "User already invited".into(),
-            }),
-            AddInvite::AlreadyMember => Err(ChatError::Conflict {
-                code: 50404,
-                message: "Member already exists".into(),
-            }),
-        }
+        let (approved, _) = change.pre(Vec::new).await?;
+        let invite = &invite;
+        approved
+            .commit(&invite.sid, Vec::new, None, async |_| {
+                match self.store.insert_invite(invite).await? {
+                    AddInvite::Added => Ok(invite.clone()),
+                    AddInvite::Duplicate => Err(ChatError::new(50212, "User already invited")),
+                    AddInvite::AlreadyMember => Err(ChatError::new(50404, "Member already exists")),
+                }
+            })
+            .await
     }
 
     /// FetchInvite.
     ///
     /// # Errors
     /// [`ChatError::NotFound`].
-    pub async fn invite(
-        &self,
-        account_sid: &str,
-        service_sid: &str,
-        channel_key: &str,
-        sid: &str,
-    ) -> Result<Invite, ChatError> {
-        let (_, channel) = self.channel_of(account_sid, service_sid, channel_key).await?;
+    pub async fn invite(&self, at: ChannelRef<'_>, sid: &str) -> Result<Invite, ChatError> {
+        Ok(self.invite_of(at, sid).await?.2)
+    }
+
+    async fn invite_of(&self, at: ChannelRef<'_>, sid: &str) -> Result<(Scope, Channel, Invite), ChatError> {
+        let (scope, channel) = self.channel_scope(at).await?;
         if !sid::is_sid(sid::INVITE, sid) {
             return Err(ChatError::NotFound);
         }
-        self.store.invite(&channel.sid, sid).await?.ok_or(ChatError::NotFound)
+        let invite = self.store.invite(&channel.sid, sid).await?.ok_or(ChatError::NotFound)?;
+        Ok((scope, channel, invite))
     }
 
     /// ListInvite, optionally only the given identities.
@@ -90,47 +98,62 @@ impl Chat {
     /// [`ChatError::NotFound`].
     pub async fn list_invites(
         &self,
-        account_sid: &str,
-        service_sid: &str,
-        channel_key: &str,
+        at: ChannelRef<'_>,
         identities: &[String],
         page: PageReq,
     ) -> Result<Vec<Keyed<Invite>>, ChatError> {
-        let (_, channel) = self.channel_of(account_sid, service_sid, channel_key).await?;
+        let (_, channel) = self.channel_scope(at).await?;
         Ok(self.store.list_invites(&channel.sid, identities, page).await?)
     }
 
-    /// DeleteInvite.
+    /// DeleteInvite. An end user withdraws invites with `inviteMember`, and may always
+    /// decline their own.
     ///
     /// # Errors
-    /// [`ChatError::NotFound`].
-    pub async fn delete_invite(
-        &self,
-        account_sid: &str,
-        service_sid: &str,
-        channel_key: &str,
-        sid: &str,
-    ) -> Result<(), ChatError> {
-        let invite = self.invite(account_sid, service_sid, channel_key, sid).await?;
-        if self.store.delete_invite(&invite.channel_sid, &invite.sid).await? {
-            Ok(())
-        } else {
-            Err(ChatError::NotFound)
+    /// [`ChatError::NotFound`]; 50107 (403).
+    pub async fn delete_invite(&self, at: ChannelRef<'_>, sid: &str) -> Result<(), ChatError> {
+        let (scope, channel, invite) = self.invite_of(at, sid).await?;
+        let allowed = match scope.access.identity() {
+            Some(_) if scope.access.owns(&invite.identity) => Ok(()),
+            Some(_) => scope.access.require(Permission::InviteMember),
+            None => Ok(()),
+        };
+        let change = self.change(&scope, Where::Channel(&channel), Event::InviteRemove, allowed)?;
+        let (approved, _) = change.pre(Vec::new).await?;
+        let invite = &invite;
+        approved
+            .commit(&invite.sid, Vec::new, None, async |_| {
+                match self.store.delete_invite(&invite.channel_sid, &invite.sid).await? {
+                    true => Ok(()),
+                    false => Err(ChatError::NotFound),
+                }
+            })
+            .await
+    }
+
+    /// The user a User Channels request names; an end user may name only themselves.
+    async fn channels_user(&self, at: ServiceRef<'_>, user_key: &str) -> Result<User, ChatError> {
+        let user = self.user(at, user_key).await?;
+        match at.caller.identity() {
+            Some(me) if me != user.identity => Err(ChatError::new(
+                50107,
+                "User not authorized for command: a user sees only their own channels",
+            )),
+            _ => Ok(user),
         }
     }
 
     /// ListUserChannel: the channels a user (SID or identity) has joined or is invited to.
     ///
     /// # Errors
-    /// [`ChatError::NotFound`] for an unknown service or user.
+    /// [`ChatError::NotFound`] for an unknown service or user; 50107 (403) for another user's.
     pub async fn list_user_channels(
         &self,
-        account_sid: &str,
-        service_sid: &str,
+        at: ServiceRef<'_>,
         user_key: &str,
         page: PageReq,
     ) -> Result<(User, Vec<Keyed<UserChannel>>), ChatError> {
-        let user = self.user(account_sid, service_sid, user_key).await?;
+        let user = self.channels_user(at, user_key).await?;
         let rows = self
             .store
             .list_user_channels(&user.service_sid, &user.identity, None, page)
@@ -144,12 +167,11 @@ impl Chat {
     /// [`ChatError::NotFound`] unless the user has joined or is invited to the channel.
     pub async fn user_channel(
         &self,
-        account_sid: &str,
-        service_sid: &str,
+        at: ServiceRef<'_>,
         user_key: &str,
         channel_key: &str,
     ) -> Result<(User, UserChannel), ChatError> {
-        let user = self.user(account_sid, service_sid, user_key).await?;
+        let user = self.channels_user(at, user_key).await?;
         let channel = self
             .store
             .channel(&user.service_sid, channel_key)
@@ -169,62 +191,36 @@ impl Chat {
         Ok((user, uc))
     }
 
-    /// UpdateUserChannel: notification level and read horizon of the user's membership.
+    /// UpdateUserChannel: notification level and read horizon of the user's membership (an
+    /// update of that member, with its permissions).
     ///
     /// # Errors
     /// [`ChatError::NotFound`] unless the user is a member of the channel.
     pub async fn update_user_channel(
         &self,
-        account_sid: &str,
-        service_sid: &str,
+        at: ServiceRef<'_>,
         user_key: &str,
         channel_key: &str,
         patch: MemberPatch,
     ) -> Result<(User, UserChannel), ChatError> {
-        let user = self.user(account_sid, service_sid, user_key).await?;
-        let (service, channel) = self.channel_of(account_sid, service_sid, channel_key).await?;
-        let mut member = self
-            .store
-            .member(&channel.sid, &user.identity)
-            .await?
-            .ok_or(ChatError::NotFound)?;
-        self.apply_member_patch(&service, &mut member, patch).await?;
-        let outbox = self.member_updated(false, &service, &channel, &member).await?;
-        if !self.store.update_member(&member, &outbox).await? {
-            return Err(ChatError::NotFound);
-        }
-        self.emit("onMemberUpdated", &service, Some(&channel.sid), &member.sid)
-            .await;
-        self.user_channel(account_sid, service_sid, &user.sid, &channel.sid)
-            .await
+        let user = self.channels_user(at, user_key).await?;
+        self.update_member(at.channel(channel_key), &user.identity, patch)
+            .await?;
+        self.user_channel(at, &user.sid, channel_key).await
     }
 
-    /// DeleteUserChannel: the user leaves the channel.
+    /// DeleteUserChannel: the user leaves the channel (a removal of that member, with its
+    /// permissions).
     ///
     /// # Errors
     /// [`ChatError::NotFound`] unless the user is a member of the channel.
     pub async fn delete_user_channel(
         &self,
-        account_sid: &str,
-        service_sid: &str,
+        at: ServiceRef<'_>,
         user_key: &str,
         channel_key: &str,
-        webhooks: bool,
     ) -> Result<(), ChatError> {
-        let user = self.user(account_sid, service_sid, user_key).await?;
-        let (service, channel) = self.channel_of(account_sid, service_sid, channel_key).await?;
-        let member = self
-            .store
-            .member(&channel.sid, &user.identity)
-            .await?
-            .ok_or(ChatError::NotFound)?;
-        let outbox = self.member_removed(webhooks, &service, &channel, &member).await?;
-        if self.store.remove_member(&channel.sid, &member.sid, &outbox).await? {
-            self.emit("onMemberRemoved", &service, Some(&channel.sid), &member.sid)
-                .await;
-            Ok(())
-        } else {
-            Err(ChatError::NotFound)
-        }
+        let user = self.channels_user(at, user_key).await?;
+        self.remove_member(at.channel(channel_key), &user.identity).await
     }
 }

@@ -1,11 +1,10 @@
 //! Members: users in a channel, with their role and read horizon.
 
-use std::sync::Arc;
-
-use super::events::{member_params, modified};
-use super::{Chat, ChatError, validate};
+use super::events::{Event, member_params, modified};
+use super::write::Where;
+use super::{ChannelRef, Chat, ChatError, Permission, Scope, validate};
 use crate::sid;
-use crate::store::{AddMember, Channel, Keyed, Member, OutboxRow, PageReq, RoleType, Service, User};
+use crate::store::{AddMember, Channel, Keyed, Member, PageReq, RoleType, Service, User};
 use crate::time::{self, Timestamp};
 
 /// CreateMember input.
@@ -67,26 +66,37 @@ impl Chat {
         Ok(role.sid)
     }
 
-    /// CreateMember: adds an identity to a channel, creating the User if needed.
+    /// CreateMember: adds an identity to a channel, creating the User if needed. An end user
+    /// joins with `joinChannel` (a private channel only when invited) and adds others with
+    /// `addMember`; only the operator chooses roles. Without `RoleSid`, the channel's creator
+    /// gets the service's channel creator role and everyone else its channel role.
     ///
     /// # Errors
-    /// [`ChatError::NotFound`]; 50404 (409) duplicate; 50403/50208 (403) limits.
-    pub async fn add_member(
-        &self,
-        account_sid: &str,
-        service_sid: &str,
-        channel_key: &str,
-        input: NewMember,
-        webhooks: bool,
-    ) -> Result<Member, ChatError> {
-        let (service, channel) = self.channel_of(account_sid, service_sid, channel_key).await?;
+    /// [`ChatError::NotFound`]; 50404 (409) duplicate; 50403/50208 (403) limits; 50107/50205
+    /// (403) for an end user who may not.
+    pub async fn add_member(&self, at: ChannelRef<'_>, mut input: NewMember) -> Result<Member, ChatError> {
+        let (scope, channel) = self.channel_scope(at).await?;
+        let service = &scope.service;
         if input.identity.is_empty() {
             return Err(ChatError::missing("Identity"));
         }
-        let role_sid = match &input.role_sid {
-            Some(r) => Some(self.channel_role(&service, r).await?),
-            None => service.settings.default_channel_role_sid.clone(),
-        };
+        let mut allowed = Ok(());
+        let mut reason = "ADDED";
+        if let Some(me) = scope.access.identity() {
+            if input.role_sid.is_some() {
+                allowed = Err(ChatError::titled(50205));
+            } else if input.identity == me {
+                reason = "JOINED";
+                allowed = scope.access.require(Permission::JoinChannel);
+            } else {
+                allowed = scope.access.require(Permission::AddMember);
+                input.last_consumed_message_index = None;
+                input.last_consumption_timestamp = None;
+            }
+            input.date_created = None;
+            input.date_updated = None;
+        }
+        let change = self.change(&scope, Where::Channel(&channel), Event::MemberAdd, allowed)?;
         let attributes = validate::attributes(input.attributes.as_deref().unwrap_or("{}"))?;
         let now = time::now();
         // `Identity` may name the user by SID; the member row always holds the identity, so
@@ -98,7 +108,7 @@ impl Chat {
                 let identity = super::users::identity(&input.identity)?;
                 let user = User {
                     sid: sid::generate(sid::USER),
-                    account_sid: account_sid.to_owned(),
+                    account_sid: service.account_sid.clone(),
                     service_sid: service.sid.clone(),
                     role_sid: service.settings.default_service_role_sid.clone(),
                     identity: identity.clone(),
@@ -111,10 +121,15 @@ impl Chat {
                 (identity, Some(user))
             }
         };
+        let role_sid = match &input.role_sid {
+            Some(r) => Some(self.channel_role(service, r).await?),
+            None if identity == channel.created_by => service.settings.default_channel_creator_role_sid.clone(),
+            None => service.settings.default_channel_role_sid.clone(),
+        };
         let date_created = input.date_created.unwrap_or(now);
-        let member = Member {
+        let mut member = Member {
             sid: sid::generate(sid::MEMBER),
-            account_sid: account_sid.to_owned(),
+            account_sid: service.account_sid.clone(),
             service_sid: service.sid.clone(),
             channel_sid: channel.sid.clone(),
             identity,
@@ -128,77 +143,56 @@ impl Chat {
             date_created,
             date_updated: input.date_updated.unwrap_or(date_created),
         };
-        let mut member = member;
-        let answer = self
-            .pre_event(
-                webhooks,
-                &service,
-                "onMemberAdd",
-                member_params(&member, "ADDED", false),
-            )
-            .await?;
+        let (approved, answer) = change.pre(|| member_params(&member, reason, false)).await?;
         if let Some(a) = modified(answer.as_ref(), "attributes", "Attributes") {
             member.attributes = validate::attributes(&a)?;
         }
-        let params = member_params(&member, "ADDED", true);
-        let outbox = self
-            .post_events(webhooks, &service, Some(&channel), "onMemberAdded", &params, None)
-            .await?;
         let limits = (
             service.settings.limit_channel_members,
             service.settings.limit_user_channels,
         );
-        match self
-            .store
-            .add_member(&member, new_user.as_ref(), limits.0, limits.1, &outbox)
-            .await?
-        {
-            AddMember::Added => {
-                self.emit("onMemberAdded", &service, Some(&channel.sid), &member.sid)
-                    .await;
-                Ok(member)
-            }
+        let member = &member;
+        let added = approved
+            .commit(
+                &member.sid,
+                || member_params(member, reason, true),
+                None,
+                async |outbox| {
+                    Ok(self
+                        .store
+                        .add_member(member, new_user.as_ref(), limits.0, limits.1, outbox)
+                        .await?)
+                },
+            )
+            .await?;
+        match added {
+            AddMember::Added => Ok(member.clone()),
             AddMember::ChannelGone => Err(ChatError::NotFound),
-            AddMember::Duplicate => Err(ChatError::Conflict {
-                code: 50404,
-                message: "Member already exists".into(),
-            }),
-            AddMember::ChannelFull => Err(ChatError::Forbidden {
-                code: 50403,
-                message: format!("Channel member limit exceeded (Limits.ChannelMembers is {})", limits.0),
-            }),
-            AddMember::UserFull => Err(ChatError::Forbidden {
-                code: 50208,
-                message: format!("User channel limit exceeded (Limits.UserChannels is {})", limits.1),
-            }),
+            AddMember::Duplicate => Err(ChatError::new(50404, "Member already exists")),
+            AddMember::ChannelFull => Err(ChatError::new(
+                50403,
+                format!("Channel member limit exceeded (Limits.ChannelMembers is {})", limits.0),
+            )),
+            AddMember::UserFull => Err(ChatError::new(
+                50208,
+                format!("User channel limit exceeded (Limits.UserChannels is {})", limits.1),
+            )),
         }
     }
 
-    /// Resolves service, channel and member (by SID or identity).
-    pub(super) async fn member_of(
-        &self,
-        account_sid: &str,
-        service_sid: &str,
-        channel_key: &str,
-        key: &str,
-    ) -> Result<(Arc<Service>, Channel, Member), ChatError> {
-        let (service, channel) = self.channel_of(account_sid, service_sid, channel_key).await?;
+    /// Resolves the scope, channel and member (by SID or identity).
+    pub(super) async fn member_of(&self, at: ChannelRef<'_>, key: &str) -> Result<(Scope, Channel, Member), ChatError> {
+        let (scope, channel) = self.channel_scope(at).await?;
         let member = self.store.member(&channel.sid, key).await?.ok_or(ChatError::NotFound)?;
-        Ok((service, channel, member))
+        Ok((scope, channel, member))
     }
 
     /// FetchMember by SID or identity.
     ///
     /// # Errors
     /// [`ChatError::NotFound`].
-    pub async fn member(
-        &self,
-        account_sid: &str,
-        service_sid: &str,
-        channel_key: &str,
-        key: &str,
-    ) -> Result<Member, ChatError> {
-        Ok(self.member_of(account_sid, service_sid, channel_key, key).await?.2)
+    pub async fn member(&self, at: ChannelRef<'_>, key: &str) -> Result<Member, ChatError> {
+        Ok(self.member_of(at, key).await?.2)
     }
 
     /// ListMember, optionally only the given identities.
@@ -207,39 +201,75 @@ impl Chat {
     /// [`ChatError::NotFound`].
     pub async fn list_members(
         &self,
-        account_sid: &str,
-        service_sid: &str,
-        channel_key: &str,
+        at: ChannelRef<'_>,
         identities: &[String],
         page: PageReq,
     ) -> Result<Vec<Keyed<Member>>, ChatError> {
-        let (_, channel) = self.channel_of(account_sid, service_sid, channel_key).await?;
+        let (_, channel) = self.channel_scope(at).await?;
         Ok(self.store.list_members(&channel.sid, identities, page).await?)
     }
 
-    /// UpdateMember (also used by UpdateUserChannel).
+    /// UpdateMember (also used by UpdateUserChannel). An end user changes member attributes
+    /// with `editOwnMemberAttributes`/`editAnyMemberAttributes`, their own notification level
+    /// with `editNotificationLevel`, and only their own read horizon; only the operator
+    /// changes roles and dates.
     ///
     /// # Errors
-    /// [`ChatError::NotFound`]; validation errors.
+    /// [`ChatError::NotFound`]; validation errors; 50107/50205 (403).
     pub async fn update_member(
         &self,
-        account_sid: &str,
-        service_sid: &str,
-        channel_key: &str,
+        at: ChannelRef<'_>,
         key: &str,
-        patch: MemberPatch,
-        webhooks: bool,
+        mut patch: MemberPatch,
     ) -> Result<Member, ChatError> {
-        let (service, channel, mut member) = self.member_of(account_sid, service_sid, channel_key, key).await?;
-        self.apply_member_patch(&service, &mut member, patch).await?;
-        let outbox = self.member_updated(webhooks, &service, &channel, &member).await?;
-        if self.store.update_member(&member, &outbox).await? {
-            self.emit("onMemberUpdated", &service, Some(&channel.sid), &member.sid)
-                .await;
-            Ok(member)
-        } else {
-            Err(ChatError::NotFound)
+        let (scope, channel, mut member) = self.member_of(at, key).await?;
+        let access = &scope.access;
+        let mut allowed = Ok(());
+        if access.identity().is_some() {
+            patch.date_created = None;
+            patch.date_updated = None;
+            let own = access.owns(&member.identity);
+            if patch.role_sid.is_some() {
+                allowed = Err(ChatError::titled(50205));
+            } else if patch.attributes.is_some() {
+                allowed = access.require_own_or_any(
+                    &member.identity,
+                    Permission::EditOwnMemberAttributes,
+                    Permission::EditAnyMemberAttributes,
+                );
+            }
+            if allowed.is_ok() && patch.notification_level.is_some() {
+                allowed = if own {
+                    access.require(Permission::EditNotificationLevel)
+                } else {
+                    Err(ChatError::not_permitted(Permission::EditNotificationLevel.name()))
+                };
+            }
+            if allowed.is_ok()
+                && !own
+                && (patch.last_consumed_message_index.is_some() || patch.last_consumption_timestamp.is_some())
+            {
+                allowed = Err(ChatError::new(
+                    50107,
+                    "User not authorized for command: only a member sets its own read horizon",
+                ));
+            }
         }
+        let change = self.change(&scope, Where::Channel(&channel), Event::MemberUpdate, allowed)?;
+        self.apply_member_patch(&scope.service, &mut member, patch).await?;
+        let (approved, _) = change.pre(|| member_params(&member, "", true)).await?;
+        let member = &member;
+        approved
+            .commit(
+                &member.sid,
+                || member_params(member, "", true),
+                None,
+                async |outbox| match self.store.update_member(member, outbox).await? {
+                    true => Ok(member.clone()),
+                    false => Err(ChatError::NotFound),
+                },
+            )
+            .await
     }
 
     pub(super) async fn apply_member_patch(
@@ -274,56 +304,37 @@ impl Chat {
         Ok(())
     }
 
-    /// DeleteMember by SID or identity.
+    /// DeleteMember by SID or identity. An end user leaves with `leaveChannel` and removes
+    /// others with `removeMember`.
     ///
     /// # Errors
-    /// [`ChatError::NotFound`].
-    pub async fn remove_member(
-        &self,
-        account_sid: &str,
-        service_sid: &str,
-        channel_key: &str,
-        key: &str,
-        webhooks: bool,
-    ) -> Result<(), ChatError> {
-        let (service, channel, member) = self.member_of(account_sid, service_sid, channel_key, key).await?;
-        let outbox = self.member_removed(webhooks, &service, &channel, &member).await?;
-        if self.store.remove_member(&channel.sid, &member.sid, &outbox).await? {
-            self.emit("onMemberRemoved", &service, Some(&channel.sid), &member.sid)
-                .await;
-            Ok(())
-        } else {
-            Err(ChatError::NotFound)
-        }
-    }
-
-    /// Runs `onMemberUpdate` and returns the `onMemberUpdated` deliveries.
-    pub(super) async fn member_updated(
-        &self,
-        webhooks: bool,
-        service: &Service,
-        channel: &Channel,
-        member: &Member,
-    ) -> Result<Vec<OutboxRow>, ChatError> {
-        self.pre_event(webhooks, service, "onMemberUpdate", member_params(member, "", true))
-            .await?;
-        let params = member_params(member, "", true);
-        self.post_events(webhooks, service, Some(channel), "onMemberUpdated", &params, None)
-            .await
-    }
-
-    /// Runs `onMemberRemove` and returns the `onMemberRemoved` deliveries.
-    pub(super) async fn member_removed(
-        &self,
-        webhooks: bool,
-        service: &Service,
-        channel: &Channel,
-        member: &Member,
-    ) -> Result<Vec<OutboxRow>, ChatError> {
-        let params = member_params(member, "REMOVED", true);
-        self.pre_event(webhooks, service, "onMemberRemove", params.clone())
-            .await?;
-        self.post_events(webhooks, service, Some(channel), "onMemberRemoved", &params, None)
+    /// [`ChatError::NotFound`]; 50107 (403).
+    pub async fn remove_member(&self, at: ChannelRef<'_>, key: &str) -> Result<(), ChatError> {
+        let (scope, channel, member) = self.member_of(at, key).await?;
+        let own = scope.access.owns(&member.identity);
+        let allowed = match scope.access.identity() {
+            Some(_) if own => scope.access.require(Permission::LeaveChannel),
+            Some(_) => scope.access.require(Permission::RemoveMember),
+            None => Ok(()),
+        };
+        let reason = if own { "LEFT" } else { "REMOVED" };
+        let change = self.change(&scope, Where::Channel(&channel), Event::MemberRemove, allowed)?;
+        let (approved, _) = change.pre(|| member_params(&member, reason, true)).await?;
+        let member = &member;
+        approved
+            .commit(
+                &member.sid,
+                || member_params(member, reason, true),
+                None,
+                async |outbox| match self
+                    .store
+                    .remove_member(&member.channel_sid, &member.sid, outbox)
+                    .await?
+                {
+                    true => Ok(()),
+                    false => Err(ChatError::NotFound),
+                },
+            )
             .await
     }
 }

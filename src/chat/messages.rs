@@ -1,11 +1,10 @@
 //! Messages: appended with a gap-free per-channel index, edited, deleted.
 
-use super::events::{message_params, modified};
-use super::{Chat, ChatError, validate};
+use super::events::{Event, Params, message_params, modified};
+use super::write::Where;
+use super::{Access, Actor, ChannelRef, Chat, ChatError, Permission, Scope, validate};
 use crate::sid;
-use std::sync::Arc;
-
-use crate::store::{Channel, Keyed, Message, PageReq, Service};
+use crate::store::{Channel, Keyed, Message, PageReq};
 use crate::time::{self, Timestamp};
 
 /// Longest message body (bytes): Twilio's 32 KiB.
@@ -87,26 +86,30 @@ fn author(param: &str, from: &str) -> Result<String, ChatError> {
 }
 
 impl Chat {
+    /// Resolves a channel for a message operation. The operator without webhooks needs only
+    /// the channel's SID, usually known in memory (the hot path); everyone else gets the
+    /// whole channel, checked for visibility.
+    async fn message_target(&self, at: ChannelRef<'_>) -> Result<(Scope, String, Option<Channel>), ChatError> {
+        if let Actor::Operator { webhooks: false } = at.service.caller.actor {
+            let (service, sid) = self
+                .channel_sid_of(&at.service.caller.account_sid, at.service.sid, at.key)
+                .await?;
+            let access = Access::Operator { webhooks: false };
+            return Ok((Scope { service, access }, sid, None));
+        }
+        let (scope, channel) = self.channel_scope(at).await?;
+        Ok((scope, channel.sid.clone(), Some(channel)))
+    }
+
     /// CreateMessage: appends to the channel; the index is assigned in the write transaction.
+    /// An end user must be a member holding `sendMessage` (`sendMediaMessage` with media);
+    /// their messages are always from their identity.
     ///
     /// # Errors
-    /// [`ChatError::NotFound`]; 50504 for a long body; 50304 for bad attributes.
-    pub async fn send_message(
-        &self,
-        account_sid: &str,
-        service_sid: &str,
-        channel_key: &str,
-        input: NewMessage,
-        webhooks: bool,
-    ) -> Result<Message, ChatError> {
-        // Without webhooks only the channel's SID is needed, which is usually known in memory.
-        let (service, channel_sid, channel) = if webhooks {
-            let (service, channel) = self.channel_of(account_sid, service_sid, channel_key).await?;
-            (service, channel.sid.clone(), Some(channel))
-        } else {
-            let (service, sid) = self.channel_sid_of(account_sid, service_sid, channel_key).await?;
-            (service, sid, None)
-        };
+    /// [`ChatError::NotFound`]; 50504 for a long body; 50304 for bad attributes; 50400/50107
+    /// (403) for an end user who may not send.
+    pub async fn send_message(&self, at: ChannelRef<'_>, input: NewMessage) -> Result<Message, ChatError> {
+        let (scope, channel_sid, channel) = self.message_target(at).await?;
         let mut body = body(input.body.as_deref().unwrap_or(""))?;
         let mut attributes = validate::attributes(input.attributes.as_deref().unwrap_or("{}"))?;
         if let Some(m) = &input.media_sid
@@ -114,87 +117,77 @@ impl Chat {
         {
             return Err(ChatError::invalid("MediaSid", "must be a Media SID (ME…)"));
         }
-        let from = author("From", input.from.as_deref().unwrap_or("system"))?;
-        let date_created = input.date_created.unwrap_or_else(time::now);
-        let date_updated = input.date_updated.unwrap_or(date_created);
+        let identity = scope.access.identity();
+        let from = match identity {
+            Some(identity) => identity.to_owned(),
+            None => author("From", input.from.as_deref().unwrap_or("system"))?,
+        };
+        let (date_created, date_updated, last_updated_by) = if identity.is_some() {
+            let now = time::now();
+            (now, now, None)
+        } else {
+            let created = input.date_created.unwrap_or_else(time::now);
+            let by = input.last_updated_by.as_deref().map(|by| author("LastUpdatedBy", by));
+            (created, input.date_updated.unwrap_or(created), by.transpose()?)
+        };
+        let (event, permission) = if input.media_sid.is_some() {
+            (Event::MediaMessageSend, Permission::SendMediaMessage)
+        } else {
+            (Event::MessageSend, Permission::SendMessage)
+        };
+        let allowed = member_may(&scope.access, permission);
+        let place = channel.as_ref().map_or(Where::ChannelSid(&channel_sid), Where::Channel);
+        let change = self.change(&scope, place, event, allowed)?;
         let mut message = Message {
             sid: sid::generate(sid::MESSAGE),
-            account_sid: account_sid.to_owned(),
-            service_sid: service.sid.clone(),
+            account_sid: scope.service.account_sid.clone(),
+            service_sid: scope.service.sid.clone(),
             channel_sid: channel_sid.clone(),
             index: 0,
             from,
-            body: String::new(),
-            attributes: None,
+            body: body.clone(),
+            attributes: Some(attributes.clone()),
             media_sid: input.media_sid,
             was_edited: date_updated != date_created,
-            last_updated_by: input
-                .last_updated_by
-                .as_deref()
-                .map(|by| author("LastUpdatedBy", by))
-                .transpose()?,
+            last_updated_by,
             date_created,
             date_updated,
         };
-        let (pre, post) = if message.media_sid.is_some() {
-            ("onMediaMessageSend", "onMediaMessageSent")
-        } else {
-            ("onMessageSend", "onMessageSent")
-        };
-        if webhooks {
-            message.body.clone_from(&body);
-            message.attributes = Some(attributes.clone());
-            let answer = self
-                .pre_event(webhooks, &service, pre, message_params(&message, false))
-                .await?;
-            if let Some(b) = modified(answer.as_ref(), "body", "Body") {
-                body = self::body(&b)?;
-            }
-            if let Some(a) = modified(answer.as_ref(), "attributes", "Attributes") {
-                attributes = validate::attributes(&a)?;
-            }
+        let (approved, answer) = change.pre(|| message_params(&message, false)).await?;
+        if let Some(b) = modified(answer.as_ref(), "body", "Body") {
+            body = self::body(&b)?;
+        }
+        if let Some(a) = modified(answer.as_ref(), "attributes", "Attributes") {
+            attributes = validate::attributes(&a)?;
         }
         message.body = body;
         message.attributes = Some(attributes);
-        let params = if webhooks {
-            message_params(&message, true)
-        } else {
-            Vec::new()
-        };
-        let outbox = self
-            .post_events(webhooks, &service, channel.as_ref(), post, &params, Some(&message.body))
-            .await?;
-        let stored = self
-            .store
-            .append_message(&message, &outbox)
-            .await?
-            .ok_or(ChatError::NotFound)?;
-        self.emit(post, &service, Some(&channel_sid), &stored.sid).await;
-        Ok(stored)
+        let message = &message;
+        approved
+            .commit(
+                &message.sid,
+                || message_params(message, true),
+                Some(&message.body),
+                async |outbox| {
+                    self.store
+                        .append_message(message, outbox)
+                        .await?
+                        .ok_or(ChatError::NotFound)
+                },
+            )
+            .await
     }
 
     /// FetchMessage.
     ///
     /// # Errors
     /// [`ChatError::NotFound`].
-    pub async fn message(
-        &self,
-        account_sid: &str,
-        service_sid: &str,
-        channel_key: &str,
-        sid: &str,
-    ) -> Result<Message, ChatError> {
-        Ok(self.message_of(account_sid, service_sid, channel_key, sid).await?.2)
+    pub async fn message(&self, at: ChannelRef<'_>, sid: &str) -> Result<Message, ChatError> {
+        Ok(self.message_of(at, sid).await?.2)
     }
 
-    async fn message_of(
-        &self,
-        account_sid: &str,
-        service_sid: &str,
-        channel_key: &str,
-        sid: &str,
-    ) -> Result<(Arc<Service>, Channel, Message), ChatError> {
-        let (service, channel) = self.channel_of(account_sid, service_sid, channel_key).await?;
+    async fn message_of(&self, at: ChannelRef<'_>, sid: &str) -> Result<(Scope, Channel, Message), ChatError> {
+        let (scope, channel) = self.channel_scope(at).await?;
         if !sid::is_sid(sid::MESSAGE, sid) {
             return Err(ChatError::NotFound);
         }
@@ -203,98 +196,130 @@ impl Chat {
             .message(&channel.sid, sid)
             .await?
             .ok_or(ChatError::NotFound)?;
-        Ok((service, channel, message))
+        Ok((scope, channel, message))
     }
 
     /// ListMessage by index (ascending, or descending with `page.desc`).
     ///
     /// # Errors
     /// [`ChatError::NotFound`].
-    pub async fn list_messages(
-        &self,
-        account_sid: &str,
-        service_sid: &str,
-        channel_key: &str,
-        page: PageReq,
-    ) -> Result<Vec<Keyed<Message>>, ChatError> {
-        let (_, channel_sid) = self.channel_sid_of(account_sid, service_sid, channel_key).await?;
+    pub async fn list_messages(&self, at: ChannelRef<'_>, page: PageReq) -> Result<Vec<Keyed<Message>>, ChatError> {
+        let (_, channel_sid, _) = self.message_target(at).await?;
         Ok(self.store.list_messages(&channel_sid, page).await?)
     }
 
-    /// UpdateMessage.
+    /// UpdateMessage. An end user edits the body with `editOwnMessage`/`editAnyMessage` and
+    /// the attributes with `editOwnMessageAttributes`/`editAnyMessageAttributes`; authorship
+    /// and dates are the operator's to change.
     ///
     /// # Errors
-    /// [`ChatError::NotFound`]; validation errors.
+    /// [`ChatError::NotFound`]; validation errors; 50107 (403).
     pub async fn update_message(
         &self,
-        account_sid: &str,
-        service_sid: &str,
-        channel_key: &str,
+        at: ChannelRef<'_>,
         sid: &str,
         mut patch: MessagePatch,
-        webhooks: bool,
     ) -> Result<Message, ChatError> {
-        let (service, channel, mut m) = self.message_of(account_sid, service_sid, channel_key, sid).await?;
+        let (scope, channel, mut m) = self.message_of(at, sid).await?;
+        let access = &scope.access;
+        let mut allowed = Ok(());
+        if let Some(identity) = access.identity() {
+            patch.from = None;
+            patch.date_created = None;
+            patch.date_updated = None;
+            patch.last_updated_by = Some(identity.to_owned());
+            if patch.body.is_some() {
+                allowed = access.require_own_or_any(&m.from, Permission::EditOwnMessage, Permission::EditAnyMessage);
+            }
+            if allowed.is_ok() && patch.attributes.is_some() {
+                allowed = access.require_own_or_any(
+                    &m.from,
+                    Permission::EditOwnMessageAttributes,
+                    Permission::EditAnyMessageAttributes,
+                );
+            }
+        }
+        let change = self.change(&scope, Where::Channel(&channel), Event::MessageUpdate, allowed)?;
         apply_patch(&mut m, &patch)?;
-        if webhooks {
-            // The hook sees the message as it would be after the update, and may change it.
-            let mut params = message_params(&m, true);
-            params.push(("Index".to_owned(), m.index.to_string()));
-            let answer = self.pre_event(webhooks, &service, "onMessageUpdate", params).await?;
-            patch.body = modified(answer.as_ref(), "body", "Body");
-            patch.attributes = modified(answer.as_ref(), "attributes", "Attributes");
-            apply_patch(
-                &mut m,
-                &MessagePatch {
-                    body: patch.body.take(),
-                    attributes: patch.attributes.take(),
-                    ..MessagePatch::default()
-                },
-            )?;
-        }
+        // The hook sees the message as it would be after the update, and may change it.
+        let (approved, answer) = change.pre(|| indexed(&m)).await?;
+        apply_patch(
+            &mut m,
+            &MessagePatch {
+                body: modified(answer.as_ref(), "body", "Body"),
+                attributes: modified(answer.as_ref(), "attributes", "Attributes"),
+                ..MessagePatch::default()
+            },
+        )?;
         m.date_updated = patch.date_updated.unwrap_or_else(time::now);
-        let mut params = message_params(&m, true);
-        params.push(("Index".to_owned(), m.index.to_string()));
-        params.extend(m.last_updated_by.iter().map(|by| ("ModifiedBy".to_owned(), by.clone())));
-        let outbox = self
-            .post_events(webhooks, &service, Some(&channel), "onMessageUpdated", &params, None)
-            .await?;
-        if self.store.update_message(&m, &outbox).await? {
-            self.emit("onMessageUpdated", &service, Some(&channel.sid), &m.sid)
-                .await;
-            Ok(m)
-        } else {
-            Err(ChatError::NotFound)
-        }
+        let m = &m;
+        approved
+            .commit(
+                &m.sid,
+                || {
+                    let mut params = indexed(m);
+                    params.extend(m.last_updated_by.iter().map(|by| ("ModifiedBy".to_owned(), by.clone())));
+                    params
+                },
+                None,
+                async |outbox| match self.store.update_message(m, outbox).await? {
+                    true => Ok(m.clone()),
+                    false => Err(ChatError::NotFound),
+                },
+            )
+            .await
     }
 
-    /// DeleteMessage; the indexes of the other messages do not change.
+    /// DeleteMessage; the indexes of the other messages do not change. An end user needs
+    /// `deleteOwnMessage` or `deleteAnyMessage`.
     ///
     /// # Errors
-    /// [`ChatError::NotFound`].
-    pub async fn delete_message(
-        &self,
-        account_sid: &str,
-        service_sid: &str,
-        channel_key: &str,
-        sid: &str,
-        webhooks: bool,
-    ) -> Result<(), ChatError> {
-        let (service, channel, m) = self.message_of(account_sid, service_sid, channel_key, sid).await?;
-        let mut params = message_params(&m, true);
-        params.push(("Index".to_owned(), m.index.to_string()));
-        self.pre_event(webhooks, &service, "onMessageRemove", params.clone())
-            .await?;
-        params.push(("DateRemoved".to_owned(), time::format(&time::now())));
-        let outbox = self
-            .post_events(webhooks, &service, Some(&channel), "onMessageRemoved", &params, None)
-            .await?;
-        if self.store.delete_message(&m.channel_sid, &m.sid, &outbox).await? {
-            self.emit("onMessageRemoved", &service, Some(&channel.sid), &m.sid)
-                .await;
-            Ok(())
-        } else {
-            Err(ChatError::NotFound)
-        }
+    /// [`ChatError::NotFound`]; 50107 (403).
+    pub async fn delete_message(&self, at: ChannelRef<'_>, sid: &str) -> Result<(), ChatError> {
+        let (scope, channel, m) = self.message_of(at, sid).await?;
+        let allowed = match scope.access.identity() {
+            Some(_) => {
+                scope
+                    .access
+                    .require_own_or_any(&m.from, Permission::DeleteOwnMessage, Permission::DeleteAnyMessage)
+            }
+            None => Ok(()),
+        };
+        let change = self.change(&scope, Where::Channel(&channel), Event::MessageRemove, allowed)?;
+        let (approved, _) = change.pre(|| indexed(&m)).await?;
+        let m = &m;
+        approved
+            .commit(
+                &m.sid,
+                || {
+                    let mut params = indexed(m);
+                    params.push(("DateRemoved".to_owned(), time::format(&time::now())));
+                    params
+                },
+                None,
+                async |outbox| match self.store.delete_message(&m.channel_sid, &m.sid, outbox).await? {
+                    true => Ok(()),
+                    false => Err(ChatError::NotFound),
+                },
+            )
+            .await
     }
+}
+
+/// The parameters of events about a stored message, with its index.
+fn indexed(m: &Message) -> Params {
+    let mut params = message_params(m, true);
+    params.push(("Index".to_owned(), m.index.to_string()));
+    params
+}
+
+/// An end user acting in a channel must be a member with `permission`; the operator may.
+pub(super) fn member_may(access: &Access, permission: Permission) -> Result<(), ChatError> {
+    if !access.is_member() {
+        return Err(ChatError::new(
+            50400,
+            format!("User not member of channel: {} needs membership", permission.name()),
+        ));
+    }
+    access.require(permission)
 }

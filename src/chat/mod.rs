@@ -3,6 +3,7 @@
 //! Nothing here knows about HTTP or SQL. Handlers in `crate::http` parse requests into the
 //! input types defined here, call one [`Chat`] method, and render what comes back.
 
+mod access;
 mod accounts;
 mod auth;
 mod bindings;
@@ -20,21 +21,23 @@ mod tokens;
 mod users;
 pub mod validate;
 mod webhooks;
+mod write;
 
 use std::sync::Arc;
 
 use memo::Memo;
 
+pub use access::{Access, Actor, Caller, ChannelRef, Permission, Scope, ServiceRef};
 pub use auth::AuthCache;
 pub use bindings::NewBinding;
 pub use channels::{ChannelPatch, NewChannel};
 pub use credentials::{CredentialPatch, NewCredential};
-pub use error::ChatError;
-pub use events::{HookFailure, HookRequest, PreEventHook};
+pub use error::{CODES, ChatError, Code};
+pub use events::{Event, HookFailure, HookRequest, PreEventHook};
 pub use members::{MemberPatch, NewMember};
 pub use messages::{MessagePatch, NewMessage};
 pub use roles::{NewRole, PERMISSIONS_CHANNEL, PERMISSIONS_DEPLOYMENT};
-pub use services::{NotificationKindPatch, ServicePatch, WEBHOOK_EVENTS};
+pub use services::{NotificationKindPatch, ServicePatch};
 pub use tokens::{CLOCK_SKEW_SECS, MAX_TTL_SECS, NewToken, TOKEN_CTY, TokenCache, TokenIdentity};
 pub use users::{NewUser, UserPatch};
 pub use webhooks::WebhookConfigPatch;
@@ -106,34 +109,6 @@ impl Chat {
     #[must_use]
     pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<ChatEvent> {
         self.bus.subscribe()
-    }
-
-    /// Publishes an after-commit event: through the store to every node when the database is
-    /// shared, straight onto this process's bus otherwise. Failures are logged, never returned:
-    /// the change itself is already committed.
-    pub(crate) async fn emit(&self, event_type: &str, service: &Service, channel_sid: Option<&str>, sid: &str) {
-        let shared = self.store.shared();
-        if !shared && self.bus.receiver_count() == 0 {
-            return;
-        }
-        let event = ChatEvent {
-            event_type: event_type.to_owned(),
-            account_sid: service.account_sid.clone(),
-            service_sid: service.sid.clone(),
-            channel_sid: channel_sid.map(str::to_owned),
-            sid: sid.to_owned(),
-        };
-        if shared {
-            let payload = match serde_json::to_string(&event) {
-                Ok(json) => format!("event:{json}"),
-                Err(_) => return,
-            };
-            if let Err(e) = self.store.notify(&payload).await {
-                tracing::warn!(error = %e, event = event_type, "cannot publish an event to the other nodes");
-            }
-        } else {
-            let _ = self.bus.send(event);
-        }
     }
 
     /// The store, for operator commands and tests.

@@ -244,11 +244,11 @@ impl Chat {
         match self.store.delete_role(&service.sid, sid).await? {
             RoleDelete::Deleted => Ok(()),
             RoleDelete::NotFound => Err(ChatError::NotFound),
-            RoleDelete::IsDefault => Err(ChatError::Conflict {
+            RoleDelete::IsDefault => Err(ChatError::InUse {
                 code: 20001,
                 message: format!("Role {sid} is a default role of the service and cannot be deleted"),
             }),
-            RoleDelete::InUse => Err(ChatError::Conflict {
+            RoleDelete::InUse => Err(ChatError::InUse {
                 code: 20001,
                 message: format!("Role {sid} is assigned to users and cannot be deleted"),
             }),

@@ -8,33 +8,6 @@ use crate::sid;
 use crate::store::{Keyed, NotificationKind, Notifications, PageReq, RoleType, Service, ServiceSettings};
 use crate::time;
 
-/// Webhook event names a service may filter on.
-pub const WEBHOOK_EVENTS: &[&str] = &[
-    "onMessageSend",
-    "onMessageSent",
-    "onMessageUpdate",
-    "onMessageUpdated",
-    "onMessageRemove",
-    "onMessageRemoved",
-    "onMediaMessageSend",
-    "onMediaMessageSent",
-    "onChannelAdd",
-    "onChannelAdded",
-    "onChannelUpdate",
-    "onChannelUpdated",
-    "onChannelDestroy",
-    "onChannelDestroyed",
-    "onMemberAdd",
-    "onMemberAdded",
-    "onMemberUpdate",
-    "onMemberUpdated",
-    "onMemberRemove",
-    "onMemberRemoved",
-    "onUserUpdate",
-    "onUserUpdated",
-    "onUserAdded",
-];
-
 /// Highest value of `Limits.ChannelMembers` and `Limits.UserChannels`.
 pub const MAX_LIMIT: i64 = 1000;
 /// Highest webhook retry count.
@@ -333,10 +306,7 @@ fn apply(service: &mut Service, p: &ServicePatch) -> Result<(), ChatError> {
         s.webhook_method = Some(upper);
     }
     if let Some(filters) = &p.webhook_filters {
-        if let Some(bad) = filters
-            .iter()
-            .find(|f| !f.is_empty() && !WEBHOOK_EVENTS.contains(&f.as_str()))
-        {
+        if let Some(bad) = filters.iter().find(|f| !f.is_empty() && !super::Event::is_webhook(f)) {
             return Err(ChatError::invalid("WebhookFilters", &format!("unknown event {bad}")));
         }
         s.webhook_filters = Some(filters.iter().filter(|f| !f.is_empty()).cloned().collect());

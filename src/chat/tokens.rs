@@ -136,10 +136,7 @@ impl TokenCache {
 
 /// A refusal with Twilio's code; `title` is the dictionary's, `detail` says what was wrong.
 fn refuse(code: u32, title: &str, detail: &str) -> ChatError {
-    ChatError::BadToken {
-        code,
-        message: format!("{title}: {detail}"),
-    }
+    ChatError::new(code, format!("{title}: {detail}"))
 }
 
 fn malformed(detail: &str) -> ChatError {
@@ -215,7 +212,7 @@ impl Chat {
     /// Verifies a Twilio Access Token and says whom it speaks for.
     ///
     /// # Errors
-    /// [`ChatError::BadToken`] with Twilio's code (20101–20107, see the module documentation)
+    /// [`ChatError::Twilio`] with Twilio's code (20101–20107, see the module documentation)
     /// for any token that is not acceptable; store failures.
     pub async fn verify_token(&self, jwt: &str) -> Result<TokenIdentity, ChatError> {
         let now = unix_now();
@@ -402,7 +399,7 @@ mod tests {
 
     fn code(e: &ChatError) -> u32 {
         match e {
-            ChatError::BadToken { code, .. } => *code,
+            ChatError::Twilio { code, .. } => *code,
             other => panic!("not a token error: {other:?}"),
         }
     }

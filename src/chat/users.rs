@@ -1,7 +1,10 @@
 //! Users: identities within a service, addressable by SID or identity.
 
-use super::events::{modified, user_params};
-use super::{Chat, ChatError, validate};
+use std::sync::Arc;
+
+use super::events::{Event, modified, user_params};
+use super::write::Where;
+use super::{Access, Chat, ChatError, Permission, Scope, ServiceRef, validate};
 use crate::sid;
 use crate::store::{Keyed, PageReq, RoleType, Service, StoreError, User};
 use crate::time;
@@ -81,22 +84,18 @@ impl Chat {
         Ok(role.sid)
     }
 
-    /// CreateUser.
+    /// CreateUser (the operator's; end users are created on their first request).
     ///
     /// # Errors
     /// [`ChatError::NotFound`] for an unknown service; 50201 (409) for a taken identity;
-    /// 5020x for a bad identity; 50100/50105 for a bad role.
-    pub async fn create_user(
-        &self,
-        account_sid: &str,
-        service_sid: &str,
-        input: NewUser,
-        webhooks: bool,
-    ) -> Result<User, ChatError> {
-        let service = self.service(account_sid, service_sid).await?;
+    /// 5020x for a bad identity; 50100/50105 for a bad role; 20403 for an end user.
+    pub async fn create_user(&self, at: ServiceRef<'_>, input: NewUser) -> Result<User, ChatError> {
+        let scope = self.scope(at).await?;
+        scope.access.require_operator()?;
+        let service = &scope.service;
         let identity = identity(&input.identity)?;
         let role_sid = match &input.role_sid {
-            Some(r) => Some(self.deployment_role(&service, r).await?),
+            Some(r) => Some(self.deployment_role(service, r).await?),
             None => service.settings.default_service_role_sid.clone(),
         };
         let attributes = input.attributes.as_deref().map(validate::attributes).transpose()?;
@@ -108,7 +107,7 @@ impl Chat {
         let now = time::now();
         let user = User {
             sid: sid::generate(sid::USER),
-            account_sid: account_sid.to_owned(),
+            account_sid: service.account_sid.clone(),
             service_sid: service.sid.clone(),
             role_sid,
             identity,
@@ -118,27 +117,51 @@ impl Chat {
             date_created: now,
             date_updated: now,
         };
-        let outbox = self
-            .post_events(webhooks, &service, None, "onUserAdded", &user_params(&user), None)
-            .await?;
-        match self.store.insert_user(&user, &outbox).await {
-            Ok(()) => {
-                self.emit("onUserAdded", &service, None, &user.sid).await;
-                Ok(user)
-            }
-            Err(StoreError::Conflict(_)) => Err(ChatError::Conflict {
-                code: 50201,
-                message: "User already exists".into(),
-            }),
-            Err(e) => Err(e.into()),
-        }
+        self.insert_user(service, &scope.access, user).await
+    }
+
+    /// Writes a new user through the write path (CreateUser, and an end user's first request).
+    pub(super) async fn insert_user(
+        &self,
+        service: &Arc<Service>,
+        access: &Access,
+        user: User,
+    ) -> Result<User, ChatError> {
+        let scope = Scope {
+            service: Arc::clone(service),
+            access: access.clone(),
+        };
+        let change = self.change(&scope, Where::Service, Event::UserAdd, Ok(()))?;
+        let (approved, _) = change.pre(|| user_params(&user)).await?;
+        let user = &user;
+        approved
+            .commit(
+                &user.sid,
+                || user_params(user),
+                None,
+                async |outbox| match self.store.insert_user(user, outbox).await {
+                    Ok(()) => Ok(user.clone()),
+                    Err(StoreError::Conflict(_)) => Err(ChatError::new(50201, "User already exists")),
+                    Err(e) => Err(e.into()),
+                },
+            )
+            .await
     }
 
     /// FetchUser by SID or identity.
     ///
     /// # Errors
     /// [`ChatError::NotFound`] for an unknown service or user.
-    pub async fn user(&self, account_sid: &str, service_sid: &str, key: &str) -> Result<User, ChatError> {
+    pub async fn user(&self, at: ServiceRef<'_>, key: &str) -> Result<User, ChatError> {
+        let scope = self.scope(at).await?;
+        self.store
+            .user(&scope.service.sid, key)
+            .await?
+            .ok_or(ChatError::NotFound)
+    }
+
+    /// A user of a service of the account, for the operator's resources (bindings).
+    pub(super) async fn user_of(&self, account_sid: &str, service_sid: &str, key: &str) -> Result<User, ChatError> {
         let service = self.service(account_sid, service_sid).await?;
         self.store.user(&service.sid, key).await?.ok_or(ChatError::NotFound)
     }
@@ -147,67 +170,80 @@ impl Chat {
     ///
     /// # Errors
     /// [`ChatError::NotFound`] for an unknown service.
-    pub async fn list_users(
-        &self,
-        account_sid: &str,
-        service_sid: &str,
-        page: PageReq,
-    ) -> Result<Vec<Keyed<User>>, ChatError> {
-        let service = self.service(account_sid, service_sid).await?;
-        Ok(self.store.list_users(&service.sid, page).await?)
+    pub async fn list_users(&self, at: ServiceRef<'_>, page: PageReq) -> Result<Vec<Keyed<User>>, ChatError> {
+        let scope = self.scope(at).await?;
+        Ok(self.store.list_users(&scope.service.sid, page).await?)
     }
 
-    /// UpdateUser by SID or identity.
+    /// UpdateUser by SID or identity. An end user edits their own friendly name and
+    /// attributes with `editOwnUserInfo`, anyone's with `editAnyUserInfo`; only the operator
+    /// changes roles.
     ///
     /// # Errors
-    /// [`ChatError::NotFound`]; validation errors as for create.
-    pub async fn update_user(
-        &self,
-        account_sid: &str,
-        service_sid: &str,
-        key: &str,
-        mut patch: UserPatch,
-        webhooks: bool,
-    ) -> Result<User, ChatError> {
-        let service = self.service(account_sid, service_sid).await?;
+    /// [`ChatError::NotFound`]; validation errors as for create; 50107/50205 (403).
+    pub async fn update_user(&self, at: ServiceRef<'_>, key: &str, patch: UserPatch) -> Result<User, ChatError> {
+        let scope = self.scope(at).await?;
+        let service = &scope.service;
         let mut user = self.store.user(&service.sid, key).await?.ok_or(ChatError::NotFound)?;
+        let allowed = match scope.access.identity() {
+            Some(_) if patch.role_sid.is_some() => Err(ChatError::titled(50205)),
+            Some(_) => scope.access.require_own_or_any(
+                &user.identity,
+                Permission::EditOwnUserInfo,
+                Permission::EditAnyUserInfo,
+            ),
+            None => Ok(()),
+        };
+        let change = self.change(&scope, Where::Service, Event::UserUpdate, allowed)?;
         if let Some(r) = &patch.role_sid {
-            user.role_sid = Some(self.deployment_role(&service, r).await?);
+            user.role_sid = Some(self.deployment_role(service, r).await?);
         }
         apply_patch(&mut user, &patch)?;
-        if webhooks {
-            // The hook sees the user as it would be after the update, and may change it.
-            let answer = self
-                .pre_event(webhooks, &service, "onUserUpdate", user_params(&user))
-                .await?;
-            patch.friendly_name = modified(answer.as_ref(), "friendly_name", "FriendlyName");
-            patch.attributes = modified(answer.as_ref(), "attributes", "Attributes");
-            patch.role_sid = None;
-            apply_patch(&mut user, &patch)?;
-        }
+        // The hook sees the user as it would be after the update, and may change it.
+        let (approved, answer) = change.pre(|| user_params(&user)).await?;
+        let answered = UserPatch {
+            friendly_name: modified(answer.as_ref(), "friendly_name", "FriendlyName"),
+            attributes: modified(answer.as_ref(), "attributes", "Attributes"),
+            role_sid: None,
+        };
+        apply_patch(&mut user, &answered)?;
         user.date_updated = time::now();
-        let outbox = self
-            .post_events(webhooks, &service, None, "onUserUpdated", &user_params(&user), None)
-            .await?;
-        if self.store.update_user(&user, &outbox).await? {
-            self.emit("onUserUpdated", &service, None, &user.sid).await;
-            Ok(user)
-        } else {
-            Err(ChatError::NotFound)
-        }
+        let user = &user;
+        approved
+            .commit(
+                &user.sid,
+                || user_params(user),
+                None,
+                async |outbox| match self.store.update_user(user, outbox).await? {
+                    true => Ok(user.clone()),
+                    false => Err(ChatError::NotFound),
+                },
+            )
+            .await
     }
 
-    /// DeleteUser by SID or identity.
+    /// DeleteUser by SID or identity (the operator's).
     ///
     /// # Errors
-    /// [`ChatError::NotFound`].
-    pub async fn delete_user(&self, account_sid: &str, service_sid: &str, key: &str) -> Result<(), ChatError> {
-        let service = self.service(account_sid, service_sid).await?;
-        let user = self.store.user(&service.sid, key).await?.ok_or(ChatError::NotFound)?;
-        if self.store.delete_user(&service.sid, &user.sid).await? {
-            Ok(())
-        } else {
-            Err(ChatError::NotFound)
-        }
+    /// [`ChatError::NotFound`]; 20403 for an end user.
+    pub async fn delete_user(&self, at: ServiceRef<'_>, key: &str) -> Result<(), ChatError> {
+        let scope = self.scope(at).await?;
+        let user = self
+            .store
+            .user(&scope.service.sid, key)
+            .await?
+            .ok_or(ChatError::NotFound)?;
+        let allowed = scope.access.require_operator();
+        let change = self.change(&scope, Where::Service, Event::UserRemove, allowed)?;
+        let (approved, _) = change.pre(Vec::new).await?;
+        let user = &user;
+        approved
+            .commit(&user.sid, Vec::new, None, async |_| {
+                match self.store.delete_user(&user.service_sid, &user.sid).await? {
+                    true => Ok(()),
+                    false => Err(ChatError::NotFound),
+                }
+            })
+            .await
     }
 }

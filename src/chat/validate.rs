@@ -68,9 +68,9 @@ mod tests {
         assert_eq!(attributes(r#"{"a":1}"#).unwrap(), r#"{"a":1}"#);
         assert!(matches!(
             attributes("{nope"),
-            Err(ChatError::Invalid { code: 50304, .. })
+            Err(ChatError::Twilio { code: 50304, .. })
         ));
         let long = format!("\"{}\"", "x".repeat(MAX_ATTRIBUTES));
-        assert!(matches!(attributes(&long), Err(ChatError::Invalid { code: 50303, .. })));
+        assert!(matches!(attributes(&long), Err(ChatError::Twilio { code: 50303, .. })));
     }
 }

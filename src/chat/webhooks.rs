@@ -1,6 +1,5 @@
 //! Channel webhooks: `webhook` (events), `trigger` (keywords) and `studio` (flow) types.
 
-use super::services::WEBHOOK_EVENTS;
 use super::{Chat, ChatError, validate};
 use crate::sid;
 use crate::store::{AddWebhook, ChannelWebhook, Keyed, PageReq, WebhookConfig};
@@ -46,7 +45,7 @@ fn configure(kind: &str, c: &mut WebhookConfig, p: WebhookConfigPatch) -> Result
         c.method = Some(m);
     }
     if let Some(filters) = p.filters {
-        if let Some(bad) = filters.iter().find(|f| !WEBHOOK_EVENTS.contains(&f.as_str())) {
+        if let Some(bad) = filters.iter().find(|f| !super::Event::is_webhook(f)) {
             return Err(ChatError::invalid(
                 "Configuration.Filters",
                 &format!("unknown event {bad}"),
@@ -128,10 +127,10 @@ impl Chat {
         };
         match self.store.insert_webhook(&webhook, MAX_WEBHOOKS).await? {
             AddWebhook::Added => Ok(webhook),
-            AddWebhook::TooMany => Err(ChatError::Forbidden {
-                code: 50321,
-                message: format!("Too many channel webhooks (maximum {MAX_WEBHOOKS})"),
-            }),
+            AddWebhook::TooMany => Err(ChatError::new(
+                50321,
+                format!("Too many channel webhooks (maximum {MAX_WEBHOOKS})"),
+            )),
         }
     }
 

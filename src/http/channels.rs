@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::Serialize;
 
-use super::extract::{Auth, BaseUrl, Form, Query, WebhookEnabled};
+use super::extract::{BaseUrl, Client, Form, Query};
 use super::page::{self, Paging};
 use super::{ApiError, AppState};
 use crate::chat::{ChannelPatch, NewChannel};
@@ -87,10 +87,9 @@ pub(super) fn render<'a>(c: &'a Channel, base: &str) -> ChannelResource<'a> {
 /// Creates a channel. `201`; `409` with 50307 for a taken unique name.
 async fn create(
     State(app): State<AppState>,
-    auth: Auth,
+    Client(caller): Client,
     BaseUrl(base): BaseUrl,
     Path(service): Path<String>,
-    hooks: WebhookEnabled,
     Form(f): Form,
 ) -> Result<Response, ApiError> {
     let input = NewChannel {
@@ -102,10 +101,7 @@ async fn create(
         date_updated: f.date("DateUpdated")?,
         created_by: f.string("CreatedBy"),
     };
-    let channel = app
-        .chat
-        .create_channel(&auth.account_sid, &service, input, hooks.0)
-        .await?;
+    let channel = app.chat.create_channel(caller.service(&service), input).await?;
     Ok((StatusCode::CREATED, Json(render(&channel, &base))).into_response())
 }
 
@@ -114,11 +110,11 @@ async fn create(
 /// `{Sid}` is a CH SID or the unique name. `200` or `404`.
 async fn fetch(
     State(app): State<AppState>,
-    auth: Auth,
+    Client(caller): Client,
     BaseUrl(base): BaseUrl,
     Path((service, key)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    let channel = app.chat.channel(&auth.account_sid, &service, &key).await?;
+    let channel = app.chat.channel(caller.service(&service).channel(&key)).await?;
     Ok(Json(render(&channel, &base)).into_response())
 }
 
@@ -127,7 +123,7 @@ async fn fetch(
 /// One page of channels; `Type` (repeatable) filters, public only when absent. `200`.
 async fn list(
     State(app): State<AppState>,
-    auth: Auth,
+    Client(caller): Client,
     BaseUrl(base): BaseUrl,
     Path(service): Path<String>,
     Query(q): Query,
@@ -141,7 +137,7 @@ async fn list(
     };
     let rows = app
         .chat
-        .list_channels(&auth.account_sid, &service, &types, paging.req)
+        .list_channels(caller.service(&service), &types, paging.req)
         .await?;
     let path = format!("/v2/Services/{service}/Channels");
     let filters: Vec<(&str, String)> = given.into_iter().map(|t| ("Type", t)).collect();
@@ -161,10 +157,9 @@ async fn list(
 /// Updates names, attributes, creator and dates. `200`.
 async fn update(
     State(app): State<AppState>,
-    auth: Auth,
+    Client(caller): Client,
     BaseUrl(base): BaseUrl,
     Path((service, key)): Path<(String, String)>,
-    hooks: WebhookEnabled,
     Form(f): Form,
 ) -> Result<Response, ApiError> {
     let patch = ChannelPatch {
@@ -177,7 +172,7 @@ async fn update(
     };
     let channel = app
         .chat
-        .update_channel(&auth.account_sid, &service, &key, patch, hooks.0)
+        .update_channel(caller.service(&service).channel(&key), patch)
         .await?;
     Ok(Json(render(&channel, &base)).into_response())
 }
@@ -187,12 +182,9 @@ async fn update(
 /// Deletes the channel with its members, messages, invites and webhooks. `204`.
 async fn delete(
     State(app): State<AppState>,
-    auth: Auth,
+    Client(caller): Client,
     Path((service, key)): Path<(String, String)>,
-    hooks: WebhookEnabled,
 ) -> Result<StatusCode, ApiError> {
-    app.chat
-        .delete_channel(&auth.account_sid, &service, &key, hooks.0)
-        .await?;
+    app.chat.delete_channel(caller.service(&service).channel(&key)).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -12,7 +12,6 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use crate::chat::ChatError;
-use crate::store::StoreError;
 
 /// An error response in Twilio's shape.
 #[derive(Debug, Clone)]
@@ -74,23 +73,8 @@ impl ApiError {
 
 impl From<ChatError> for ApiError {
     fn from(e: ChatError) -> Self {
-        match e {
-            ChatError::NotFound => Self::not_found(),
-            ChatError::Revoked => Self::unauthenticated(),
-            ChatError::Invalid { code, message } => Self::new(StatusCode::BAD_REQUEST, code, message),
-            ChatError::Conflict { code, message } => Self::new(StatusCode::CONFLICT, code, message),
-            ChatError::Forbidden { code, message } => Self::new(StatusCode::FORBIDDEN, code, message),
-            ChatError::HookUnavailable { code, message } => Self::new(StatusCode::BAD_GATEWAY, code, message),
-            ChatError::BadToken { code, message } => Self::new(StatusCode::UNAUTHORIZED, code, message),
-            ChatError::Store(StoreError::Unavailable(detail)) => {
-                tracing::error!(%detail, "store unavailable");
-                Self::new(StatusCode::SERVICE_UNAVAILABLE, 20503, "Service Unavailable")
-            }
-            ChatError::Store(e) => {
-                tracing::error!(error = %e, "store failure");
-                Self::new(StatusCode::INTERNAL_SERVER_ERROR, 20500, "Internal error")
-            }
-        }
+        let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        Self::new(status, e.code(), e.message())
     }
 }
 

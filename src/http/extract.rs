@@ -9,10 +9,11 @@ use base64::Engine;
 
 use super::AppState;
 use super::error::ApiError;
-use crate::chat::ChatError;
+use crate::chat::{Caller, ChatError};
 use crate::time::{self, Timestamp};
 
-/// The authenticated account (from Basic auth with `AC…:token` or `SK…:secret`).
+/// The account's operator (Basic auth with `AC…:token` or `SK…:secret`), for account-level
+/// resources and service configuration. An Access Token is refused here with 403 / 20403.
 ///
 /// Attempts are refused with `429` while the client's address or the SID tried is throttled
 /// for failing too often ([`super::throttle`]); failures are counted there.
@@ -26,32 +27,93 @@ impl FromRequestParts<AppState> for Auth {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, ApiError> {
-        let header = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
-        let Some(encoded) = header.and_then(|h| h.strip_prefix("Basic ").or_else(|| h.strip_prefix("basic "))) else {
-            return Err(ApiError::unauthenticated());
-        };
-        let decoded = base64::engine::general_purpose::STANDARD
-            .decode(encoded.trim())
-            .ok()
-            .and_then(|b| String::from_utf8(b).ok())
-            .ok_or_else(ApiError::unauthenticated)?;
-        let Some((user, pass)) = decoded.split_once(':') else {
-            return Err(ApiError::unauthenticated());
-        };
-        let address = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|ConnectInfo(peer)| peer.ip());
-        app.throttle.check(address, user).map_err(ApiError::too_many_requests)?;
-        match app.chat.authenticate(user, pass).await? {
-            Some(account_sid) => Ok(Self { account_sid }),
-            None => {
-                app.throttle.failed(address, user);
-                Err(ApiError::unauthenticated())
+        let caller = authenticate(parts, app).await?;
+        caller.require_operator()?;
+        Ok(Self {
+            account_sid: caller.account_sid,
+        })
+    }
+}
+
+/// Whoever calls: the operator (Basic auth, with `X-Twilio-Webhook-Enabled` read) or an end
+/// user with an Access Token in `X-Twilio-Token` or `Authorization: Bearer` (a Banter
+/// extension: any HTTP client may act as a token's identity on the service of its grant).
+#[derive(Debug, Clone)]
+pub struct Client(pub Caller);
+
+impl FromRequestParts<AppState> for Client {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, ApiError> {
+        authenticate(parts, app).await.map(Self)
+    }
+}
+
+/// The credential a request carries.
+enum Credential<'a> {
+    Basic(&'a str),
+    Token(&'a str),
+}
+
+fn credential(parts: &Parts) -> Option<Credential<'_>> {
+    if let Some(token) = parts.headers.get("x-twilio-token").and_then(|v| v.to_str().ok()) {
+        return Some(Credential::Token(token.trim()));
+    }
+    let header = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok())?;
+    let (scheme, rest) = header.split_once(' ')?;
+    if scheme.eq_ignore_ascii_case("basic") {
+        Some(Credential::Basic(rest.trim()))
+    } else if scheme.eq_ignore_ascii_case("bearer") {
+        Some(Credential::Token(rest.trim()))
+    } else {
+        None
+    }
+}
+
+async fn authenticate(parts: &mut Parts, app: &AppState) -> Result<Caller, ApiError> {
+    let address = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(peer)| peer.ip());
+    match credential(parts).ok_or_else(ApiError::unauthenticated)? {
+        Credential::Basic(encoded) => {
+            let decoded = base64::engine::general_purpose::STANDARD
+                .decode(encoded)
+                .ok()
+                .and_then(|b| String::from_utf8(b).ok())
+                .ok_or_else(ApiError::unauthenticated)?;
+            let Some((user, pass)) = decoded.split_once(':') else {
+                return Err(ApiError::unauthenticated());
+            };
+            app.throttle.check(address, user).map_err(ApiError::too_many_requests)?;
+            let webhooks = WebhookEnabled::from_request_parts(parts, app).await?.0;
+            match app.chat.authenticate(user, pass).await? {
+                Some(account_sid) => Ok(Caller::operator(account_sid, webhooks)),
+                None => {
+                    app.throttle.failed(address, user);
+                    Err(ApiError::unauthenticated())
+                }
+            }
+        }
+        Credential::Token(jwt) => {
+            app.throttle
+                .check(address, TOKEN)
+                .map_err(ApiError::too_many_requests)?;
+            match app.chat.verify_token(jwt).await {
+                Ok(identity) => Ok(Caller::user(identity)),
+                Err(e) => {
+                    if e.status() == 401 {
+                        app.throttle.failed(address, TOKEN);
+                    }
+                    Err(e.into())
+                }
             }
         }
     }
 }
+
+/// What the throttle counts token failures under (they name no SID until verified).
+const TOKEN: &str = "token";
 
 /// Longest single parameter value accepted (bytes, once decoded). Every field has a tighter
 /// limit of its own (`Body` 32 KiB, `Attributes` 16 KiB, names 256 characters…); this bound

@@ -8,7 +8,7 @@ use axum::response::Response;
 use axum::routing::get;
 use serde_json::{Value, json};
 
-use super::extract::{Auth, BaseUrl, Form, Query};
+use super::extract::{BaseUrl, Client, Form, Query};
 use super::page::{self, Paging};
 use super::{ApiError, AppState};
 use crate::store::Invite;
@@ -46,7 +46,7 @@ fn render(i: &Invite, base: &str) -> Value {
 /// Invites an existing user. `201`; `404` unknown user; `409` already invited or a member.
 async fn create(
     State(app): State<AppState>,
-    auth: Auth,
+    Client(caller): Client,
     BaseUrl(base): BaseUrl,
     Path((service, channel)): Path<(String, String)>,
     Form(f): Form,
@@ -54,7 +54,7 @@ async fn create(
     let identity = f.required("Identity")?;
     let invite = app
         .chat
-        .create_invite(&auth.account_sid, &service, &channel, &identity, f.get("RoleSid"))
+        .create_invite(caller.service(&service).channel(&channel), &identity, f.get("RoleSid"))
         .await?;
     Ok((StatusCode::CREATED, Json(render(&invite, &base))))
 }
@@ -64,11 +64,14 @@ async fn create(
 /// `200` or `404`.
 async fn fetch(
     State(app): State<AppState>,
-    auth: Auth,
+    Client(caller): Client,
     BaseUrl(base): BaseUrl,
     Path((service, channel, sid)): Path<(String, String, String)>,
 ) -> Result<Json<Value>, ApiError> {
-    let invite = app.chat.invite(&auth.account_sid, &service, &channel, &sid).await?;
+    let invite = app
+        .chat
+        .invite(caller.service(&service).channel(&channel), &sid)
+        .await?;
     Ok(Json(render(&invite, &base)))
 }
 
@@ -77,7 +80,7 @@ async fn fetch(
 /// One page of invites; `Identity` (repeatable) filters. `200`.
 async fn list(
     State(app): State<AppState>,
-    auth: Auth,
+    Client(caller): Client,
     BaseUrl(base): BaseUrl,
     Path((service, channel)): Path<(String, String)>,
     Query(q): Query,
@@ -86,7 +89,7 @@ async fn list(
     let identities = q.all("Identity");
     let rows = app
         .chat
-        .list_invites(&auth.account_sid, &service, &channel, &identities, paging.req)
+        .list_invites(caller.service(&service).channel(&channel), &identities, paging.req)
         .await?;
     let path = format!("/v2/Services/{service}/Channels/{channel}/Invites");
     let filters: Vec<(&str, String)> = identities.into_iter().map(|i| ("Identity", i)).collect();
@@ -106,11 +109,11 @@ async fn list(
 /// `204`.
 async fn delete(
     State(app): State<AppState>,
-    auth: Auth,
+    Client(caller): Client,
     Path((service, channel, sid)): Path<(String, String, String)>,
 ) -> Result<StatusCode, ApiError> {
     app.chat
-        .delete_invite(&auth.account_sid, &service, &channel, &sid)
+        .delete_invite(caller.service(&service).channel(&channel), &sid)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

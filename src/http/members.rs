@@ -8,7 +8,7 @@ use axum::response::Response;
 use axum::routing::get;
 use serde_json::{Value, json};
 
-use super::extract::{Auth, BaseUrl, Form, Params, Query, WebhookEnabled};
+use super::extract::{BaseUrl, Client, Form, Params, Query};
 use super::page::{self, Paging};
 use super::{ApiError, AppState};
 use crate::chat::{MemberPatch, NewMember};
@@ -58,10 +58,9 @@ pub(super) fn horizon(f: &Params) -> Result<Option<Option<i64>>, ApiError> {
 /// Adds an identity (creating the User if needed). `201`; `409` 50404 duplicate; `403` limits.
 async fn create(
     State(app): State<AppState>,
-    auth: Auth,
+    Client(caller): Client,
     BaseUrl(base): BaseUrl,
     Path((service, channel)): Path<(String, String)>,
-    hooks: WebhookEnabled,
     Form(f): Form,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let input = NewMember {
@@ -75,7 +74,7 @@ async fn create(
     };
     let member = app
         .chat
-        .add_member(&auth.account_sid, &service, &channel, input, hooks.0)
+        .add_member(caller.service(&service).channel(&channel), input)
         .await?;
     Ok((StatusCode::CREATED, Json(render(&member, &base))))
 }
@@ -85,11 +84,14 @@ async fn create(
 /// `{Sid}` is an MB SID or the identity. `200` or `404`.
 async fn fetch(
     State(app): State<AppState>,
-    auth: Auth,
+    Client(caller): Client,
     BaseUrl(base): BaseUrl,
     Path((service, channel, key)): Path<(String, String, String)>,
 ) -> Result<Json<Value>, ApiError> {
-    let member = app.chat.member(&auth.account_sid, &service, &channel, &key).await?;
+    let member = app
+        .chat
+        .member(caller.service(&service).channel(&channel), &key)
+        .await?;
     Ok(Json(render(&member, &base)))
 }
 
@@ -98,7 +100,7 @@ async fn fetch(
 /// One page of members; `Identity` (repeatable) filters. `200`.
 async fn list(
     State(app): State<AppState>,
-    auth: Auth,
+    Client(caller): Client,
     BaseUrl(base): BaseUrl,
     Path((service, channel)): Path<(String, String)>,
     Query(q): Query,
@@ -107,7 +109,7 @@ async fn list(
     let identities = q.all("Identity");
     let rows = app
         .chat
-        .list_members(&auth.account_sid, &service, &channel, &identities, paging.req)
+        .list_members(caller.service(&service).channel(&channel), &identities, paging.req)
         .await?;
     let path = format!("/v2/Services/{service}/Channels/{channel}/Members");
     let filters: Vec<(&str, String)> = identities.into_iter().map(|i| ("Identity", i)).collect();
@@ -127,10 +129,9 @@ async fn list(
 /// Updates role, attributes, read horizon and dates. `200`.
 async fn update(
     State(app): State<AppState>,
-    auth: Auth,
+    Client(caller): Client,
     BaseUrl(base): BaseUrl,
     Path((service, channel, key)): Path<(String, String, String)>,
-    hooks: WebhookEnabled,
     Form(f): Form,
 ) -> Result<Json<Value>, ApiError> {
     let patch = MemberPatch {
@@ -144,7 +145,7 @@ async fn update(
     };
     let member = app
         .chat
-        .update_member(&auth.account_sid, &service, &channel, &key, patch, hooks.0)
+        .update_member(caller.service(&service).channel(&channel), &key, patch)
         .await?;
     Ok(Json(render(&member, &base)))
 }
@@ -154,12 +155,11 @@ async fn update(
 /// Removes the member. `204`.
 async fn delete(
     State(app): State<AppState>,
-    auth: Auth,
+    Client(caller): Client,
     Path((service, channel, key)): Path<(String, String, String)>,
-    hooks: WebhookEnabled,
 ) -> Result<StatusCode, ApiError> {
     app.chat
-        .remove_member(&auth.account_sid, &service, &channel, &key, hooks.0)
+        .remove_member(caller.service(&service).channel(&channel), &key)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::Serialize;
 
-use super::extract::{Auth, BaseUrl, Form, Query, WebhookEnabled};
+use super::extract::{BaseUrl, Client, Form, Query};
 use super::page::{self, Paging};
 use super::{ApiError, AppState};
 use crate::chat::{MessagePatch, NewMessage};
@@ -92,10 +92,9 @@ fn render<'a>(m: &'a Message, base: &str) -> MessageResource<'a> {
 /// Sends a message; its `index` is the channel's next. `201`; `400` 50504 for a long body.
 async fn create(
     State(app): State<AppState>,
-    auth: Auth,
+    Client(caller): Client,
     BaseUrl(base): BaseUrl,
     Path((service, channel)): Path<(String, String)>,
-    hooks: WebhookEnabled,
     Form(f): Form,
 ) -> Result<Response, ApiError> {
     let input = NewMessage {
@@ -109,7 +108,7 @@ async fn create(
     };
     let message = app
         .chat
-        .send_message(&auth.account_sid, &service, &channel, input, hooks.0)
+        .send_message(caller.service(&service).channel(&channel), input)
         .await?;
     Ok((StatusCode::CREATED, Json(render(&message, &base))).into_response())
 }
@@ -119,11 +118,14 @@ async fn create(
 /// `200` or `404`.
 async fn fetch(
     State(app): State<AppState>,
-    auth: Auth,
+    Client(caller): Client,
     BaseUrl(base): BaseUrl,
     Path((service, channel, sid)): Path<(String, String, String)>,
 ) -> Result<Response, ApiError> {
-    let message = app.chat.message(&auth.account_sid, &service, &channel, &sid).await?;
+    let message = app
+        .chat
+        .message(caller.service(&service).channel(&channel), &sid)
+        .await?;
     Ok(Json(render(&message, &base)).into_response())
 }
 
@@ -132,7 +134,7 @@ async fn fetch(
 /// One page of messages by index; `Order=desc` for newest first. `200`.
 async fn list(
     State(app): State<AppState>,
-    auth: Auth,
+    Client(caller): Client,
     BaseUrl(base): BaseUrl,
     Path((service, channel)): Path<(String, String)>,
     Query(q): Query,
@@ -146,7 +148,7 @@ async fn list(
     let paging = Paging::from_query(&q, 100, desc)?;
     let rows = app
         .chat
-        .list_messages(&auth.account_sid, &service, &channel, paging.req)
+        .list_messages(caller.service(&service).channel(&channel), paging.req)
         .await?;
     let path = format!("/v2/Services/{service}/Channels/{channel}/Messages");
     let filters: Vec<(&str, String)> = q.get("Order").map(|o| ("Order", o.to_owned())).into_iter().collect();
@@ -166,10 +168,9 @@ async fn list(
 /// Edits body, attributes, author or dates. `200`.
 async fn update(
     State(app): State<AppState>,
-    auth: Auth,
+    Client(caller): Client,
     BaseUrl(base): BaseUrl,
     Path((service, channel, sid)): Path<(String, String, String)>,
-    hooks: WebhookEnabled,
     Form(f): Form,
 ) -> Result<Response, ApiError> {
     let patch = MessagePatch {
@@ -182,7 +183,7 @@ async fn update(
     };
     let message = app
         .chat
-        .update_message(&auth.account_sid, &service, &channel, &sid, patch, hooks.0)
+        .update_message(caller.service(&service).channel(&channel), &sid, patch)
         .await?;
     Ok(Json(render(&message, &base)).into_response())
 }
@@ -192,12 +193,11 @@ async fn update(
 /// `204`; the other messages keep their indexes.
 async fn delete(
     State(app): State<AppState>,
-    auth: Auth,
+    Client(caller): Client,
     Path((service, channel, sid)): Path<(String, String, String)>,
-    hooks: WebhookEnabled,
 ) -> Result<StatusCode, ApiError> {
     app.chat
-        .delete_message(&auth.account_sid, &service, &channel, &sid, hooks.0)
+        .delete_message(caller.service(&service).channel(&channel), &sid)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -8,7 +8,7 @@ use axum::response::Response;
 use axum::routing::get;
 use serde_json::{Value, json};
 
-use super::extract::{Auth, BaseUrl, Form, Query, WebhookEnabled};
+use super::extract::{BaseUrl, Client, Form, Query};
 use super::members::horizon;
 use super::page::{self, Paging};
 use super::{ApiError, AppState};
@@ -50,7 +50,7 @@ fn render(user: &User, uc: &UserChannel, base: &str) -> Value {
 /// One page (`PageSize` max 50) of the channels the user joined or is invited to. `200`.
 async fn list(
     State(app): State<AppState>,
-    auth: Auth,
+    Client(caller): Client,
     BaseUrl(base): BaseUrl,
     Path((service, user)): Path<(String, String)>,
     Query(q): Query,
@@ -58,7 +58,7 @@ async fn list(
     let paging = Paging::from_query(&q, 50, false)?;
     let (u, rows) = app
         .chat
-        .list_user_channels(&auth.account_sid, &service, &user, paging.req)
+        .list_user_channels(caller.service(&service), &user, paging.req)
         .await?;
     let path = format!("/v2/Services/{service}/Users/{user}/Channels");
     Ok(page::render("channels", rows, &paging, &base, &path, &[], |buf, uc| {
@@ -71,14 +71,11 @@ async fn list(
 /// `200`, or `404` when the user neither joined nor is invited.
 async fn fetch(
     State(app): State<AppState>,
-    auth: Auth,
+    Client(caller): Client,
     BaseUrl(base): BaseUrl,
     Path((service, user, channel)): Path<(String, String, String)>,
 ) -> Result<Json<Value>, ApiError> {
-    let (u, uc) = app
-        .chat
-        .user_channel(&auth.account_sid, &service, &user, &channel)
-        .await?;
+    let (u, uc) = app.chat.user_channel(caller.service(&service), &user, &channel).await?;
     Ok(Json(render(&u, &uc, &base)))
 }
 
@@ -87,7 +84,7 @@ async fn fetch(
 /// Sets `NotificationLevel` and the read horizon. `200`.
 async fn update(
     State(app): State<AppState>,
-    auth: Auth,
+    Client(caller): Client,
     BaseUrl(base): BaseUrl,
     Path((service, user, channel)): Path<(String, String, String)>,
     Form(f): Form,
@@ -98,9 +95,11 @@ async fn update(
         last_consumption_timestamp: f.date("LastConsumptionTimestamp")?,
         ..MemberPatch::default()
     };
+    // UpdateUserChannel does not take X-Twilio-Webhook-Enabled.
+    let caller = caller.without_webhooks();
     let (u, uc) = app
         .chat
-        .update_user_channel(&auth.account_sid, &service, &user, &channel, patch)
+        .update_user_channel(caller.service(&service), &user, &channel, patch)
         .await?;
     Ok(Json(render(&u, &uc, &base)))
 }
@@ -110,12 +109,11 @@ async fn update(
 /// The user leaves the channel. `204`.
 async fn delete(
     State(app): State<AppState>,
-    auth: Auth,
+    Client(caller): Client,
     Path((service, user, channel)): Path<(String, String, String)>,
-    hooks: WebhookEnabled,
 ) -> Result<StatusCode, ApiError> {
     app.chat
-        .delete_user_channel(&auth.account_sid, &service, &user, &channel, hooks.0)
+        .delete_user_channel(caller.service(&service), &user, &channel)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

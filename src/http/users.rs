@@ -8,7 +8,7 @@ use axum::response::Response;
 use axum::routing::get;
 use serde_json::{Value, json};
 
-use super::extract::{Auth, BaseUrl, Form, Query, WebhookEnabled};
+use super::extract::{BaseUrl, Client, Form, Query};
 use super::page::{self, Paging};
 use super::{ApiError, AppState};
 use crate::chat::{NewUser, UserPatch};
@@ -54,10 +54,9 @@ fn render(u: &User, base: &str) -> Value {
 /// Creates a user. `201`; `409` with 50201 when the identity is taken.
 async fn create(
     State(app): State<AppState>,
-    auth: Auth,
+    Client(caller): Client,
     BaseUrl(base): BaseUrl,
     Path(service): Path<String>,
-    hooks: WebhookEnabled,
     Form(f): Form,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let input = NewUser {
@@ -66,10 +65,7 @@ async fn create(
         attributes: f.string("Attributes"),
         friendly_name: f.string("FriendlyName"),
     };
-    let user = app
-        .chat
-        .create_user(&auth.account_sid, &service, input, hooks.0)
-        .await?;
+    let user = app.chat.create_user(caller.service(&service), input).await?;
     Ok((StatusCode::CREATED, Json(render(&user, &base))))
 }
 
@@ -78,11 +74,11 @@ async fn create(
 /// `{Sid}` is a US SID or the identity. `200` or `404`.
 async fn fetch(
     State(app): State<AppState>,
-    auth: Auth,
+    Client(caller): Client,
     BaseUrl(base): BaseUrl,
     Path((service, key)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
-    let user = app.chat.user(&auth.account_sid, &service, &key).await?;
+    let user = app.chat.user(caller.service(&service), &key).await?;
     Ok(Json(render(&user, &base)))
 }
 
@@ -91,13 +87,13 @@ async fn fetch(
 /// One page of users (`PageSize` max 100). `200`.
 async fn list(
     State(app): State<AppState>,
-    auth: Auth,
+    Client(caller): Client,
     BaseUrl(base): BaseUrl,
     Path(service): Path<String>,
     Query(q): Query,
 ) -> Result<Response, ApiError> {
     let paging = Paging::from_query(&q, 100, false)?;
-    let rows = app.chat.list_users(&auth.account_sid, &service, paging.req).await?;
+    let rows = app.chat.list_users(caller.service(&service), paging.req).await?;
     let path = format!("/v2/Services/{service}/Users");
     Ok(page::render("users", rows, &paging, &base, &path, &[], |buf, u| {
         serde_json::to_writer(buf, &render(u, &base))
@@ -109,10 +105,9 @@ async fn list(
 /// Updates role, attributes or friendly name. `200`.
 async fn update(
     State(app): State<AppState>,
-    auth: Auth,
+    Client(caller): Client,
     BaseUrl(base): BaseUrl,
     Path((service, key)): Path<(String, String)>,
-    hooks: WebhookEnabled,
     Form(f): Form,
 ) -> Result<Json<Value>, ApiError> {
     let patch = UserPatch {
@@ -120,10 +115,7 @@ async fn update(
         attributes: f.string("Attributes"),
         friendly_name: f.string("FriendlyName"),
     };
-    let user = app
-        .chat
-        .update_user(&auth.account_sid, &service, &key, patch, hooks.0)
-        .await?;
+    let user = app.chat.update_user(caller.service(&service), &key, patch).await?;
     Ok(Json(render(&user, &base)))
 }
 
@@ -132,9 +124,9 @@ async fn update(
 /// `204` or `404`.
 async fn delete(
     State(app): State<AppState>,
-    auth: Auth,
+    Client(caller): Client,
     Path((service, key)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    app.chat.delete_user(&auth.account_sid, &service, &key).await?;
+    app.chat.delete_user(caller.service(&service), &key).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -51,11 +51,14 @@ pub trait ChannelStore: Send + Sync {
     async fn insert_channel(&self, channel: &Channel, outbox: &[OutboxRow]) -> Result<(), StoreError>;
     /// Looks a channel up by SID or unique name.
     async fn channel(&self, service_sid: &str, key: &str) -> Result<Option<Channel>, StoreError>;
-    /// A page of channels, optionally only of the given types.
+    /// A page of channels, optionally only of the given types, and only those `visible_to`
+    /// an identity when given: public ones, and private ones it created, joined or is invited
+    /// to.
     async fn list_channels(
         &self,
         service_sid: &str,
         types: &[String],
+        visible_to: Option<&str>,
         page: PageReq,
     ) -> Result<Vec<Keyed<Channel>>, StoreError>;
     /// Writes the mutable fields; false when the channel is gone. Conflict on a taken unique name.

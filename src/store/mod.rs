@@ -223,6 +223,30 @@ pub trait UserStore: Send + Sync {
     async fn update_user(&self, user: &User, outbox: &[OutboxRow]) -> Result<bool, StoreError>;
     /// Deletes a user; false when there was none.
     async fn delete_user(&self, service_sid: &str, sid: &str) -> Result<bool, StoreError>;
+    /// What `identity` holds in a service and, when `channel_sid` is given, in that channel:
+    /// one read, for every request of an end user. `None` when there is no such user.
+    async fn grants(
+        &self,
+        service_sid: &str,
+        identity: &str,
+        channel_sid: Option<&str>,
+    ) -> Result<Option<Grants>, StoreError>;
+}
+
+/// What an identity holds: its user, its service role's permissions and, in one channel, its
+/// membership, that member's channel role permissions and whether it is invited.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Grants {
+    /// The user's SID.
+    pub user_sid: String,
+    /// Permissions of the user's service (deployment) role; empty without one.
+    pub service_permissions: Vec<String>,
+    /// The identity's member SID in the channel asked about.
+    pub member_sid: Option<String>,
+    /// Permissions of that member's channel role; empty when not a member or without a role.
+    pub channel_permissions: Vec<String>,
+    /// Whether the identity has a pending invite to the channel.
+    pub invited: bool,
 }
 
 /// Push credentials of an account.

@@ -24,7 +24,7 @@ async fn auth_missing_or_wrong_credentials_get_401_20003_with_challenge() {
             .basic_auth("ACffffffffffffffffffffffffffffffff", Some(&app.auth_token)),
         app.http.get(&url).basic_auth("nobody", Some("x")),
         app.http.get(&url).header("Authorization", "Basic !!!"),
-        app.http.get(&url).bearer_auth("token"),
+        app.http.get(&url).header("Authorization", "Digest x"),
     ];
     for req in cases {
         let r = req.send().await.unwrap();

@@ -17,6 +17,7 @@ mod input;
 mod messaging;
 mod nodes;
 mod pagination;
+mod permissions;
 mod roles;
 mod schema;
 mod secrets;

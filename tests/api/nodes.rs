@@ -41,13 +41,13 @@ async fn nodes_after_commit_events_reach_the_bus_of_every_node() {
         body: Some("local".into()),
         ..Default::default()
     };
+    let operator = banter::chat::Caller::operator(app.account_sid.clone(), false);
     let local = other
         .send_message(
-            &app.account_sid,
-            s["sid"].as_str().unwrap(),
-            c["sid"].as_str().unwrap(),
+            operator
+                .service(s["sid"].as_str().unwrap())
+                .channel(c["sid"].as_str().unwrap()),
             input,
-            false,
         )
         .await
         .unwrap();
@@ -109,16 +109,15 @@ async fn nodes_user_changes_reach_the_event_bus() {
     let chat = app.operator().await;
     chat.spawn_auth_watcher();
     let mut events = chat.subscribe();
+    let operator = banter::chat::Caller::operator(app.account_sid.clone(), false);
     tokio::time::sleep(Duration::from_millis(300)).await; // the listener connects (PostgreSQL)
     let user = chat
         .create_user(
-            &app.account_sid,
-            service_sid,
+            operator.service(service_sid),
             banter::chat::NewUser {
                 identity: "alice".into(),
                 ..Default::default()
             },
-            false,
         )
         .await
         .unwrap();
@@ -126,7 +125,7 @@ async fn nodes_user_changes_reach_the_event_bus() {
         friendly_name: Some("Alice".into()),
         ..Default::default()
     };
-    chat.update_user(&app.account_sid, service_sid, "alice", patch, false)
+    chat.update_user(operator.service(service_sid), "alice", patch)
         .await
         .unwrap();
     let mut seen = Vec::new();

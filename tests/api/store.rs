@@ -449,7 +449,10 @@ async fn store_failed_writes_leave_their_batch_mates_and_acknowledged_writes_sur
     drop((p, chat, store));
     // Assert: a new handle sees exactly the acknowledged channels.
     let reopened = cfg.open().await.unwrap();
-    let listed = reopened.list_channels(&service.sid, &[], first_page()).await.unwrap();
+    let listed = reopened
+        .list_channels(&service.sid, &[], None, first_page())
+        .await
+        .unwrap();
     let listed: BTreeSet<String> = listed.into_iter().map(|k| k.item.sid).collect();
     assert_eq!(listed, acknowledged);
 }

@@ -72,7 +72,7 @@ fn sign(alg: Algorithm, cty: Option<&str>, claims: &Value, secret: &str) -> Stri
 
 fn code(r: Result<TokenIdentity, ChatError>) -> u32 {
     match r {
-        Err(ChatError::BadToken { code, message }) => {
+        Err(ChatError::Twilio { code, message }) => {
             assert!(!message.is_empty());
             code
         }

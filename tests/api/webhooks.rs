@@ -29,7 +29,7 @@ async fn webhooks_fire_only_with_the_header_and_are_signed() {
     let app = TestApp::spawn().await;
     let rx = Receiver::start().await;
     let (sp, ch) = hooked(&app, &rx, &[]).await;
-    // Act: one message without the header, one with it.
+    // Act: the operator sends one message without the header, one with it.
     app.post(&format!("{ch}/Messages"), &[("Body", "quiet")])
         .send()
         .await
@@ -42,13 +42,14 @@ async fn webhooks_fire_only_with_the_header_and_are_signed() {
             .unwrap(),
     )
     .await;
-    // Assert
+    // Assert: one post-event, and no pre-event at all (REST never fires them).
     let post = rx.wait_for("/post", 1).await;
-    let pre = rx.wait_for("/pre", 1).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(rx.hits().len(), 2, "the message sent without the header fired nothing");
-    assert_eq!(pre[0].param("EventType"), Some("onMessageSend"));
-    assert_eq!(pre[0].param("MessageSid"), None);
+    assert_eq!(
+        rx.hits().len(),
+        1,
+        "only the post-event of the message sent with the header"
+    );
     let hit = &post[0];
     assert_eq!(hit.method, "POST");
     assert_eq!(hit.param("EventType"), Some("onMessageSent"));
@@ -60,6 +61,7 @@ async fn webhooks_fire_only_with_the_header_and_are_signed() {
     assert_eq!(hit.param("InstanceSid"), Some(&sp["/v2/Services/".len()..]));
     assert_eq!(hit.param("RetryCount"), Some("0"));
     assert_eq!(hit.param("Source"), Some("API"));
+    assert_eq!(hit.param("ClientIdentity"), None);
     let signature = hit.headers.get("x-twilio-signature").unwrap().to_str().unwrap();
     assert_eq!(
         signature,
@@ -69,15 +71,43 @@ async fn webhooks_fire_only_with_the_header_and_are_signed() {
 }
 
 #[tokio::test]
+async fn webhooks_client_actions_fire_pre_and_post_events_with_their_identity() {
+    let app = TestApp::spawn().await;
+    let rx = Receiver::start().await;
+    let (_, ch) = hooked(&app, &rx, &[]).await;
+    let alice = app.member(&ch, "alice").await;
+    // No header: a client action always fires its webhooks; it cannot pose as someone else.
+    let m = json(
+        app.user_post(
+            &alice,
+            &format!("{ch}/Messages"),
+            &[("Body", "hi"), ("From", "mallory")],
+        )
+        .send()
+        .await
+        .unwrap(),
+    )
+    .await;
+    assert_eq!(m["from"], alice.identity.as_str());
+    let pre = rx.wait_for("/pre", 1).await;
+    let post = rx.wait_for("/post", 1).await;
+    for (hit, event) in [(&pre[0], "onMessageSend"), (&post[0], "onMessageSent")] {
+        assert_eq!(hit.param("EventType"), Some(event));
+        assert_eq!(hit.param("Source"), Some("SDK"));
+        assert_eq!(hit.param("ClientIdentity"), Some(alice.identity.as_str()));
+        assert_eq!(hit.param("From"), Some(alice.identity.as_str()));
+    }
+    assert_eq!(pre[0].param("MessageSid"), None);
+    assert_eq!(post[0].param("MessageSid"), m["sid"].as_str());
+}
+
+#[tokio::test]
 async fn webhooks_pre_event_can_veto_and_modify() {
     let app = TestApp::spawn().await;
     let rx = Receiver::start().await;
     let (_, ch) = hooked(&app, &rx, &[]).await;
-    let send = |body: &'static str| {
-        app.post(&format!("{ch}/Messages"), &[("Body", body)])
-            .header("X-Twilio-Webhook-Enabled", "true")
-            .send()
-    };
+    let bob = app.member(&ch, "bob").await;
+    let send = |body: &'static str| app.user_post(&bob, &format!("{ch}/Messages"), &[("Body", body)]).send();
     // A 403 from the pre-event hook rejects the message: nothing is stored, nothing is posted.
     rx.answer(403, "");
     let r = send("forbidden").await.unwrap();

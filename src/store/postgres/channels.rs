@@ -54,10 +54,16 @@ impl ChannelStore for PgStore {
         &self,
         service_sid: &str,
         types: &[String],
+        visible_to: Option<&str>,
         page: PageReq,
     ) -> Result<Vec<Keyed<Channel>>, StoreError> {
         let (sql, bound, limit, reversed) = q::LIST_PG.pick(&page);
-        let rows = self.read(sql.pg(), &[&service_sid, &bound, &limit, &types]).await?;
+        let rows = self
+            .read(
+                sql.pg(),
+                &[&service_sid, &bound, &limit, &types, &visible_to.unwrap_or("")],
+            )
+            .await?;
         Ok(finish_page(map_rows(&rows, |r| row::channel(r, 0))?, reversed))
     }
 

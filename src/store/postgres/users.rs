@@ -9,11 +9,22 @@ use super::{PgStore, conflict, execute, finish_page, map_rows, query, query_opt}
 use crate::sid;
 use crate::store::queries::users as q;
 use crate::store::row::{self, Cursor};
-use crate::store::{Keyed, OutboxRow, PageReq, StoreError, User, UserStore};
+use crate::store::{Grants, Keyed, OutboxRow, PageReq, StoreError, User, UserStore};
 use crate::time;
 
 #[async_trait]
 impl UserStore for PgStore {
+    async fn grants(
+        &self,
+        service_sid: &str,
+        identity: &str,
+        channel_sid: Option<&str>,
+    ) -> Result<Option<Grants>, StoreError> {
+        let channel = channel_sid.unwrap_or("");
+        let rows = self.read(q::GRANTS.pg(), &[&service_sid, &identity, &channel]).await?;
+        Ok(map_rows(&rows, row::grants)?.pop())
+    }
+
     async fn insert_user(&self, u: &User, outbox: &[OutboxRow]) -> Result<(), StoreError> {
         self.write(&(u, outbox), |t, (u, outbox)| {
             Box::pin(async move {

@@ -28,17 +28,27 @@ shared_sql! {
 
 paged_sql! {
     /// A page of the channels of service `$1` whose type is in the list `$4` (SQLite: a JSON
-    /// array; every type when empty).
+    /// array; every type when empty) that identity `$5` may see: public, created by it, or joined or invited to (every channel
+    /// for `''`).
     pub LIST_SQLITE = ("c.seq", |tail| format!(
         "select {} from channels c where c.service_sid = $1 \
-         and ($4 = '[]' or c.type in (select value from json_each($4))) and {tail}",
+         and ($4 = '[]' or c.type in (select value from json_each($4))) \
+         and ($5 = '' or c.type = 'public' or c.created_by = $5 \
+              or exists (select 1 from members m where m.channel_sid = c.sid and m.identity = $5) \
+              or exists (select 1 from invites i where i.channel_sid = c.sid and i.identity = $5)) \
+         and {tail}",
         columns(CHANNEL_COLUMNS, "c")
     ));
     /// A page of the channels of service `$1` whose type is in the array `$4` (PostgreSQL;
-    /// every type when empty).
+    /// every type when empty) that identity `$5` may see: public, created by it, or joined or invited to (every channel
+    /// for `''`).
     pub LIST_PG = ("c.seq", |tail| format!(
         "select {} from channels c where c.service_sid = $1 \
-         and (cardinality($4::text[]) = 0 or c.type = any($4::text[])) and {tail}",
+         and (cardinality($4::text[]) = 0 or c.type = any($4::text[])) \
+         and ($5 = '' or c.type = 'public' or c.created_by = $5 \
+              or exists (select 1 from members m where m.channel_sid = c.sid and m.identity = $5) \
+              or exists (select 1 from invites i where i.channel_sid = c.sid and i.identity = $5)) \
+         and {tail}",
         columns(CHANNEL_COLUMNS, "c")
     ));
 }

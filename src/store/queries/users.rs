@@ -31,6 +31,15 @@ shared_sql! {
     pub DELETE_BINDINGS = "delete from bindings where service_sid = $1 and identity = $2";
     /// Deletes user `$1`.
     pub DELETE = "delete from users where sid = $1";
+    /// What identity `$2` holds in service `$1` and channel `$3` (`''` for none): user SID,
+    /// service role permissions, member SID, channel role permissions, pending invite.
+    pub GRANTS = "select u.sid, ur.permissions, m.sid, mr.permissions, \
+        exists (select 1 from invites i where i.service_sid = $1 and i.identity = $2 and i.channel_sid = $3) \
+        from users u \
+        left join roles ur on ur.sid = u.role_sid \
+        left join members m on m.channel_sid = $3 and m.identity = u.identity \
+        left join roles mr on mr.sid = m.role_sid \
+        where u.service_sid = $1 and u.identity = $2";
 }
 
 paged_sql! {

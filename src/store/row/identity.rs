@@ -2,7 +2,7 @@
 //! roles, users, push credentials and bindings.
 
 use super::{Cells, Cursor};
-use crate::store::{Account, ApiKey, Binding, Credential, Keyed, Role, RoleType, Service, StoreError, User};
+use crate::store::{Account, ApiKey, Binding, Credential, Grants, Keyed, Role, RoleType, Service, StoreError, User};
 
 /// What an [`Account`] is read from.
 pub const ACCOUNT_COLUMNS: &[&str] = &["sid", "auth_token", "friendly_name", "date_created"];
@@ -225,4 +225,32 @@ pub fn binding(r: &(impl Cells + ?Sized), at: usize) -> Result<Keyed<Binding>, S
             date_updated: c.ts()?,
         },
     })
+}
+
+/// Decodes [`Grants`] from the columns of `store::queries::users::GRANTS`.
+///
+/// # Errors
+/// When a cell cannot be read.
+pub fn grants(r: &(impl Cells + ?Sized)) -> Result<Grants, StoreError> {
+    let mut c = Cursor::new(r, 0);
+    let user_sid = c.text()?;
+    let service_permissions = permissions(&mut c)?;
+    let member_sid = c.opt_text()?;
+    let channel_permissions = permissions(&mut c)?;
+    Ok(Grants {
+        user_sid,
+        service_permissions,
+        member_sid,
+        channel_permissions,
+        invited: c.bool()?,
+    })
+}
+
+/// A nullable JSON array of permission names (a role that may be absent), empty when NULL.
+fn permissions<R: Cells + ?Sized>(c: &mut Cursor<'_, R>) -> Result<Vec<String>, StoreError> {
+    let at = c.at;
+    match c.opt_text()? {
+        Some(text) => serde_json::from_str(&text).map_err(|e| StoreError::unreadable(at, e)),
+        None => Ok(Vec::new()),
+    }
 }

@@ -67,14 +67,18 @@ impl ChannelStore for SqliteStore {
         &self,
         service_sid: &str,
         types: &[String],
+        visible_to: Option<&str>,
         page: PageReq,
     ) -> Result<Vec<Keyed<Channel>>, StoreError> {
         let types = json_list(types);
         let (sql, bound, limit, reversed) = q::LIST_SQLITE.pick(&page);
         self.read(|c| {
-            let rows = query_rows(c, sql.sqlite(), params![service_sid, bound, limit, types], |r| {
-                row::channel(r, 0)
-            })?;
+            let rows = query_rows(
+                c,
+                sql.sqlite(),
+                params![service_sid, bound, limit, types, visible_to.unwrap_or("")],
+                |r| row::channel(r, 0),
+            )?;
             Ok(finish_page(rows, reversed))
         })
         .await

@@ -10,11 +10,26 @@ use super::{SqliteStore, finish_page, is_unique_violation, other, query_first, q
 use crate::sid;
 use crate::store::queries::users as q;
 use crate::store::row::{self, Cursor};
-use crate::store::{Keyed, OutboxRow, PageReq, StoreError, User, UserStore};
+use crate::store::{Grants, Keyed, OutboxRow, PageReq, StoreError, User, UserStore};
 use crate::time;
 
 #[async_trait]
 impl UserStore for SqliteStore {
+    async fn grants(
+        &self,
+        service_sid: &str,
+        identity: &str,
+        channel_sid: Option<&str>,
+    ) -> Result<Option<Grants>, StoreError> {
+        let channel = channel_sid.unwrap_or("");
+        self.read(|c| {
+            query_first(c, q::GRANTS.sqlite(), [service_sid, identity, channel], |r| {
+                row::grants(r)
+            })
+        })
+        .await
+    }
+
     async fn insert_user(&self, u: &User, outbox: &[OutboxRow]) -> Result<(), StoreError> {
         let u = u.clone();
         let outbox = outbox.to_vec();

@@ -119,10 +119,11 @@ pub async fn channel_with(app: &TestApp, form: &[(&str, &str)]) -> String {
     format!("{sp}/Channels/{}", c["sid"].as_str().expect("channel sid"))
 }
 
-/// Sends a message with webhooks enabled.
+/// Sends a message as an end user who is a member of the channel: such client actions fire
+/// the pre-event webhook as well as the post-events.
 pub async fn send_hooked(app: &TestApp, ch: &str, body: &str) -> reqwest::Response {
-    app.post(&format!("{ch}/Messages"), &[("Body", body)])
-        .header("X-Twilio-Webhook-Enabled", "true")
+    let user = app.member(ch, "hooked").await;
+    app.user_post(&user, &format!("{ch}/Messages"), &[("Body", body)])
         .send()
         .await
         .expect("send")
