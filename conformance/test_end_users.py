@@ -64,9 +64,16 @@ def test_deleting_the_api_key_revokes_its_tokens_at_once(banter, service):
     assert_rest_error(lambda: alice.svc.channels.create(friendly_name="after"), 401)
 
 
-def test_operator_resources_are_refused_to_end_users(banter, service):
+def test_operator_resources_are_refused_to_end_users(banter, service, svc):
     alice = end_user(banter, service.sid, unique("alice"))
+    ch = svc.channels.create(friendly_name=unique("ch"))
     chat = alice.client.chat.v2
+    for listing in (alice.svc.roles.list, alice.svc.bindings.list,
+                    alice.svc.channels(ch.sid).webhooks.list):
+        status, body = list_error(listing)
+        assert (status, body["code"]) == (403, 20403), body
+    assert_rest_error(lambda: alice.svc.channels(ch.sid).webhooks.create(
+        type="webhook", configuration_url="http://127.0.0.1:9/x"), 403, 20403)
     assert_rest_error(lambda: chat.services.create(friendly_name="mine"), 403, 20403)
     assert_rest_error(lambda: chat.services(service.sid).update(friendly_name="x"), 403, 20403)
     assert_rest_error(lambda: alice.svc.roles.create(

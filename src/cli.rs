@@ -407,9 +407,10 @@ pub async fn run() -> anyhow::Result<()> {
                 credential_sid: credential,
                 message_types,
             };
+            let operator = crate::chat::Caller::operator(account, false);
             let b = chat(&db)
                 .await?
-                .create_binding(&account, &service, input)
+                .create_binding(operator.service(&service), input)
                 .await
                 .context("creating the binding")?;
             println!("BINDING_SID={}", b.sid);

@@ -329,6 +329,27 @@ impl Chat {
         Ok(Scope { service, access })
     }
 
+    /// Resolves a service for one of the operator's operations (configuration, roles,
+    /// bindings, channel webhooks).
+    ///
+    /// # Errors
+    /// 403 / 20403 for an end user; [`ChatError::NotFound`] for a service the account does
+    /// not own.
+    pub(super) async fn operator_service(&self, at: ServiceRef<'_>) -> Result<Arc<Service>, ChatError> {
+        at.caller.require_operator()?;
+        self.service(&at.caller.account_sid, at.sid).await
+    }
+
+    /// Resolves a channel for one of the operator's operations (channel webhooks).
+    ///
+    /// # Errors
+    /// As for [`Chat::operator_service`]; [`ChatError::NotFound`] for an unknown channel.
+    pub(super) async fn operator_channel(&self, at: ChannelRef<'_>) -> Result<(Arc<Service>, Channel), ChatError> {
+        at.service.caller.require_operator()?;
+        self.channel_of(&at.service.caller.account_sid, at.service.sid, at.key)
+            .await
+    }
+
     /// Resolves a channel and the actor's access in it. A private channel the actor may not
     /// see does not exist for them.
     ///

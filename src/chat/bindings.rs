@@ -1,6 +1,6 @@
 //! Push bindings, service-wide and per user. Created by end-user clients (a later layer).
 
-use super::{Chat, ChatError};
+use super::{Chat, ChatError, ServiceRef};
 use crate::sid;
 use crate::store::{Binding, Keyed, PageReq, User};
 use crate::time;
@@ -32,13 +32,8 @@ impl Chat {
     ///
     /// # Errors
     /// [`ChatError::NotFound`] for an unknown service; 20001 for a bad type or empty fields.
-    pub async fn create_binding(
-        &self,
-        account_sid: &str,
-        service_sid: &str,
-        input: NewBinding,
-    ) -> Result<Binding, ChatError> {
-        let service = self.service(account_sid, service_sid).await?;
+    pub async fn create_binding(&self, at: ServiceRef<'_>, input: NewBinding) -> Result<Binding, ChatError> {
+        let service = self.operator_service(at).await?;
         check_types(std::slice::from_ref(&input.binding_type))?;
         if input.identity.is_empty() || input.endpoint.is_empty() {
             return Err(ChatError::invalid("Identity", "identity and endpoint are required"));
@@ -58,7 +53,7 @@ impl Chat {
         let now = time::now();
         let binding = Binding {
             sid: sid::generate(sid::BINDING),
-            account_sid: account_sid.to_owned(),
+            account_sid: service.account_sid.clone(),
             service_sid: service.sid.clone(),
             identity: input.identity,
             endpoint: input.endpoint,
@@ -78,13 +73,12 @@ impl Chat {
     /// [`ChatError::NotFound`] for an unknown service; 20001 for an unknown type.
     pub async fn list_bindings(
         &self,
-        account_sid: &str,
-        service_sid: &str,
+        at: ServiceRef<'_>,
         types: &[String],
         identities: &[String],
         page: PageReq,
     ) -> Result<Vec<Keyed<Binding>>, ChatError> {
-        let service = self.service(account_sid, service_sid).await?;
+        let service = self.operator_service(at).await?;
         check_types(types)?;
         Ok(self.store.list_bindings(&service.sid, types, identities, page).await?)
     }
@@ -95,12 +89,11 @@ impl Chat {
     /// [`ChatError::NotFound`].
     pub async fn binding(
         &self,
-        account_sid: &str,
-        service_sid: &str,
+        at: ServiceRef<'_>,
         user_key: Option<&str>,
         sid: &str,
     ) -> Result<(Option<User>, Binding), ChatError> {
-        let service = self.service(account_sid, service_sid).await?;
+        let service = self.operator_service(at).await?;
         let user = match user_key {
             Some(k) => Some(self.store.user(&service.sid, k).await?.ok_or(ChatError::NotFound)?),
             None => None,
@@ -125,13 +118,17 @@ impl Chat {
     /// [`ChatError::NotFound`] for an unknown service or user.
     pub async fn list_user_bindings(
         &self,
-        account_sid: &str,
-        service_sid: &str,
+        at: ServiceRef<'_>,
         user_key: &str,
         types: &[String],
         page: PageReq,
     ) -> Result<(User, Vec<Keyed<Binding>>), ChatError> {
-        let user = self.user_of(account_sid, service_sid, user_key).await?;
+        let service = self.operator_service(at).await?;
+        let user = self
+            .store
+            .user(&service.sid, user_key)
+            .await?
+            .ok_or(ChatError::NotFound)?;
         check_types(types)?;
         let rows = self
             .store
@@ -144,14 +141,8 @@ impl Chat {
     ///
     /// # Errors
     /// [`ChatError::NotFound`].
-    pub async fn delete_binding(
-        &self,
-        account_sid: &str,
-        service_sid: &str,
-        user_key: Option<&str>,
-        sid: &str,
-    ) -> Result<(), ChatError> {
-        let (_, b) = self.binding(account_sid, service_sid, user_key, sid).await?;
+    pub async fn delete_binding(&self, at: ServiceRef<'_>, user_key: Option<&str>, sid: &str) -> Result<(), ChatError> {
+        let (_, b) = self.binding(at, user_key, sid).await?;
         if self.store.delete_binding(&b.service_sid, &b.sid).await? {
             Ok(())
         } else {

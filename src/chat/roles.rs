@@ -1,6 +1,6 @@
 //! Roles: named permission sets of type `channel` or `deployment`.
 
-use super::{Chat, ChatError, validate};
+use super::{Chat, ChatError, ServiceRef, validate};
 use crate::sid;
 use crate::store::{Keyed, PageReq, Role, RoleDelete, RoleType};
 use crate::time::{self, Timestamp};
@@ -166,14 +166,14 @@ impl Chat {
     ///
     /// # Errors
     /// [`ChatError::NotFound`] for an unknown service; 50104 for an unknown permission.
-    pub async fn create_role(&self, account_sid: &str, service_sid: &str, input: NewRole) -> Result<Role, ChatError> {
-        let service = self.service(account_sid, service_sid).await?;
+    pub async fn create_role(&self, at: ServiceRef<'_>, input: NewRole) -> Result<Role, ChatError> {
+        let service = self.operator_service(at).await?;
         let friendly_name = validate::friendly_name(&input.friendly_name, MAX_ROLE_NAME)?;
         let permissions = permissions(input.role_type, &input.permissions)?;
         let now = time::now();
         let role = Role {
             sid: sid::generate(sid::ROLE),
-            account_sid: account_sid.to_owned(),
+            account_sid: service.account_sid.clone(),
             service_sid: service.sid.clone(),
             friendly_name,
             role_type: input.role_type,
@@ -189,8 +189,8 @@ impl Chat {
     ///
     /// # Errors
     /// [`ChatError::NotFound`] for an unknown service or role.
-    pub async fn role(&self, account_sid: &str, service_sid: &str, sid: &str) -> Result<Role, ChatError> {
-        let service = self.service(account_sid, service_sid).await?;
+    pub async fn role(&self, at: ServiceRef<'_>, sid: &str) -> Result<Role, ChatError> {
+        let service = self.operator_service(at).await?;
         if !sid::is_sid(sid::ROLE, sid) {
             return Err(ChatError::NotFound);
         }
@@ -201,13 +201,8 @@ impl Chat {
     ///
     /// # Errors
     /// [`ChatError::NotFound`] for an unknown service.
-    pub async fn list_roles(
-        &self,
-        account_sid: &str,
-        service_sid: &str,
-        page: PageReq,
-    ) -> Result<Vec<Keyed<Role>>, ChatError> {
-        let service = self.service(account_sid, service_sid).await?;
+    pub async fn list_roles(&self, at: ServiceRef<'_>, page: PageReq) -> Result<Vec<Keyed<Role>>, ChatError> {
+        let service = self.operator_service(at).await?;
         Ok(self.store.list_roles(&service.sid, page).await?)
     }
 
@@ -217,12 +212,11 @@ impl Chat {
     /// [`ChatError::NotFound`]; 50104 for an unknown permission.
     pub async fn update_role(
         &self,
-        account_sid: &str,
-        service_sid: &str,
+        at: ServiceRef<'_>,
         sid: &str,
         new_permissions: &[String],
     ) -> Result<Role, ChatError> {
-        let mut role = self.role(account_sid, service_sid, sid).await?;
+        let mut role = self.role(at, sid).await?;
         role.permissions = permissions(role.role_type, new_permissions)?;
         role.date_updated = time::now();
         if self.store.update_role(&role).await? {
@@ -236,8 +230,8 @@ impl Chat {
     ///
     /// # Errors
     /// [`ChatError::NotFound`]; 50107-style conflicts when the role is in use.
-    pub async fn delete_role(&self, account_sid: &str, service_sid: &str, sid: &str) -> Result<(), ChatError> {
-        let service = self.service(account_sid, service_sid).await?;
+    pub async fn delete_role(&self, at: ServiceRef<'_>, sid: &str) -> Result<(), ChatError> {
+        let service = self.operator_service(at).await?;
         if !sid::is_sid(sid::ROLE, sid) {
             return Err(ChatError::NotFound);
         }

@@ -160,12 +160,6 @@ impl Chat {
             .ok_or(ChatError::NotFound)
     }
 
-    /// A user of a service of the account, for the operator's resources (bindings).
-    pub(super) async fn user_of(&self, account_sid: &str, service_sid: &str, key: &str) -> Result<User, ChatError> {
-        let service = self.service(account_sid, service_sid).await?;
-        self.store.user(&service.sid, key).await?.ok_or(ChatError::NotFound)
-    }
-
     /// ListUser.
     ///
     /// # Errors

@@ -1,6 +1,6 @@
 //! Channel webhooks: `webhook` (events), `trigger` (keywords) and `studio` (flow) types.
 
-use super::{Chat, ChatError, validate};
+use super::{ChannelRef, Chat, ChatError, validate};
 use crate::sid;
 use crate::store::{AddWebhook, ChannelWebhook, Keyed, PageReq, WebhookConfig};
 use crate::time;
@@ -98,13 +98,11 @@ impl Chat {
     /// [`ChatError::NotFound`]; 50321 (403) over five per channel; validation errors.
     pub async fn create_webhook(
         &self,
-        account_sid: &str,
-        service_sid: &str,
-        channel_key: &str,
+        at: ChannelRef<'_>,
         kind: &str,
         patch: WebhookConfigPatch,
     ) -> Result<ChannelWebhook, ChatError> {
-        let (service, channel) = self.channel_of(account_sid, service_sid, channel_key).await?;
+        let (service, channel) = self.operator_channel(at).await?;
         if !["webhook", "trigger", "studio"].contains(&kind) {
             return Err(ChatError::invalid("Type", "must be webhook, trigger or studio"));
         }
@@ -117,7 +115,7 @@ impl Chat {
         let now = time::now();
         let webhook = ChannelWebhook {
             sid: sid::generate(sid::WEBHOOK),
-            account_sid: account_sid.to_owned(),
+            account_sid: service.account_sid.clone(),
             service_sid: service.sid.clone(),
             channel_sid: channel.sid,
             webhook_type: kind.to_owned(),
@@ -138,14 +136,8 @@ impl Chat {
     ///
     /// # Errors
     /// [`ChatError::NotFound`].
-    pub async fn webhook(
-        &self,
-        account_sid: &str,
-        service_sid: &str,
-        channel_key: &str,
-        sid: &str,
-    ) -> Result<ChannelWebhook, ChatError> {
-        let (_, channel) = self.channel_of(account_sid, service_sid, channel_key).await?;
+    pub async fn webhook(&self, at: ChannelRef<'_>, sid: &str) -> Result<ChannelWebhook, ChatError> {
+        let (_, channel) = self.operator_channel(at).await?;
         if !sid::is_sid(sid::WEBHOOK, sid) {
             return Err(ChatError::NotFound);
         }
@@ -158,12 +150,10 @@ impl Chat {
     /// [`ChatError::NotFound`].
     pub async fn list_webhooks(
         &self,
-        account_sid: &str,
-        service_sid: &str,
-        channel_key: &str,
+        at: ChannelRef<'_>,
         page: PageReq,
     ) -> Result<Vec<Keyed<ChannelWebhook>>, ChatError> {
-        let (_, channel) = self.channel_of(account_sid, service_sid, channel_key).await?;
+        let (_, channel) = self.operator_channel(at).await?;
         Ok(self.store.list_webhooks(&channel.sid, page).await?)
     }
 
@@ -173,13 +163,11 @@ impl Chat {
     /// [`ChatError::NotFound`]; validation errors.
     pub async fn update_webhook(
         &self,
-        account_sid: &str,
-        service_sid: &str,
-        channel_key: &str,
+        at: ChannelRef<'_>,
         sid: &str,
         patch: WebhookConfigPatch,
     ) -> Result<ChannelWebhook, ChatError> {
-        let mut w = self.webhook(account_sid, service_sid, channel_key, sid).await?;
+        let mut w = self.webhook(at, sid).await?;
         configure(&w.webhook_type.clone(), &mut w.configuration, patch)?;
         w.date_updated = time::now();
         if self.store.update_webhook(&w).await? {
@@ -193,14 +181,8 @@ impl Chat {
     ///
     /// # Errors
     /// [`ChatError::NotFound`].
-    pub async fn delete_webhook(
-        &self,
-        account_sid: &str,
-        service_sid: &str,
-        channel_key: &str,
-        sid: &str,
-    ) -> Result<(), ChatError> {
-        let w = self.webhook(account_sid, service_sid, channel_key, sid).await?;
+    pub async fn delete_webhook(&self, at: ChannelRef<'_>, sid: &str) -> Result<(), ChatError> {
+        let w = self.webhook(at, sid).await?;
         if self.store.delete_webhook(&w.channel_sid, &w.sid).await? {
             Ok(())
         } else {

@@ -8,7 +8,7 @@ use axum::response::Response;
 use axum::routing::get;
 use serde_json::{Value, json};
 
-use super::extract::{Auth, BaseUrl, Query};
+use super::extract::{BaseUrl, Client, Query};
 use super::page::{self, Paging};
 use super::{ApiError, AppState};
 use crate::store::{Binding, User};
@@ -56,7 +56,7 @@ fn render(b: &Binding, user: Option<&User>, base: &str) -> Value {
 /// One page (`PageSize` max 50); `BindingType` and `Identity` (repeatable) filter. `200`.
 async fn list(
     State(app): State<AppState>,
-    auth: Auth,
+    Client(caller): Client,
     BaseUrl(base): BaseUrl,
     Path(service): Path<String>,
     Query(q): Query,
@@ -65,7 +65,7 @@ async fn list(
     let (types, identities) = (q.all("BindingType"), q.all("Identity"));
     let rows = app
         .chat
-        .list_bindings(&auth.account_sid, &service, &types, &identities, paging.req)
+        .list_bindings(caller.service(&service), &types, &identities, paging.req)
         .await?;
     let path = format!("/v2/Services/{service}/Bindings");
     let filters: Vec<(&str, String)> = types
@@ -89,11 +89,11 @@ async fn list(
 /// `200` or `404`.
 async fn fetch(
     State(app): State<AppState>,
-    auth: Auth,
+    Client(caller): Client,
     BaseUrl(base): BaseUrl,
     Path((service, sid)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
-    let (_, b) = app.chat.binding(&auth.account_sid, &service, None, &sid).await?;
+    let (_, b) = app.chat.binding(caller.service(&service), None, &sid).await?;
     Ok(Json(render(&b, None, &base)))
 }
 
@@ -102,10 +102,10 @@ async fn fetch(
 /// `204`.
 async fn delete(
     State(app): State<AppState>,
-    auth: Auth,
+    Client(caller): Client,
     Path((service, sid)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    app.chat.delete_binding(&auth.account_sid, &service, None, &sid).await?;
+    app.chat.delete_binding(caller.service(&service), None, &sid).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -114,7 +114,7 @@ async fn delete(
 /// One page (`PageSize` max 50) of the user's bindings; `BindingType` filters. `200`.
 async fn list_for_user(
     State(app): State<AppState>,
-    auth: Auth,
+    Client(caller): Client,
     BaseUrl(base): BaseUrl,
     Path((service, user)): Path<(String, String)>,
     Query(q): Query,
@@ -123,7 +123,7 @@ async fn list_for_user(
     let types = q.all("BindingType");
     let (u, rows) = app
         .chat
-        .list_user_bindings(&auth.account_sid, &service, &user, &types, paging.req)
+        .list_user_bindings(caller.service(&service), &user, &types, paging.req)
         .await?;
     let path = format!("/v2/Services/{service}/Users/{user}/Bindings");
     let filters: Vec<(&str, String)> = types.into_iter().map(|t| ("BindingType", t)).collect();
@@ -143,11 +143,11 @@ async fn list_for_user(
 /// `200` or `404`.
 async fn fetch_for_user(
     State(app): State<AppState>,
-    auth: Auth,
+    Client(caller): Client,
     BaseUrl(base): BaseUrl,
     Path((service, user, sid)): Path<(String, String, String)>,
 ) -> Result<Json<Value>, ApiError> {
-    let (u, b) = app.chat.binding(&auth.account_sid, &service, Some(&user), &sid).await?;
+    let (u, b) = app.chat.binding(caller.service(&service), Some(&user), &sid).await?;
     Ok(Json(render(&b, u.as_ref(), &base)))
 }
 
@@ -156,11 +156,11 @@ async fn fetch_for_user(
 /// `204`.
 async fn delete_for_user(
     State(app): State<AppState>,
-    auth: Auth,
+    Client(caller): Client,
     Path((service, user, sid)): Path<(String, String, String)>,
 ) -> Result<StatusCode, ApiError> {
     app.chat
-        .delete_binding(&auth.account_sid, &service, Some(&user), &sid)
+        .delete_binding(caller.service(&service), Some(&user), &sid)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -8,7 +8,7 @@ use axum::response::Response;
 use axum::routing::get;
 use serde_json::{Map, Value, json};
 
-use super::extract::{Auth, BaseUrl, Form, Params, Query};
+use super::extract::{BaseUrl, Client, Form, Params, Query};
 use super::page::{self, Paging};
 use super::{ApiError, AppState};
 use crate::chat::WebhookConfigPatch;
@@ -77,7 +77,7 @@ fn patch(f: &Params) -> Result<WebhookConfigPatch, ApiError> {
 /// `201`; `403` 50321 beyond five per channel.
 async fn create(
     State(app): State<AppState>,
-    auth: Auth,
+    Client(caller): Client,
     BaseUrl(base): BaseUrl,
     Path((service, channel)): Path<(String, String)>,
     Form(f): Form,
@@ -85,7 +85,7 @@ async fn create(
     let kind = f.required("Type")?;
     let webhook = app
         .chat
-        .create_webhook(&auth.account_sid, &service, &channel, &kind, patch(&f)?)
+        .create_webhook(caller.service(&service).channel(&channel), &kind, patch(&f)?)
         .await?;
     Ok((StatusCode::CREATED, Json(render(&webhook, &base))))
 }
@@ -95,11 +95,14 @@ async fn create(
 /// `200` or `404`.
 async fn fetch(
     State(app): State<AppState>,
-    auth: Auth,
+    Client(caller): Client,
     BaseUrl(base): BaseUrl,
     Path((service, channel, sid)): Path<(String, String, String)>,
 ) -> Result<Json<Value>, ApiError> {
-    let webhook = app.chat.webhook(&auth.account_sid, &service, &channel, &sid).await?;
+    let webhook = app
+        .chat
+        .webhook(caller.service(&service).channel(&channel), &sid)
+        .await?;
     Ok(Json(render(&webhook, &base)))
 }
 
@@ -108,7 +111,7 @@ async fn fetch(
 /// One page (`PageSize` default and max 5). `200`.
 async fn list(
     State(app): State<AppState>,
-    auth: Auth,
+    Client(caller): Client,
     BaseUrl(base): BaseUrl,
     Path((service, channel)): Path<(String, String)>,
     Query(q): Query,
@@ -116,7 +119,7 @@ async fn list(
     let paging = Paging::from_query(&q, 5, false)?;
     let rows = app
         .chat
-        .list_webhooks(&auth.account_sid, &service, &channel, paging.req)
+        .list_webhooks(caller.service(&service).channel(&channel), paging.req)
         .await?;
     let path = format!("/v2/Services/{service}/Channels/{channel}/Webhooks");
     Ok(page::render("webhooks", rows, &paging, &base, &path, &[], |buf, w| {
@@ -129,14 +132,14 @@ async fn list(
 /// Updates the configuration. `200`.
 async fn update(
     State(app): State<AppState>,
-    auth: Auth,
+    Client(caller): Client,
     BaseUrl(base): BaseUrl,
     Path((service, channel, sid)): Path<(String, String, String)>,
     Form(f): Form,
 ) -> Result<Json<Value>, ApiError> {
     let webhook = app
         .chat
-        .update_webhook(&auth.account_sid, &service, &channel, &sid, patch(&f)?)
+        .update_webhook(caller.service(&service).channel(&channel), &sid, patch(&f)?)
         .await?;
     Ok(Json(render(&webhook, &base)))
 }
@@ -146,11 +149,11 @@ async fn update(
 /// `204`.
 async fn delete(
     State(app): State<AppState>,
-    auth: Auth,
+    Client(caller): Client,
     Path((service, channel, sid)): Path<(String, String, String)>,
 ) -> Result<StatusCode, ApiError> {
     app.chat
-        .delete_webhook(&auth.account_sid, &service, &channel, &sid)
+        .delete_webhook(caller.service(&service).channel(&channel), &sid)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -8,7 +8,7 @@ use axum::response::Response;
 use axum::routing::get;
 use serde_json::{Value, json};
 
-use super::extract::{Auth, BaseUrl, Form, Query};
+use super::extract::{BaseUrl, Client, Form, Query};
 use super::page::{self, Paging};
 use super::{ApiError, AppState};
 use crate::chat::NewRole;
@@ -43,7 +43,7 @@ fn render(r: &Role, base: &str) -> Value {
 /// Creates a role. `201`; `400` with 50104 for an unknown permission.
 async fn create(
     State(app): State<AppState>,
-    auth: Auth,
+    Client(caller): Client,
     BaseUrl(base): BaseUrl,
     Path(service): Path<String>,
     Form(f): Form,
@@ -62,7 +62,7 @@ async fn create(
         role_type,
         permissions: f.all("Permission"),
     };
-    let role = app.chat.create_role(&auth.account_sid, &service, input).await?;
+    let role = app.chat.create_role(caller.service(&service), input).await?;
     Ok((StatusCode::CREATED, Json(render(&role, &base))))
 }
 
@@ -71,11 +71,11 @@ async fn create(
 /// `200` or `404`.
 async fn fetch(
     State(app): State<AppState>,
-    auth: Auth,
+    Client(caller): Client,
     BaseUrl(base): BaseUrl,
     Path((service, sid)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
-    let role = app.chat.role(&auth.account_sid, &service, &sid).await?;
+    let role = app.chat.role(caller.service(&service), &sid).await?;
     Ok(Json(render(&role, &base)))
 }
 
@@ -84,13 +84,13 @@ async fn fetch(
 /// One page of roles (`PageSize` max 100). `200`.
 async fn list(
     State(app): State<AppState>,
-    auth: Auth,
+    Client(caller): Client,
     BaseUrl(base): BaseUrl,
     Path(service): Path<String>,
     Query(q): Query,
 ) -> Result<Response, ApiError> {
     let paging = Paging::from_query(&q, 100, false)?;
-    let rows = app.chat.list_roles(&auth.account_sid, &service, paging.req).await?;
+    let rows = app.chat.list_roles(caller.service(&service), paging.req).await?;
     let path = format!("/v2/Services/{service}/Roles");
     Ok(page::render("roles", rows, &paging, &base, &path, &[], |buf, r| {
         serde_json::to_writer(buf, &render(r, &base))
@@ -102,14 +102,14 @@ async fn list(
 /// Replaces the permission set. `200`.
 async fn update(
     State(app): State<AppState>,
-    auth: Auth,
+    Client(caller): Client,
     BaseUrl(base): BaseUrl,
     Path((service, sid)): Path<(String, String)>,
     Form(f): Form,
 ) -> Result<Json<Value>, ApiError> {
     let role = app
         .chat
-        .update_role(&auth.account_sid, &service, &sid, &f.all("Permission"))
+        .update_role(caller.service(&service), &sid, &f.all("Permission"))
         .await?;
     Ok(Json(render(&role, &base)))
 }
@@ -119,9 +119,9 @@ async fn update(
 /// `204`; `409` while the role is a service default or held by users.
 async fn delete(
     State(app): State<AppState>,
-    auth: Auth,
+    Client(caller): Client,
     Path((service, sid)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    app.chat.delete_role(&auth.account_sid, &service, &sid).await?;
+    app.chat.delete_role(caller.service(&service), &sid).await?;
     Ok(StatusCode::NO_CONTENT)
 }

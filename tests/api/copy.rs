@@ -266,9 +266,9 @@ async fn seed(app: &TestApp, op: &Chat) -> (String, String) {
         .unwrap(),
     )
     .await;
+    let operator = banter::chat::Caller::operator(app.account_sid.clone(), false);
     op.create_binding(
-        &app.account_sid,
-        &service,
+        operator.service(&service),
         banter::chat::NewBinding {
             identity: "alice".into(),
             endpoint: "device-1".into(),

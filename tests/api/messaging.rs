@@ -406,8 +406,9 @@ async fn bindings_list_filter_and_delete() {
         credential_sid: None,
         message_types: vec![],
     };
-    let a = op.create_binding(&app.account_sid, sid, mk("al", "apn")).await.unwrap();
-    op.create_binding(&app.account_sid, sid, mk("bo", "fcm")).await.unwrap();
+    let operator = banter::chat::Caller::operator(app.account_sid.clone(), false);
+    let a = op.create_binding(operator.service(sid), mk("al", "apn")).await.unwrap();
+    op.create_binding(operator.service(sid), mk("bo", "fcm")).await.unwrap();
     app.post(&format!("/v2/Services/{sid}/Users"), &[("Identity", "al")])
         .send()
         .await
