@@ -412,10 +412,12 @@ impl Chat {
             date_created: now,
             date_updated: now,
         };
-        match self
-            .insert_user(service, &Access::Operator { webhooks: true }, user)
-            .await
-        {
+        // Its onUserAdded is the end user's own action (Source=SDK, ClientIdentity).
+        let access = Access::User {
+            identity: user.identity.clone(),
+            grants: Grants::default(),
+        };
+        match self.insert_user(service, &access, user).await {
             Ok(_) => Ok(()),
             Err(ChatError::Twilio { code: 50201, .. }) => Ok(()),
             Err(e) => Err(e),

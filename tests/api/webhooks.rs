@@ -268,3 +268,22 @@ async fn webhooks_rejected_change_writes_no_delivery() {
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert!(rx.hits().iter().all(|h| h.path != "/post"), "{:?}", rx.hits());
 }
+
+#[tokio::test]
+async fn webhooks_an_end_users_first_request_creates_the_user_as_their_own_action() {
+    let app = TestApp::spawn().await;
+    let rx = Receiver::start().await;
+    let (sp, _) = hooked(&app, &rx, &[]).await;
+    let newbie = app.end_user(&sp["/v2/Services/".len()..], "newbie").await;
+    let r = app.user_get(&newbie, &format!("{sp}/Channels")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let post = rx.wait_for("/post", 1).await;
+    assert_eq!(post[0].param("EventType"), Some("onUserAdded"));
+    assert_eq!(post[0].param("Identity"), Some("newbie"));
+    assert_eq!(post[0].param("Source"), Some("SDK"));
+    assert_eq!(post[0].param("ClientIdentity"), Some("newbie"));
+    assert!(
+        rx.hits().iter().all(|h| h.path != "/pre"),
+        "onUserAdded has no pre-event"
+    );
+}
