@@ -315,6 +315,9 @@ pub struct Scope {
     pub service: Arc<Service>,
     /// The actor's access.
     pub access: Access,
+    /// `false` when the channel resolved with this scope is known to have no channel
+    /// webhooks, so a write in it need not list them.
+    pub channel_webhooks: bool,
 }
 
 impl Chat {
@@ -325,8 +328,12 @@ impl Chat {
     /// token whose grant is for another service.
     pub(super) async fn scope(&self, at: ServiceRef<'_>) -> Result<Scope, ChatError> {
         let service = self.service(&at.caller.account_sid, at.sid).await?;
-        let access = self.access(at.caller, &service, None).await?;
-        Ok(Scope { service, access })
+        let access = self.access(at.caller, &service).await?;
+        Ok(Scope {
+            service,
+            access,
+            channel_webhooks: true,
+        })
     }
 
     /// Resolves a service for one of the operator's operations (configuration, roles,
@@ -351,49 +358,67 @@ impl Chat {
     }
 
     /// Resolves a channel and the actor's access in it. A private channel the actor may not
-    /// see does not exist for them.
+    /// see does not exist for them. For an end user the channel, their grants in it and
+    /// whether it has webhooks are one read.
     ///
     /// # Errors
     /// [`ChatError::NotFound`]; as for [`Chat::scope`].
     pub(super) async fn channel_scope(&self, at: ChannelRef<'_>) -> Result<(Scope, Channel), ChatError> {
-        let (service, channel) = self
-            .channel_of(&at.service.caller.account_sid, at.service.sid, at.key)
-            .await?;
-        let access = self.access(at.service.caller, &service, Some(&channel.sid)).await?;
-        if !access.sees(&channel) {
-            return Err(ChatError::NotFound);
+        let caller = at.service.caller;
+        let (service, token) = match &caller.actor {
+            Actor::Operator { webhooks } => {
+                let (service, channel) = self.channel_of(&caller.account_sid, at.service.sid, at.key).await?;
+                let access = Access::Operator { webhooks: *webhooks };
+                let scope = Scope {
+                    service,
+                    access,
+                    channel_webhooks: true,
+                };
+                return Ok((scope, channel));
+            }
+            Actor::User(token) => (self.service(&caller.account_sid, at.service.sid).await?, token),
+        };
+        check_grant(token, &service)?;
+        for _ in 0..2 {
+            let Some(found) = self.store.channel_access(&service.sid, at.key, &token.identity).await? else {
+                return Err(ChatError::NotFound);
+            };
+            if let Some(grants) = found.grants {
+                let access = Access::User {
+                    identity: token.identity.clone(),
+                    grants,
+                };
+                if !access.sees(&found.channel) {
+                    return Err(ChatError::NotFound);
+                }
+                let scope = Scope {
+                    service,
+                    access,
+                    channel_webhooks: found.has_webhooks,
+                };
+                return Ok((scope, found.channel));
+            }
+            self.create_first_user(&service, &token.identity).await?;
         }
-        Ok((Scope { service, access }, channel))
+        Err(first_user_unreadable())
     }
 
-    /// What `caller` may do in `service` (and `channel_sid`); an end user's user is created on
-    /// first use with the service's default service role.
-    pub(super) async fn access(
-        &self,
-        caller: &Caller,
-        service: &Arc<Service>,
-        channel_sid: Option<&str>,
-    ) -> Result<Access, ChatError> {
+    /// What `caller` may do service-wide in `service`; an end user's user is created on first
+    /// use with the service's default service role.
+    pub(super) async fn access(&self, caller: &Caller, service: &Arc<Service>) -> Result<Access, ChatError> {
         let token = match &caller.actor {
             Actor::Operator { webhooks } => return Ok(Access::Operator { webhooks: *webhooks }),
             Actor::User(token) => token,
         };
-        if token.service_sid != service.sid {
-            return Err(ChatError::new(
-                20403,
-                "Forbidden: the Access Token's chat grant is for another service",
-            ));
-        }
+        check_grant(token, service)?;
         let identity = token.identity.clone();
         for _ in 0..2 {
-            if let Some(grants) = self.store.grants(&service.sid, &identity, channel_sid).await? {
+            if let Some(grants) = self.store.grants(&service.sid, &identity, None).await? {
                 return Ok(Access::User { identity, grants });
             }
             self.create_first_user(service, &identity).await?;
         }
-        Err(ChatError::Store(StoreError::unavailable(
-            "the user created on first use cannot be read back",
-        )))
+        Err(first_user_unreadable())
     }
 
     /// Creates the user an Access Token names, on its first request (a concurrent first
@@ -423,4 +448,22 @@ impl Chat {
             Err(e) => Err(e),
         }
     }
+}
+
+/// Refuses a token whose grant is for another service than the one addressed.
+fn check_grant(token: &TokenIdentity, service: &Service) -> Result<(), ChatError> {
+    if token.service_sid == service.sid {
+        Ok(())
+    } else {
+        Err(ChatError::new(
+            20403,
+            "Forbidden: the Access Token's chat grant is for another service",
+        ))
+    }
+}
+
+fn first_user_unreadable() -> ChatError {
+    ChatError::Store(StoreError::unavailable(
+        "the user created on first use cannot be read back",
+    ))
 }

@@ -95,7 +95,12 @@ impl Chat {
                 .channel_sid_of(&at.service.caller.account_sid, at.service.sid, at.key)
                 .await?;
             let access = Access::Operator { webhooks: false };
-            return Ok((Scope { service, access }, sid, None));
+            let scope = Scope {
+                service,
+                access,
+                channel_webhooks: true,
+            };
+            return Ok((scope, sid, None));
         }
         let (scope, channel) = self.channel_scope(at).await?;
         Ok((scope, channel.sid.clone(), Some(channel)))

@@ -130,6 +130,7 @@ impl Chat {
         let scope = Scope {
             service: Arc::clone(service),
             access: access.clone(),
+            channel_webhooks: true,
         };
         let change = self.change(&scope, Where::Service, Event::UserAdd, Ok(()))?;
         let (approved, _) = change.pre(|| user_params(&user)).await?;

@@ -254,7 +254,7 @@ async fn post_events(
         let method = service.settings.webhook_method.as_deref().unwrap_or("POST");
         rows.push(row(url, method, service.settings.post_webhook_retry_count, Vec::new()));
     }
-    if let Some(channel) = channel {
+    if let Some(channel) = channel.filter(|_| scope.channel_webhooks) {
         let page = PageReq {
             after: None,
             before: None,

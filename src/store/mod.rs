@@ -5,6 +5,7 @@
 //! implementation lives in [`sqlite`], the PostgreSQL one in [`postgres`]; both pass the same
 //! tests.
 
+pub mod access;
 pub mod copy;
 mod messaging;
 pub mod model;
@@ -15,6 +16,7 @@ pub mod schema;
 pub mod sql;
 pub mod sqlite;
 
+pub use access::{AccessStore, ChannelAccess};
 use async_trait::async_trait;
 pub use messaging::*;
 pub use model::*;
@@ -281,7 +283,8 @@ pub trait NoticeStore: Send + Sync {
 
 /// Everything Banter persists. `Arc<dyn Store>` lives in the application state.
 pub trait Store:
-    AccountStore
+    AccessStore
+    + AccountStore
     + ServiceStore
     + RoleStore
     + UserStore
@@ -298,7 +301,8 @@ pub trait Store:
 }
 
 impl<T> Store for T where
-    T: AccountStore
+    T: AccessStore
+        + AccountStore
         + ServiceStore
         + RoleStore
         + UserStore

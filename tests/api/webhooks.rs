@@ -287,3 +287,38 @@ async fn webhooks_an_end_users_first_request_creates_the_user_as_their_own_actio
         "onUserAdded has no pre-event"
     );
 }
+
+#[tokio::test]
+async fn webhooks_channel_webhooks_fire_for_end_users_messages() {
+    let app = TestApp::spawn().await;
+    let rx = Receiver::start().await;
+    let s = app.service().await;
+    let sp = format!("/v2/Services/{}", s["sid"].as_str().unwrap());
+    let c = json(app.post(&format!("{sp}/Channels"), &[]).send().await.unwrap()).await;
+    let ch = format!("{sp}/Channels/{}", c["sid"].as_str().unwrap());
+    let hook = rx.url("/chan");
+    let form = [
+        ("Type", "webhook"),
+        ("Configuration.Url", hook.as_str()),
+        ("Configuration.Filters", "onMessageSent"),
+    ];
+    assert_eq!(
+        app.post(&format!("{ch}/Webhooks"), &form)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::CREATED
+    );
+    let carol = app.member(&ch, "carol").await;
+    let r = app
+        .user_post(&carol, &format!("{ch}/Messages"), &[("Body", "to the hook")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let hits = rx.wait_for("/chan", 1).await;
+    assert_eq!(hits[0].param("EventType"), Some("onMessageSent"));
+    assert_eq!(hits[0].param("Body"), Some("to the hook"));
+    assert_eq!(hits[0].param("ClientIdentity"), Some("carol"));
+}

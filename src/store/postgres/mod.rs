@@ -9,6 +9,7 @@
 //! The schema mirrors the SQLite one table for table (`migrations/postgres`, same file names);
 //! timestamps are stored as text in the wire format, so both backends read and compare them alike.
 
+mod access;
 mod accounts;
 mod appender;
 mod bindings;

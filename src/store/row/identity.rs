@@ -230,20 +230,32 @@ pub fn binding(r: &(impl Cells + ?Sized), at: usize) -> Result<Keyed<Binding>, S
 /// Decodes [`Grants`] from the columns of `store::queries::users::GRANTS`.
 ///
 /// # Errors
-/// When a cell cannot be read.
+/// When a cell cannot be read, or the user SID is NULL.
 pub fn grants(r: &(impl Cells + ?Sized)) -> Result<Grants, StoreError> {
-    let mut c = Cursor::new(r, 0);
-    let user_sid = c.text()?;
+    grants_at(r, 0)?.ok_or_else(|| StoreError::unreadable(0, "unexpected NULL"))
+}
+
+/// Decodes [`Grants`] from five columns starting at `at` (user SID, service role permissions,
+/// member SID, channel role permissions, invited); `None` when the user SID is NULL (no such
+/// user, from an outer join).
+///
+/// # Errors
+/// When a cell cannot be read.
+pub fn grants_at(r: &(impl Cells + ?Sized), at: usize) -> Result<Option<Grants>, StoreError> {
+    let mut c = Cursor::new(r, at);
+    let Some(user_sid) = c.opt_text()? else {
+        return Ok(None);
+    };
     let service_permissions = permissions(&mut c)?;
     let member_sid = c.opt_text()?;
     let channel_permissions = permissions(&mut c)?;
-    Ok(Grants {
+    Ok(Some(Grants {
         user_sid,
         service_permissions,
         member_sid,
         channel_permissions,
         invited: c.bool()?,
-    })
+    }))
 }
 
 /// A nullable JSON array of permission names (a role that may be absent), empty when NULL.

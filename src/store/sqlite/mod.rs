@@ -5,6 +5,7 @@
 //! Reads run inline on the calling thread over its own read-only connection; WAL mode lets them
 //! proceed while the writer commits.
 
+mod access;
 mod accounts;
 mod bindings;
 mod channels;
