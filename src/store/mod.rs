@@ -5,6 +5,7 @@
 //! implementation lives in [`sqlite`], the PostgreSQL one in [`postgres`]; both pass the same
 //! tests.
 
+mod changes;
 pub mod copy;
 mod messaging;
 pub mod model;
@@ -16,6 +17,7 @@ pub mod sql;
 pub mod sqlite;
 
 use async_trait::async_trait;
+pub use changes::{ChangeStore, NewChange};
 pub use messaging::*;
 pub use model::*;
 
@@ -40,6 +42,16 @@ pub enum StoreError {
         /// What was wrong with it.
         #[source]
         source: BoxError,
+    },
+    /// A reader's change position cannot be resumed from: changes after it may have been
+    /// pruned, or it is beyond the last position (it comes from another database). The reader
+    /// must resynchronise fully, then resume from `head.last_position`.
+    #[error("change position {after} cannot be resumed (pruned through {}, last {})", head.pruned_through, head.last_position)]
+    Resync {
+        /// The position asked for.
+        after: i64,
+        /// Where the service's log stands.
+        head: ChangeHead,
     },
     /// Anything else; for logs, never for clients.
     #[error("database error: {0}")]
@@ -270,6 +282,7 @@ pub trait Store:
     + BindingStore
     + OutboxStore
     + NoticeStore
+    + ChangeStore
 {
 }
 
@@ -287,5 +300,6 @@ impl<T> Store for T where
         + BindingStore
         + OutboxStore
         + NoticeStore
+        + ChangeStore
 {
 }

@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod bindings;
+pub mod changes;
 pub mod channels;
 pub mod copy;
 pub mod credentials;

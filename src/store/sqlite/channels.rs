@@ -3,12 +3,14 @@
 use async_trait::async_trait;
 use rusqlite::params;
 
+use super::changes::log_one;
 use super::outbox::insert_outbox_in;
 use super::{SqliteStore, finish_page, is_unique_violation, other, query_first, query_rows};
 use crate::sid;
+use crate::store::ChangeKind::{ChannelAdded, ChannelRemoved, ChannelUpdated};
 use crate::store::queries::channels as q;
 use crate::store::row;
-use crate::store::{Channel, ChannelStore, Keyed, OutboxRow, PageReq, StoreError};
+use crate::store::{Channel, ChannelStore, Keyed, NewChange, OutboxRow, PageReq, StoreError};
 use crate::time;
 
 fn conflict(e: rusqlite::Error) -> StoreError {
@@ -47,6 +49,11 @@ impl ChannelStore for SqliteStore {
                 })
                 .map_err(conflict)?;
             insert_outbox_in(c, &outbox, &[])?;
+            log_one(
+                c,
+                &ch.service_sid,
+                NewChange::in_channel(&ch.sid, ChannelAdded, &ch.sid),
+            )?;
             Ok(())
         })
         .await
@@ -101,6 +108,11 @@ impl ChannelStore for SqliteStore {
                 .map_err(conflict)?;
             if n > 0 {
                 insert_outbox_in(c, &outbox, &[])?;
+                log_one(
+                    c,
+                    &ch.service_sid,
+                    NewChange::in_channel(&ch.sid, ChannelUpdated, &ch.sid),
+                )?;
             }
             Ok(n > 0)
         })
@@ -124,6 +136,8 @@ impl ChannelStore for SqliteStore {
                 .map_err(other)?;
             if n > 0 {
                 insert_outbox_in(c, &outbox, &[])?;
+                // One change for the channel; its members and messages go without one each.
+                log_one(c, &service_sid, NewChange::in_channel(&sid, ChannelRemoved, &sid))?;
             }
             Ok(n > 0)
         })

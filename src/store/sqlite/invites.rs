@@ -3,12 +3,14 @@
 use async_trait::async_trait;
 use rusqlite::params;
 
+use super::changes::log_one;
 use super::channels::json_list;
 use super::members::is_member;
 use super::{SqliteStore, finish_page, is_unique_violation, other, query_first, query_rows};
+use crate::store::ChangeKind::{InviteAdded, InviteRemoved};
 use crate::store::queries::invites as q;
-use crate::store::row;
-use crate::store::{AddInvite, Invite, InviteStore, Keyed, PageReq, StoreError, UserChannel};
+use crate::store::row::{self, Cursor};
+use crate::store::{AddInvite, Invite, InviteStore, Keyed, NewChange, PageReq, StoreError, UserChannel};
 use crate::time;
 
 #[async_trait]
@@ -33,7 +35,14 @@ impl InviteStore for SqliteStore {
                 ])
             });
             match inserted {
-                Ok(_) => Ok(AddInvite::Added),
+                Ok(_) => {
+                    log_one(
+                        c,
+                        &inv.service_sid,
+                        NewChange::in_channel(&inv.channel_sid, InviteAdded, &inv.sid),
+                    )?;
+                    Ok(AddInvite::Added)
+                }
                 Err(e) if is_unique_violation(&e) => Ok(AddInvite::Duplicate),
                 Err(e) => Err(other(e)),
             }
@@ -67,11 +76,18 @@ impl InviteStore for SqliteStore {
     async fn delete_invite(&self, channel_sid: &str, sid: &str) -> Result<bool, StoreError> {
         let (channel_sid, sid) = (channel_sid.to_owned(), sid.to_owned());
         self.write(move |c| {
-            let n = c
-                .prepare_cached(q::DELETE.sqlite())
-                .and_then(|mut s| s.execute([sid, channel_sid]))
-                .map_err(other)?;
-            Ok(n > 0)
+            let service_sid = query_first(c, q::DELETE.sqlite(), [&sid, &channel_sid], |r| {
+                Cursor::new(r, 0).text()
+            })?;
+            let Some(service_sid) = service_sid else {
+                return Ok(false);
+            };
+            log_one(
+                c,
+                &service_sid,
+                NewChange::in_channel(&channel_sid, InviteRemoved, &sid),
+            )?;
+            Ok(true)
         })
         .await
     }

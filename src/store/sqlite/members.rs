@@ -4,23 +4,25 @@
 use async_trait::async_trait;
 use rusqlite::{Connection, params};
 
+use super::changes::{log_in, log_one};
 use super::channels::json_list;
 use super::outbox::insert_outbox_in;
 use super::{SqliteStore, finish_page, is_unique_violation, other, query_first, query_rows};
 use crate::sid;
+use crate::store::ChangeKind::{InviteRemoved, MemberAdded, MemberRemoved, MemberUpdated, UserAdded};
 use crate::store::queries::members as q;
 use crate::store::row::{self, Cursor};
-use crate::store::{AddMember, Keyed, Member, MemberStore, OutboxRow, PageReq, StoreError, User};
+use crate::store::{AddMember, Keyed, Member, MemberStore, NewChange, OutboxRow, PageReq, StoreError, User};
 use crate::time;
 
+/// Creates `u` unless its identity exists; logs `user_added` when it did.
 fn insert_user_if_missing(c: &Connection, u: &User) -> Result<(), StoreError> {
-    c.prepare_cached(
+    let inserted = run(
+        c,
         "insert into users (sid, account_sid, service_sid, role_sid, identity, attributes, friendly_name, \
          joined_channels_count, date_created, date_updated) values (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, ?8, ?9) \
          on conflict (service_sid, identity) do nothing",
-    )
-    .and_then(|mut s| {
-        s.execute(params![
+        params![
             u.sid,
             u.account_sid,
             u.service_sid,
@@ -30,9 +32,11 @@ fn insert_user_if_missing(c: &Connection, u: &User) -> Result<(), StoreError> {
             u.friendly_name,
             time::format(&u.date_created),
             time::format(&u.date_updated)
-        ])
-    })
-    .map_err(other)?;
+        ],
+    )?;
+    if inserted > 0 {
+        log_one(c, &u.service_sid, NewChange::of_service(UserAdded, &u.sid))?;
+    }
     Ok(())
 }
 
@@ -56,7 +60,8 @@ pub(super) fn remove_member_in(c: &Connection, channel_sid: &str, sid: &str) -> 
         return Ok(false);
     };
     run(c, q::COUNT_LEAVE.sqlite(), [channel_sid])?;
-    run(c, q::USER_LEFT.sqlite(), [service_sid, identity])?;
+    run(c, q::USER_LEFT.sqlite(), [&service_sid, &identity])?;
+    log_one(c, &service_sid, NewChange::in_channel(channel_sid, MemberRemoved, sid))?;
     Ok(true)
 }
 
@@ -120,8 +125,17 @@ fn add_member_in(
     }
     run(c, q::COUNT_JOIN.sqlite(), [&m.channel_sid])?;
     run(c, q::USER_JOINED.sqlite(), [&m.service_sid, &m.identity])?;
-    run(c, q::DELETE_INVITES.sqlite(), [&m.channel_sid, &m.identity])?;
+    let invites = query_rows(c, q::DELETE_INVITES.sqlite(), [&m.channel_sid, &m.identity], |r| {
+        Cursor::new(r, 0).text()
+    })?;
     insert_outbox_in(c, outbox, &[])?;
+    let mut changes = vec![NewChange::in_channel(&m.channel_sid, MemberAdded, &m.sid)];
+    changes.extend(
+        invites
+            .iter()
+            .map(|sid| NewChange::in_channel(&m.channel_sid, InviteRemoved, sid)),
+    );
+    log_in(c, &m.service_sid, &changes)?;
     Ok(AddMember::Added)
 }
 
@@ -200,6 +214,11 @@ impl MemberStore for SqliteStore {
             )?;
             if n > 0 {
                 insert_outbox_in(c, &outbox, &[])?;
+                log_one(
+                    c,
+                    &m.service_sid,
+                    NewChange::in_channel(&m.channel_sid, MemberUpdated, &m.sid),
+                )?;
             }
             Ok(n > 0)
         })

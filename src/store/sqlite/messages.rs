@@ -5,11 +5,13 @@
 use async_trait::async_trait;
 use rusqlite::params;
 
+use super::changes::log_one;
 use super::outbox::insert_outbox_in;
 use super::{SqliteStore, finish_page, other, query_first, query_rows};
+use crate::store::ChangeKind::{MessageAdded, MessageRemoved, MessageUpdated};
 use crate::store::queries::messages as q;
 use crate::store::row::{self, Cursor};
-use crate::store::{Keyed, Message, MessageStore, OutboxRow, PageReq, StoreError};
+use crate::store::{Keyed, Message, MessageStore, NewChange, OutboxRow, PageReq, StoreError};
 use crate::time;
 
 #[async_trait]
@@ -43,6 +45,11 @@ impl MessageStore for SqliteStore {
                 })
                 .map_err(other)?;
             insert_outbox_in(c, &outbox, &[("Index".to_owned(), index.to_string())])?;
+            log_one(
+                c,
+                &m.service_sid,
+                NewChange::in_channel(&m.channel_sid, MessageAdded, &m.sid),
+            )?;
             Ok(Some(m))
         })
         .await
@@ -87,6 +94,11 @@ impl MessageStore for SqliteStore {
                 .map_err(other)?;
             if n > 0 {
                 insert_outbox_in(c, &outbox, &[])?;
+                log_one(
+                    c,
+                    &m.service_sid,
+                    NewChange::in_channel(&m.channel_sid, MessageUpdated, &m.sid),
+                )?;
             }
             Ok(n > 0)
         })
@@ -104,10 +116,16 @@ impl MessageStore for SqliteStore {
             if n == 0 {
                 return Ok(false);
             }
-            c.prepare_cached(q::DELETED.sqlite())
-                .and_then(|mut s| s.execute([&channel_sid, &sid]))
+            let service_sid = c
+                .prepare_cached(q::DELETED.sqlite())
+                .and_then(|mut s| s.query_row([&channel_sid, &sid], |r| r.get::<_, String>(0)))
                 .map_err(other)?;
             insert_outbox_in(c, &outbox, &[])?;
+            log_one(
+                c,
+                &service_sid,
+                NewChange::in_channel(&channel_sid, MessageRemoved, &sid),
+            )?;
             Ok(true)
         })
         .await

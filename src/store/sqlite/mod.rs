@@ -7,6 +7,7 @@
 
 mod accounts;
 mod bindings;
+mod changes;
 mod channels;
 mod copy;
 mod credentials;
@@ -51,6 +52,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
         5,
         include_str!("../../../migrations/sqlite/0005_outbox_order_by_destination.sql"),
     ),
+    (6, include_str!("../../../migrations/sqlite/0006_change_log.sql")),
 ];
 
 /// Page cache of the writer connection (KiB): the hot pages of every index stay in memory.

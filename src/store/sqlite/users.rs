@@ -4,13 +4,15 @@
 use async_trait::async_trait;
 use rusqlite::params;
 
+use super::changes::{log_in, log_one};
 use super::members::remove_member_in;
 use super::outbox::insert_outbox_in;
 use super::{SqliteStore, finish_page, is_unique_violation, other, query_first, query_rows};
 use crate::sid;
+use crate::store::ChangeKind::{InviteRemoved, UserAdded, UserRemoved, UserUpdated};
 use crate::store::queries::users as q;
 use crate::store::row::{self, Cursor};
-use crate::store::{Keyed, OutboxRow, PageReq, StoreError, User, UserStore};
+use crate::store::{Keyed, NewChange, OutboxRow, PageReq, StoreError, User, UserStore};
 use crate::time;
 
 #[async_trait]
@@ -42,6 +44,7 @@ impl UserStore for SqliteStore {
                     }
                 })?;
             insert_outbox_in(c, &outbox, &[])?;
+            log_one(c, &u.service_sid, NewChange::of_service(UserAdded, &u.sid))?;
             Ok(())
         })
         .await
@@ -86,6 +89,7 @@ impl UserStore for SqliteStore {
                 .map_err(other)?;
             if n > 0 {
                 insert_outbox_in(c, &outbox, &[])?;
+                log_one(c, &u.service_sid, NewChange::of_service(UserUpdated, &u.sid))?;
             }
             Ok(n > 0)
         })
@@ -110,14 +114,23 @@ impl UserStore for SqliteStore {
             for (channel_sid, member_sid) in memberships {
                 remove_member_in(c, &channel_sid, &member_sid)?;
             }
-            for sql in [&q::DELETE_INVITES, &q::DELETE_BINDINGS] {
-                c.prepare_cached(sql.sqlite())
-                    .and_then(|mut s| s.execute([&service_sid, &identity]))
-                    .map_err(other)?;
-            }
+            let invites = query_rows(c, q::DELETE_INVITES.sqlite(), [&service_sid, &identity], |r| {
+                let mut i = Cursor::new(r, 0);
+                Ok((i.text()?, i.text()?))
+            })?;
+            c.prepare_cached(q::DELETE_BINDINGS.sqlite())
+                .and_then(|mut s| s.execute([&service_sid, &identity]))
+                .map_err(other)?;
             c.prepare_cached(q::DELETE.sqlite())
                 .and_then(|mut s| s.execute([&sid]))
                 .map_err(other)?;
+            // The memberships logged their removal above.
+            let mut changes: Vec<NewChange<'_>> = invites
+                .iter()
+                .map(|(channel_sid, invite_sid)| NewChange::in_channel(channel_sid, InviteRemoved, invite_sid))
+                .collect();
+            changes.push(NewChange::of_service(UserRemoved, &sid));
+            log_in(c, &service_sid, &changes)?;
             Ok(true)
         })
         .await
