@@ -6,6 +6,7 @@
 mod accounts;
 mod auth;
 mod bindings;
+mod changes;
 mod channels;
 mod credentials;
 mod error;
@@ -27,6 +28,7 @@ use memo::Memo;
 
 pub use auth::AuthCache;
 pub use bindings::NewBinding;
+pub use changes::{Catchup, MAX_CHANGES_PER_READ};
 pub use channels::{ChannelPatch, NewChannel};
 pub use credentials::{CredentialPatch, NewCredential};
 pub use error::ChatError;
