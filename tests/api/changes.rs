@@ -291,6 +291,42 @@ async fn changes_pruning_goes_in_bounded_batches_oldest_first() {
 }
 
 #[tokio::test]
+async fn changes_a_refused_write_logs_nothing_and_its_batch_mates_log_theirs() {
+    // Arrange
+    let app = Arc::new(TestApp::spawn().await);
+    let service = sid(&app.service().await);
+    let users = format!("/v2/Services/{service}/Users");
+    let first = sid(&send(&app, &users, &[("Identity", "dup")]).await);
+    // Act: duplicates (refused) and new users at once, so they share group commits.
+    let mut posts = tokio::task::JoinSet::new();
+    for i in 0..10 {
+        let (app, users) = (Arc::clone(&app), users.clone());
+        posts.spawn(async move {
+            let identity = if i % 2 == 0 { "dup".to_owned() } else { format!("u{i}") };
+            let r = app.post(&users, &[("Identity", &identity)]).send().await.unwrap();
+            (r.status(), r.json::<Value>().await.unwrap())
+        });
+    }
+    let mut added = BTreeSet::from([first]);
+    while let Some(done) = posts.join_next().await {
+        let (status, body) = done.unwrap();
+        if status == StatusCode::CREATED {
+            added.insert(sid(&body));
+        }
+    }
+    // Assert
+    let log = read_all(&app.operator().await, &service, 0, &[], 100).await;
+    assert_eq!(added.len(), 6);
+    assert!(log.iter().all(|c| c.kind == ChangeKind::UserAdded));
+    assert_eq!(log.iter().map(|c| c.sid.clone()).collect::<BTreeSet<_>>(), added);
+    assert_eq!(log.len(), 6);
+    assert_eq!(
+        log.iter().map(|c| c.position).collect::<Vec<_>>(),
+        (1..=6).collect::<Vec<_>>()
+    );
+}
+
+#[tokio::test]
 async fn changes_of_a_deleted_service_go_with_it() {
     let app = TestApp::spawn().await;
     let service = sid(&app.service().await);

@@ -9,41 +9,89 @@ use super::{SqliteStore, other, query_first, query_rows};
 use crate::store::changes::check_resumable;
 use crate::store::queries::changes as q;
 use crate::store::row::{self, Cursor};
-use crate::store::{Change, ChangeHead, ChangeStore, NewChange, StoreError};
+use crate::store::{Change, ChangeHead, ChangeKind, ChangeStore, NewChange, StoreError};
 use crate::time::{self, Timestamp};
 
-/// Logs `changes` of service `service_sid` on the writer connection: takes the next positions
-/// from the service's head (creating it on the service's first change) and writes one row each.
-pub(super) fn log_in(c: &Connection, service_sid: &str, changes: &[NewChange<'_>]) -> Result<(), StoreError> {
-    if changes.is_empty() {
-        return Ok(());
-    }
-    let n = i64::try_from(changes.len()).map_err(StoreError::other)?;
-    let take = |sql: &str| query_first(c, sql, params![service_sid, n], |r| Cursor::new(r, 0).int());
-    let base = match take(q::ADVANCE.sqlite())? {
-        Some(base) => base,
-        None => take(q::ADVANCE_OR_CREATE.sqlite())?.ok_or_else(|| StoreError::other("no change head"))?,
-    };
-    let now = time::format(&time::now());
-    let mut insert = c.prepare_cached(q::INSERT.sqlite()).map_err(other)?;
-    for (position, change) in (base + 1..).zip(changes) {
-        insert
-            .execute(params![
-                service_sid,
-                position,
-                change.channel_sid,
-                change.kind.as_str(),
-                change.sid,
-                now
-            ])
-            .map_err(other)?;
-    }
-    Ok(())
+/// One change waiting for its batch to commit.
+struct Pending {
+    service_sid: String,
+    channel_sid: Option<String>,
+    kind: ChangeKind,
+    sid: String,
 }
 
-/// Logs one change (see [`log_in`]).
-pub(super) fn log_one(c: &Connection, service_sid: &str, change: NewChange<'_>) -> Result<(), StoreError> {
-    log_in(c, service_sid, &[change])
+/// The changes logged by the writes of one group commit, written together just before it
+/// commits (see [`super::writer`]).
+///
+/// Each write runs in its own savepoint, and SQLite copies every page a savepoint modifies
+/// first: a change row and a head update per write would add two such pages to every message
+/// append. Written once per batch instead, outside the savepoints, the log costs one head update
+/// per service and a few appended pages per commit. The rows still commit in the same
+/// transaction as the writes that logged them, and a write that fails (rolled back to its
+/// savepoint) takes its changes back with it.
+#[derive(Default)]
+pub(super) struct ChangeLog {
+    pending: Vec<Pending>,
+}
+
+impl ChangeLog {
+    /// Logs `change` of service `service_sid`.
+    pub(super) fn push(&mut self, service_sid: &str, change: NewChange<'_>) {
+        self.pending.push(Pending {
+            service_sid: service_sid.to_owned(),
+            channel_sid: change.channel_sid.map(str::to_owned),
+            kind: change.kind,
+            sid: change.sid.to_owned(),
+        });
+    }
+
+    /// How many changes are logged (a mark for [`ChangeLog::truncate`]).
+    pub(super) fn len(&self) -> usize {
+        self.pending.len()
+    }
+
+    /// Forgets the changes logged after `mark` (their write was rolled back).
+    pub(super) fn truncate(&mut self, mark: usize) {
+        self.pending.truncate(mark);
+    }
+
+    /// Writes every logged change on the writer connection and empties the log: per service (in
+    /// order of first appearance) takes the next positions from its head, creating the head on
+    /// the service's first change, and gives them out in the order the writes ran, which is
+    /// the order they commit in.
+    pub(super) fn write(&mut self, c: &Connection) -> Result<(), StoreError> {
+        let pending = std::mem::take(&mut self.pending);
+        let mut services: Vec<&str> = Vec::new();
+        for p in &pending {
+            if !services.contains(&p.service_sid.as_str()) {
+                services.push(&p.service_sid);
+            }
+        }
+        let now = time::format(&time::now());
+        let mut insert = c.prepare_cached(q::INSERT.sqlite()).map_err(other)?;
+        for service_sid in services {
+            let mine: Vec<&Pending> = pending.iter().filter(|p| p.service_sid == service_sid).collect();
+            let n = i64::try_from(mine.len()).map_err(StoreError::other)?;
+            let take = |sql: &str| query_first(c, sql, params![service_sid, n], |r| Cursor::new(r, 0).int());
+            let base = match take(q::ADVANCE.sqlite())? {
+                Some(base) => base,
+                None => take(q::ADVANCE_OR_CREATE.sqlite())?.ok_or_else(|| StoreError::other("no change head"))?,
+            };
+            for (position, p) in (base + 1..).zip(mine) {
+                insert
+                    .execute(params![
+                        service_sid,
+                        position,
+                        p.channel_sid,
+                        p.kind.as_str(),
+                        p.sid,
+                        now
+                    ])
+                    .map_err(other)?;
+            }
+        }
+        Ok(())
+    }
 }
 
 /// The head of service `service_sid` (zeros before its first change).

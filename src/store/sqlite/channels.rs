@@ -3,7 +3,6 @@
 use async_trait::async_trait;
 use rusqlite::params;
 
-use super::changes::log_one;
 use super::outbox::insert_outbox_in;
 use super::{SqliteStore, finish_page, is_unique_violation, other, query_first, query_rows};
 use crate::sid;
@@ -31,7 +30,7 @@ impl ChannelStore for SqliteStore {
     async fn insert_channel(&self, ch: &Channel, outbox: &[OutboxRow]) -> Result<(), StoreError> {
         let ch = ch.clone();
         let outbox = outbox.to_vec();
-        self.write(move |c| {
+        self.write_logged(move |c, log| {
             c.prepare_cached(q::INSERT.sqlite())
                 .and_then(|mut s| {
                     s.execute(params![
@@ -49,11 +48,7 @@ impl ChannelStore for SqliteStore {
                 })
                 .map_err(conflict)?;
             insert_outbox_in(c, &outbox, &[])?;
-            log_one(
-                c,
-                &ch.service_sid,
-                NewChange::in_channel(&ch.sid, ChannelAdded, &ch.sid),
-            )?;
+            log.push(&ch.service_sid, NewChange::in_channel(&ch.sid, ChannelAdded, &ch.sid));
             Ok(())
         })
         .await
@@ -90,7 +85,7 @@ impl ChannelStore for SqliteStore {
     async fn update_channel(&self, ch: &Channel, outbox: &[OutboxRow]) -> Result<bool, StoreError> {
         let ch = ch.clone();
         let outbox = outbox.to_vec();
-        self.write(move |c| {
+        self.write_logged(move |c, log| {
             let n = c
                 .prepare_cached(q::UPDATE.sqlite())
                 .and_then(|mut s| {
@@ -108,11 +103,7 @@ impl ChannelStore for SqliteStore {
                 .map_err(conflict)?;
             if n > 0 {
                 insert_outbox_in(c, &outbox, &[])?;
-                log_one(
-                    c,
-                    &ch.service_sid,
-                    NewChange::in_channel(&ch.sid, ChannelUpdated, &ch.sid),
-                )?;
+                log.push(&ch.service_sid, NewChange::in_channel(&ch.sid, ChannelUpdated, &ch.sid));
             }
             Ok(n > 0)
         })
@@ -122,7 +113,7 @@ impl ChannelStore for SqliteStore {
     async fn delete_channel(&self, service_sid: &str, sid: &str, outbox: &[OutboxRow]) -> Result<bool, StoreError> {
         let (service_sid, sid) = (service_sid.to_owned(), sid.to_owned());
         let outbox = outbox.to_vec();
-        self.write(move |c| {
+        self.write_logged(move |c, log| {
             // The writer is the only one: no member joins or leaves between these statements.
             c.execute(
                 "update users set joined_channels_count = joined_channels_count - 1 \
@@ -137,7 +128,7 @@ impl ChannelStore for SqliteStore {
             if n > 0 {
                 insert_outbox_in(c, &outbox, &[])?;
                 // One change for the channel; its members and messages go without one each.
-                log_one(c, &service_sid, NewChange::in_channel(&sid, ChannelRemoved, &sid))?;
+                log.push(&service_sid, NewChange::in_channel(&sid, ChannelRemoved, &sid));
             }
             Ok(n > 0)
         })

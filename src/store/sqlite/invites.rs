@@ -3,7 +3,6 @@
 use async_trait::async_trait;
 use rusqlite::params;
 
-use super::changes::log_one;
 use super::channels::json_list;
 use super::members::is_member;
 use super::{SqliteStore, finish_page, is_unique_violation, other, query_first, query_rows};
@@ -17,7 +16,7 @@ use crate::time;
 impl InviteStore for SqliteStore {
     async fn insert_invite(&self, inv: &Invite) -> Result<AddInvite, StoreError> {
         let inv = inv.clone();
-        self.write(move |c| {
+        self.write_logged(move |c, log| {
             if is_member(c, &inv.channel_sid, &inv.identity)? {
                 return Ok(AddInvite::AlreadyMember);
             }
@@ -36,11 +35,10 @@ impl InviteStore for SqliteStore {
             });
             match inserted {
                 Ok(_) => {
-                    log_one(
-                        c,
+                    log.push(
                         &inv.service_sid,
                         NewChange::in_channel(&inv.channel_sid, InviteAdded, &inv.sid),
-                    )?;
+                    );
                     Ok(AddInvite::Added)
                 }
                 Err(e) if is_unique_violation(&e) => Ok(AddInvite::Duplicate),
@@ -75,18 +73,14 @@ impl InviteStore for SqliteStore {
 
     async fn delete_invite(&self, channel_sid: &str, sid: &str) -> Result<bool, StoreError> {
         let (channel_sid, sid) = (channel_sid.to_owned(), sid.to_owned());
-        self.write(move |c| {
+        self.write_logged(move |c, log| {
             let service_sid = query_first(c, q::DELETE.sqlite(), [&sid, &channel_sid], |r| {
                 Cursor::new(r, 0).text()
             })?;
             let Some(service_sid) = service_sid else {
                 return Ok(false);
             };
-            log_one(
-                c,
-                &service_sid,
-                NewChange::in_channel(&channel_sid, InviteRemoved, &sid),
-            )?;
+            log.push(&service_sid, NewChange::in_channel(&channel_sid, InviteRemoved, &sid));
             Ok(true)
         })
         .await

@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 use rusqlite::{Connection, params};
 
-use super::changes::{log_in, log_one};
+use super::changes::ChangeLog;
 use super::channels::json_list;
 use super::outbox::insert_outbox_in;
 use super::{SqliteStore, finish_page, is_unique_violation, other, query_first, query_rows};
@@ -16,7 +16,7 @@ use crate::store::{AddMember, Keyed, Member, MemberStore, NewChange, OutboxRow, 
 use crate::time;
 
 /// Creates `u` unless its identity exists; logs `user_added` when it did.
-fn insert_user_if_missing(c: &Connection, u: &User) -> Result<(), StoreError> {
+fn insert_user_if_missing(c: &Connection, u: &User, log: &mut ChangeLog) -> Result<(), StoreError> {
     let inserted = run(
         c,
         "insert into users (sid, account_sid, service_sid, role_sid, identity, attributes, friendly_name, \
@@ -35,7 +35,7 @@ fn insert_user_if_missing(c: &Connection, u: &User) -> Result<(), StoreError> {
         ],
     )?;
     if inserted > 0 {
-        log_one(c, &u.service_sid, NewChange::of_service(UserAdded, &u.sid))?;
+        log.push(&u.service_sid, NewChange::of_service(UserAdded, &u.sid));
     }
     Ok(())
 }
@@ -50,8 +50,14 @@ pub(super) fn is_member(c: &Connection, channel_sid: &str, identity: &str) -> Re
     Ok(query_first(c, q::EXISTS.sqlite(), [channel_sid, identity], |_| Ok(()))?.is_some())
 }
 
-/// Removes a member row and corrects both counters (shared with user deletion).
-pub(super) fn remove_member_in(c: &Connection, channel_sid: &str, sid: &str) -> Result<bool, StoreError> {
+/// Removes a member row, corrects both counters and logs the removal (shared with user
+/// deletion).
+pub(super) fn remove_member_in(
+    c: &Connection,
+    channel_sid: &str,
+    sid: &str,
+    log: &mut ChangeLog,
+) -> Result<bool, StoreError> {
     let removed = query_first(c, q::DELETE.sqlite(), [sid, channel_sid], |r| {
         let mut cells = Cursor::new(r, 0);
         Ok((cells.text()?, cells.text()?))
@@ -61,7 +67,7 @@ pub(super) fn remove_member_in(c: &Connection, channel_sid: &str, sid: &str) -> 
     };
     run(c, q::COUNT_LEAVE.sqlite(), [channel_sid])?;
     run(c, q::USER_LEFT.sqlite(), [&service_sid, &identity])?;
-    log_one(c, &service_sid, NewChange::in_channel(channel_sid, MemberRemoved, sid))?;
+    log.push(&service_sid, NewChange::in_channel(channel_sid, MemberRemoved, sid));
     Ok(true)
 }
 
@@ -73,6 +79,7 @@ fn add_member_in(
     channel_members_limit: i64,
     user_channels_limit: i64,
     outbox: &[OutboxRow],
+    log: &mut ChangeLog,
 ) -> Result<AddMember, StoreError> {
     let members = query_first(
         c,
@@ -90,7 +97,7 @@ fn add_member_in(
         return Ok(AddMember::ChannelFull);
     }
     if let Some(u) = new_user {
-        insert_user_if_missing(c, u)?;
+        insert_user_if_missing(c, u, log)?;
     }
     let joined = query_first(
         c,
@@ -129,13 +136,16 @@ fn add_member_in(
         Cursor::new(r, 0).text()
     })?;
     insert_outbox_in(c, outbox, &[])?;
-    let mut changes = vec![NewChange::in_channel(&m.channel_sid, MemberAdded, &m.sid)];
-    changes.extend(
-        invites
-            .iter()
-            .map(|sid| NewChange::in_channel(&m.channel_sid, InviteRemoved, sid)),
+    log.push(
+        &m.service_sid,
+        NewChange::in_channel(&m.channel_sid, MemberAdded, &m.sid),
     );
-    log_in(c, &m.service_sid, &changes)?;
+    for sid in &invites {
+        log.push(
+            &m.service_sid,
+            NewChange::in_channel(&m.channel_sid, InviteRemoved, sid),
+        );
+    }
     Ok(AddMember::Added)
 }
 
@@ -152,7 +162,7 @@ impl MemberStore for SqliteStore {
         let m = m.clone();
         let new_user = new_user.cloned();
         let outbox = outbox.to_vec();
-        self.write(move |c| {
+        self.write_logged(move |c, log| {
             add_member_in(
                 c,
                 &m,
@@ -160,6 +170,7 @@ impl MemberStore for SqliteStore {
                 channel_members_limit,
                 user_channels_limit,
                 &outbox,
+                log,
             )
         })
         .await
@@ -196,7 +207,7 @@ impl MemberStore for SqliteStore {
     async fn update_member(&self, m: &Member, outbox: &[OutboxRow]) -> Result<bool, StoreError> {
         let m = m.clone();
         let outbox = outbox.to_vec();
-        self.write(move |c| {
+        self.write_logged(move |c, log| {
             let n = run(
                 c,
                 q::UPDATE.sqlite(),
@@ -214,11 +225,10 @@ impl MemberStore for SqliteStore {
             )?;
             if n > 0 {
                 insert_outbox_in(c, &outbox, &[])?;
-                log_one(
-                    c,
+                log.push(
                     &m.service_sid,
                     NewChange::in_channel(&m.channel_sid, MemberUpdated, &m.sid),
-                )?;
+                );
             }
             Ok(n > 0)
         })
@@ -228,8 +238,8 @@ impl MemberStore for SqliteStore {
     async fn remove_member(&self, channel_sid: &str, sid: &str, outbox: &[OutboxRow]) -> Result<bool, StoreError> {
         let (channel_sid, sid) = (channel_sid.to_owned(), sid.to_owned());
         let outbox = outbox.to_vec();
-        self.write(move |c| {
-            let removed = remove_member_in(c, &channel_sid, &sid)?;
+        self.write_logged(move |c, log| {
+            let removed = remove_member_in(c, &channel_sid, &sid, log)?;
             if removed {
                 insert_outbox_in(c, &outbox, &[])?;
             }

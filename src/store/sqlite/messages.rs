@@ -5,7 +5,6 @@
 use async_trait::async_trait;
 use rusqlite::params;
 
-use super::changes::log_one;
 use super::outbox::insert_outbox_in;
 use super::{SqliteStore, finish_page, other, query_first, query_rows};
 use crate::store::ChangeKind::{MessageAdded, MessageRemoved, MessageUpdated};
@@ -19,7 +18,7 @@ impl MessageStore for SqliteStore {
     async fn append_message(&self, m: &Message, outbox: &[OutboxRow]) -> Result<Option<Message>, StoreError> {
         let mut m = m.clone();
         let outbox = outbox.to_vec();
-        self.write(move |c| {
+        self.write_logged(move |c, log| {
             let index = query_first(c, q::RESERVE.sqlite(), params![m.channel_sid, 1_i64, m.sid], |r| {
                 Cursor::new(r, 0).int()
             })?;
@@ -45,11 +44,10 @@ impl MessageStore for SqliteStore {
                 })
                 .map_err(other)?;
             insert_outbox_in(c, &outbox, &[("Index".to_owned(), index.to_string())])?;
-            log_one(
-                c,
+            log.push(
                 &m.service_sid,
                 NewChange::in_channel(&m.channel_sid, MessageAdded, &m.sid),
-            )?;
+            );
             Ok(Some(m))
         })
         .await
@@ -75,7 +73,7 @@ impl MessageStore for SqliteStore {
     async fn update_message(&self, m: &Message, outbox: &[OutboxRow]) -> Result<bool, StoreError> {
         let m = m.clone();
         let outbox = outbox.to_vec();
-        self.write(move |c| {
+        self.write_logged(move |c, log| {
             let n = c
                 .prepare_cached(q::UPDATE.sqlite())
                 .and_then(|mut s| {
@@ -94,11 +92,10 @@ impl MessageStore for SqliteStore {
                 .map_err(other)?;
             if n > 0 {
                 insert_outbox_in(c, &outbox, &[])?;
-                log_one(
-                    c,
+                log.push(
                     &m.service_sid,
                     NewChange::in_channel(&m.channel_sid, MessageUpdated, &m.sid),
-                )?;
+                );
             }
             Ok(n > 0)
         })
@@ -108,7 +105,7 @@ impl MessageStore for SqliteStore {
     async fn delete_message(&self, channel_sid: &str, sid: &str, outbox: &[OutboxRow]) -> Result<bool, StoreError> {
         let (channel_sid, sid) = (channel_sid.to_owned(), sid.to_owned());
         let outbox = outbox.to_vec();
-        self.write(move |c| {
+        self.write_logged(move |c, log| {
             let n = c
                 .prepare_cached(q::DELETE.sqlite())
                 .and_then(|mut s| s.execute([&sid, &channel_sid]))
@@ -121,11 +118,7 @@ impl MessageStore for SqliteStore {
                 .and_then(|mut s| s.query_row([&channel_sid, &sid], |r| r.get::<_, String>(0)))
                 .map_err(other)?;
             insert_outbox_in(c, &outbox, &[])?;
-            log_one(
-                c,
-                &service_sid,
-                NewChange::in_channel(&channel_sid, MessageRemoved, &sid),
-            )?;
+            log.push(&service_sid, NewChange::in_channel(&channel_sid, MessageRemoved, &sid));
             Ok(true)
         })
         .await

@@ -117,10 +117,24 @@ impl SqliteStore {
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
     {
+        self.write_logged(move |conn, _| f(conn)).await
+    }
+
+    /// [`SqliteStore::write`] for a write that logs changes (see [`changes::ChangeLog`]): they
+    /// commit with it, or are forgotten when it fails.
+    async fn write_logged<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection, &mut changes::ChangeLog) -> Result<T, StoreError> + Send + 'static,
+    {
         let (tx, rx) = oneshot::channel::<Result<T, StoreError>>();
-        let job: Job = Box::new(move |conn| {
-            let result = f(conn);
+        let job: Job = Box::new(move |conn, log| {
+            let mark = log.len();
+            let result = f(conn, log);
             let ok = result.is_ok();
+            if !ok {
+                log.truncate(mark);
+            }
             let done: Completion = Box::new(move |commit| {
                 let answer = match commit {
                     Ok(()) => result,

@@ -4,7 +4,6 @@
 use async_trait::async_trait;
 use rusqlite::params;
 
-use super::changes::{log_in, log_one};
 use super::members::remove_member_in;
 use super::outbox::insert_outbox_in;
 use super::{SqliteStore, finish_page, is_unique_violation, other, query_first, query_rows};
@@ -20,7 +19,7 @@ impl UserStore for SqliteStore {
     async fn insert_user(&self, u: &User, outbox: &[OutboxRow]) -> Result<(), StoreError> {
         let u = u.clone();
         let outbox = outbox.to_vec();
-        self.write(move |c| {
+        self.write_logged(move |c, log| {
             c.prepare_cached(q::INSERT.sqlite())
                 .and_then(|mut s| {
                     s.execute(params![
@@ -44,7 +43,7 @@ impl UserStore for SqliteStore {
                     }
                 })?;
             insert_outbox_in(c, &outbox, &[])?;
-            log_one(c, &u.service_sid, NewChange::of_service(UserAdded, &u.sid))?;
+            log.push(&u.service_sid, NewChange::of_service(UserAdded, &u.sid));
             Ok(())
         })
         .await
@@ -73,7 +72,7 @@ impl UserStore for SqliteStore {
     async fn update_user(&self, u: &User, outbox: &[OutboxRow]) -> Result<bool, StoreError> {
         let u = u.clone();
         let outbox = outbox.to_vec();
-        self.write(move |c| {
+        self.write_logged(move |c, log| {
             let n = c
                 .prepare_cached(q::UPDATE.sqlite())
                 .and_then(|mut s| {
@@ -89,7 +88,7 @@ impl UserStore for SqliteStore {
                 .map_err(other)?;
             if n > 0 {
                 insert_outbox_in(c, &outbox, &[])?;
-                log_one(c, &u.service_sid, NewChange::of_service(UserUpdated, &u.sid))?;
+                log.push(&u.service_sid, NewChange::of_service(UserUpdated, &u.sid));
             }
             Ok(n > 0)
         })
@@ -98,7 +97,7 @@ impl UserStore for SqliteStore {
 
     async fn delete_user(&self, service_sid: &str, sid: &str) -> Result<bool, StoreError> {
         let (service_sid, sid) = (service_sid.to_owned(), sid.to_owned());
-        self.write(move |c| {
+        self.write_logged(move |c, log| {
             // The writer is the only one: no membership changes between these statements.
             let identity = query_first(
                 c,
@@ -112,7 +111,7 @@ impl UserStore for SqliteStore {
                 Ok((m.text()?, m.text()?))
             })?;
             for (channel_sid, member_sid) in memberships {
-                remove_member_in(c, &channel_sid, &member_sid)?;
+                remove_member_in(c, &channel_sid, &member_sid, log)?;
             }
             let invites = query_rows(c, q::DELETE_INVITES.sqlite(), [&service_sid, &identity], |r| {
                 let mut i = Cursor::new(r, 0);
@@ -125,12 +124,13 @@ impl UserStore for SqliteStore {
                 .and_then(|mut s| s.execute([&sid]))
                 .map_err(other)?;
             // The memberships logged their removal above.
-            let mut changes: Vec<NewChange<'_>> = invites
-                .iter()
-                .map(|(channel_sid, invite_sid)| NewChange::in_channel(channel_sid, InviteRemoved, invite_sid))
-                .collect();
-            changes.push(NewChange::of_service(UserRemoved, &sid));
-            log_in(c, &service_sid, &changes)?;
+            for (channel_sid, invite_sid) in &invites {
+                log.push(
+                    &service_sid,
+                    NewChange::in_channel(channel_sid, InviteRemoved, invite_sid),
+                );
+            }
+            log.push(&service_sid, NewChange::of_service(UserRemoved, &sid));
             Ok(true)
         })
         .await
