@@ -139,7 +139,14 @@ pub struct ServeConfig {
     pub max_connections: usize,
     /// Limits on failed authentication per client address and per SID.
     pub auth_throttle: ThrottleConfig,
+    /// How long logged changes are kept for clients that resume from a position; a client
+    /// whose position is older must resynchronise fully.
+    pub change_retention: Duration,
 }
+
+/// [`ServeConfig::change_retention`] unless configured: a week, so a client that was offline
+/// over a long weekend still catches up without a full reload.
+pub const DEFAULT_CHANGE_RETENTION: Duration = Duration::from_secs(7 * 24 * 3600);
 
 impl Default for ServeConfig {
     fn default() -> Self {
@@ -156,6 +163,7 @@ impl Default for ServeConfig {
             body_read_timeout: Duration::from_secs(30),
             max_connections: 1024,
             auth_throttle: ThrottleConfig::default(),
+            change_retention: DEFAULT_CHANGE_RETENTION,
         }
     }
 }
@@ -221,6 +229,7 @@ pub async fn run(
         Arc::clone(&metrics),
         Policy::default(),
     ));
+    chat.spawn_change_pruner(cfg.change_retention);
     bootstrap(&chat, cfg.bootstrap.as_ref(), &format!("{scheme}://{addr}")).await?;
     chat.spawn_auth_watcher();
     let state = AppState::new(http::Shared {

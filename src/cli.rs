@@ -221,6 +221,10 @@ struct Serve {
     /// get 429 from addresses that have failed themselves. 0 turns this off.
     #[arg(long, env = "BANTER_AUTH_FAIL_LIMIT_PER_SID", default_value_t = 100)]
     auth_fail_limit_per_sid: u32,
+    /// Hours logged changes are kept for clients that resume from a change position; a client
+    /// whose position is older must resynchronise fully.
+    #[arg(long, env = "BANTER_CHANGE_RETENTION_HOURS", default_value_t = 168, value_parser = clap::value_parser!(u64).range(1..=87_600))]
+    change_retention_hours: u64,
 }
 
 #[derive(Subcommand)]
@@ -312,6 +316,7 @@ pub async fn run() -> anyhow::Result<()> {
                     per_sid: s.auth_fail_limit_per_sid,
                     window: Duration::from_secs(60),
                 },
+                change_retention: Duration::from_secs(s.change_retention_hours * 3600),
             })
             .await
         }

@@ -156,6 +156,7 @@ pub async fn copy(
     }
     let source_epoch = from.epoch().await?;
     to.raise_epoch(source_epoch).await?;
+    to.seal_changes().await?;
     let target_epoch = to.epoch().await?;
     // Count again at the end: the report compares the sides as they are now.
     for t in &mut tables {

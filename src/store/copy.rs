@@ -162,6 +162,10 @@ pub trait TableCopy: Send + Sync {
     async fn epoch(&self) -> Result<i64, StoreError>;
     /// Raises the auth epoch to at least `epoch`.
     async fn raise_epoch(&self, epoch: i64) -> Result<(), StoreError>;
+    /// Marks every change position so far as pruned: the change log is not copied (see
+    /// [`super::schema::UNCOPIED`]), so a client resuming from a copied position must
+    /// resynchronise, while new positions continue after the copied heads.
+    async fn seal_changes(&self) -> Result<(), StoreError>;
 }
 
 #[cfg(test)]

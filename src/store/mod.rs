@@ -6,6 +6,7 @@
 //! tests.
 
 pub mod access;
+mod changes;
 pub mod copy;
 mod messaging;
 pub mod model;
@@ -18,6 +19,7 @@ pub mod sqlite;
 
 pub use access::{AccessStore, ChannelAccess};
 use async_trait::async_trait;
+pub use changes::{ChangeStore, NewChange};
 pub use messaging::*;
 pub use model::*;
 
@@ -42,6 +44,16 @@ pub enum StoreError {
         /// What was wrong with it.
         #[source]
         source: BoxError,
+    },
+    /// A reader's change position cannot be resumed from: changes after it may have been
+    /// pruned, or it is beyond the last position (it comes from another database). The reader
+    /// must resynchronise fully, then resume from `head.last_position`.
+    #[error("change position {after} cannot be resumed (pruned through {}, last {})", head.pruned_through, head.last_position)]
+    Resync {
+        /// The position asked for.
+        after: i64,
+        /// Where the service's log stands.
+        head: ChangeHead,
     },
     /// Anything else; for logs, never for clients.
     #[error("database error: {0}")]
@@ -297,6 +309,7 @@ pub trait Store:
     + BindingStore
     + OutboxStore
     + NoticeStore
+    + ChangeStore
 {
 }
 
@@ -315,5 +328,6 @@ impl<T> Store for T where
         + BindingStore
         + OutboxStore
         + NoticeStore
+        + ChangeStore
 {
 }

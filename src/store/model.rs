@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use super::changes::{Change, ChangeHead, ChangeKind};
 use crate::time::Timestamp;
 
 /// A tenant: everything else belongs to exactly one account.

@@ -8,6 +8,7 @@ mod harness;
 
 mod auth;
 mod cache;
+mod changes;
 mod conn;
 mod copy;
 mod crash;

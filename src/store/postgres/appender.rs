@@ -6,17 +6,19 @@
 //! the batch. A batch of N messages thus costs a few round trips and one commit flush instead of
 //! N of each. Up to [`IN_FLIGHT`] batches run at once; each takes its channel locks in SID order,
 //! so batches of this node or of other nodes cannot deadlock each other. Indexes stay unique and
-//! gap-free because each run is reserved under the channel's row lock.
+//! gap-free because each run is reserved under the channel's row lock. The batch's change
+//! positions are taken last, once per service (see `changes.rs`).
 
 use std::sync::Arc;
 
 use tokio::sync::{Semaphore, mpsc, oneshot};
 
+use super::changes::log_all;
 use super::outbox::insert_outbox_in;
 use super::{Fail, PgStore, execute, query_opt};
 use crate::store::queries::messages as q;
 use crate::store::row::Cursor;
-use crate::store::{Message, OutboxRow, StoreError};
+use crate::store::{ChangeKind, Message, NewChange, OutboxRow, StoreError};
 use crate::time;
 
 /// Batches of one node being committed at once.
@@ -200,5 +202,14 @@ async fn append_all(
             insert_outbox_in(t, outbox, &[("Index".to_owned(), i.to_string())]).await?;
         }
     }
+    // Last, as every writer does: one head update per service for the whole batch.
+    let changes: Vec<(&str, NewChange<'_>)> = stored
+        .iter()
+        .map(|(m, _)| {
+            let change = NewChange::in_channel(&m.channel_sid, ChangeKind::MessageAdded, &m.sid);
+            (m.service_sid.as_str(), change)
+        })
+        .collect();
+    log_all(t, &changes).await?;
     Ok(indexes)
 }

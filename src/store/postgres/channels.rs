@@ -2,12 +2,14 @@
 
 use async_trait::async_trait;
 
+use super::changes::log_one;
 use super::outbox::insert_outbox_in;
 use super::{PgStore, conflict, execute, finish_page, map_rows, query_opt};
 use crate::sid;
+use crate::store::ChangeKind::{ChannelAdded, ChannelRemoved, ChannelUpdated};
 use crate::store::queries::channels as q;
 use crate::store::row;
-use crate::store::{Channel, ChannelStore, Keyed, OutboxRow, PageReq, StoreError};
+use crate::store::{Channel, ChannelStore, Keyed, NewChange, OutboxRow, PageReq, StoreError};
 use crate::time;
 
 #[async_trait]
@@ -34,6 +36,12 @@ impl ChannelStore for PgStore {
                 .await
                 .map_err(|e| conflict(e, "channel.unique_name"))?;
                 insert_outbox_in(t, outbox, &[]).await?;
+                log_one(
+                    t,
+                    &ch.service_sid,
+                    NewChange::in_channel(&ch.sid, ChannelAdded, &ch.sid),
+                )
+                .await?;
                 Ok(())
             })
         })
@@ -88,6 +96,12 @@ impl ChannelStore for PgStore {
                 .map_err(|e| conflict(e, "channel.unique_name"))?;
                 if n > 0 {
                     insert_outbox_in(t, outbox, &[]).await?;
+                    log_one(
+                        t,
+                        &ch.service_sid,
+                        NewChange::in_channel(&ch.sid, ChannelUpdated, &ch.sid),
+                    )
+                    .await?;
                 }
                 Ok(n > 0)
             })
@@ -121,6 +135,8 @@ impl ChannelStore for PgStore {
                 .await?;
                 execute(t, q::DELETE.pg(), &[sid, service_sid]).await?;
                 insert_outbox_in(t, outbox, &[]).await?;
+                // One change for the channel; its members and messages go without one each.
+                log_one(t, service_sid, NewChange::in_channel(sid, ChannelRemoved, sid)).await?;
                 Ok(true)
             })
         })

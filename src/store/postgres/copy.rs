@@ -10,6 +10,7 @@ use tokio_postgres::types::ToSql;
 use super::{PgStore, pg_error};
 use crate::store::StoreError;
 use crate::store::copy::{Cell, CopyKey, CopyRow, Kind, TABLES, Table, TableCopy, TableKey, cell};
+use crate::store::queries::changes;
 use crate::store::queries::copy::{position, reads};
 use crate::store::row::{self, Cursor};
 
@@ -189,6 +190,12 @@ impl TableCopy for PgStore {
             )
             .await
             .map_err(pg_error)?;
+        Ok(())
+    }
+
+    async fn seal_changes(&self) -> Result<(), StoreError> {
+        let client = self.client().await?;
+        client.execute(changes::SEAL.pg(), &[]).await.map_err(pg_error)?;
         Ok(())
     }
 }

@@ -2,10 +2,12 @@
 
 use async_trait::async_trait;
 
+use super::changes::log_one;
 use super::{PgStore, execute, finish_page, map_rows, query_opt};
+use crate::store::ChangeKind::{InviteAdded, InviteRemoved};
 use crate::store::queries::{invites as q, members};
-use crate::store::row;
-use crate::store::{AddInvite, Invite, InviteStore, Keyed, PageReq, StoreError, UserChannel};
+use crate::store::row::{self, Cursor};
+use crate::store::{AddInvite, Invite, InviteStore, Keyed, NewChange, PageReq, StoreError, UserChannel};
 use crate::time;
 
 #[async_trait]
@@ -43,7 +45,16 @@ impl InviteStore for PgStore {
                     ],
                 )
                 .await?;
-                Ok(if n == 0 { AddInvite::Duplicate } else { AddInvite::Added })
+                if n == 0 {
+                    return Ok(AddInvite::Duplicate);
+                }
+                log_one(
+                    t,
+                    &inv.service_sid,
+                    NewChange::in_channel(&inv.channel_sid, InviteAdded, &inv.sid),
+                )
+                .await?;
+                Ok(AddInvite::Added)
             })
         })
         .await
@@ -70,8 +81,12 @@ impl InviteStore for PgStore {
     async fn delete_invite(&self, channel_sid: &str, sid: &str) -> Result<bool, StoreError> {
         self.write(&(channel_sid, sid), |t, (channel_sid, sid)| {
             Box::pin(async move {
-                let n = execute(t, q::DELETE.pg(), &[sid, channel_sid]).await?;
-                Ok(n > 0)
+                let Some(row) = query_opt(t, q::DELETE.pg(), &[sid, channel_sid]).await? else {
+                    return Ok(false);
+                };
+                let service_sid = Cursor::new(&row, 0).text()?;
+                log_one(t, &service_sid, NewChange::in_channel(channel_sid, InviteRemoved, sid)).await?;
+                Ok(true)
             })
         })
         .await

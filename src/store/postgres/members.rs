@@ -6,23 +6,26 @@
 use async_trait::async_trait;
 use deadpool_postgres::Transaction;
 
+use super::changes::{log_in, log_one};
 use super::outbox::insert_outbox_in;
-use super::{Fail, PgStore, execute, finish_page, map_rows, query_opt};
+use super::{Fail, PgStore, execute, finish_page, map_rows, query, query_opt};
 use crate::sid;
+use crate::store::ChangeKind::{InviteRemoved, MemberAdded, MemberRemoved, MemberUpdated, UserAdded};
 use crate::store::queries::members as q;
 use crate::store::row::{self, Cursor};
-use crate::store::{AddMember, Keyed, Member, MemberStore, OutboxRow, PageReq, StoreError, User};
+use crate::store::{AddMember, Keyed, Member, MemberStore, NewChange, OutboxRow, PageReq, StoreError, User};
 use crate::time;
 
 /// Creates `u` unless its identity exists, and locks the user row either way; returns its
-/// `joined_channels_count`. The no-op update on conflict is what takes the lock.
-async fn upsert_user_locked(t: &Transaction<'_>, u: &User) -> Result<i64, Fail> {
+/// `joined_channels_count` and whether it was created. The no-op update on conflict is what
+/// takes the lock (and leaves `xmax` set, which tells the two cases apart).
+async fn upsert_user_locked(t: &Transaction<'_>, u: &User) -> Result<(i64, bool), Fail> {
     let row = query_opt(
         t,
         "insert into users (sid, account_sid, service_sid, role_sid, identity, attributes, friendly_name, \
          joined_channels_count, date_created, date_updated) values ($1, $2, $3, $4, $5, $6, $7, 0, $8, $9) \
          on conflict (service_sid, identity) do update set joined_channels_count = users.joined_channels_count \
-         returning joined_channels_count",
+         returning joined_channels_count, xmax = 0",
         &[
             &u.sid,
             &u.account_sid,
@@ -37,28 +40,36 @@ async fn upsert_user_locked(t: &Transaction<'_>, u: &User) -> Result<i64, Fail> 
     )
     .await?;
     Ok(match row {
-        Some(r) => Cursor::new(&r, 0).int()?,
-        None => 0,
+        Some(r) => {
+            let mut cells = Cursor::new(&r, 0);
+            (cells.int()?, cells.bool()?)
+        }
+        None => (0, false),
     })
 }
 
-/// Removes a member row and corrects both counters (shared with user deletion). Locks the
-/// channel row before touching the member, like every other membership change.
-pub(super) async fn remove_member_in(t: &Transaction<'_>, channel_sid: &str, sid: &str) -> Result<bool, Fail> {
+/// Removes a member row and corrects both counters (shared with user deletion); returns the
+/// member's service, or `None` when there was no such member. Locks the channel row before
+/// touching the member, like every other membership change. The caller logs the removal.
+pub(super) async fn remove_member_in(
+    t: &Transaction<'_>,
+    channel_sid: &str,
+    sid: &str,
+) -> Result<Option<String>, Fail> {
     if query_opt(t, "select 1 from channels where sid = $1 for update", &[&channel_sid])
         .await?
         .is_none()
     {
-        return Ok(false);
+        return Ok(None);
     }
     let Some(row) = query_opt(t, q::DELETE.pg(), &[&sid, &channel_sid]).await? else {
-        return Ok(false);
+        return Ok(None);
     };
     let mut cells = Cursor::new(&row, 0);
     let (identity, service_sid) = (cells.text()?, cells.text()?);
     execute(t, q::COUNT_LEAVE.pg(), &[&channel_sid]).await?;
     execute(t, q::USER_LEFT.pg(), &[&service_sid, &identity]).await?;
-    Ok(true)
+    Ok(Some(service_sid))
 }
 
 /// The body of [`MemberStore::add_member`], run with the channel row locked.
@@ -89,7 +100,7 @@ async fn add_member_in(
     if members >= channel_members_limit {
         return Ok(AddMember::ChannelFull);
     }
-    let joined = match new_user {
+    let (joined, user_added) = match new_user {
         Some(u) => upsert_user_locked(t, u).await?,
         None => match query_opt(
             t,
@@ -98,8 +109,8 @@ async fn add_member_in(
         )
         .await?
         {
-            Some(r) => Cursor::new(&r, 0).int()?,
-            None => 0,
+            Some(r) => (Cursor::new(&r, 0).int()?, false),
+            None => (0, false),
         },
     };
     if joined >= user_channels_limit {
@@ -129,8 +140,20 @@ async fn add_member_in(
     }
     execute(t, q::COUNT_JOIN.pg(), &[&m.channel_sid]).await?;
     execute(t, q::USER_JOINED.pg(), &[&m.service_sid, &m.identity]).await?;
-    execute(t, q::DELETE_INVITES.pg(), &[&m.channel_sid, &m.identity]).await?;
+    let invites = query(t, q::DELETE_INVITES.pg(), &[&m.channel_sid, &m.identity]).await?;
+    let invites = map_rows(&invites, |r| Cursor::new(r, 0).text())?;
     insert_outbox_in(t, outbox, &[]).await?;
+    let mut changes = Vec::with_capacity(2 + invites.len());
+    if let Some(u) = new_user.filter(|_| user_added) {
+        changes.push(NewChange::of_service(UserAdded, &u.sid));
+    }
+    changes.push(NewChange::in_channel(&m.channel_sid, MemberAdded, &m.sid));
+    changes.extend(
+        invites
+            .iter()
+            .map(|sid| NewChange::in_channel(&m.channel_sid, InviteRemoved, sid)),
+    );
+    log_in(t, &m.service_sid, &changes).await?;
     Ok(AddMember::Added)
 }
 
@@ -195,6 +218,12 @@ impl MemberStore for PgStore {
                 .await?;
                 if n > 0 {
                     insert_outbox_in(t, outbox, &[]).await?;
+                    log_one(
+                        t,
+                        &m.service_sid,
+                        NewChange::in_channel(&m.channel_sid, MemberUpdated, &m.sid),
+                    )
+                    .await?;
                 }
                 Ok(n > 0)
             })
@@ -205,11 +234,12 @@ impl MemberStore for PgStore {
     async fn remove_member(&self, channel_sid: &str, sid: &str, outbox: &[OutboxRow]) -> Result<bool, StoreError> {
         self.write(&(channel_sid, sid, outbox), |t, (channel_sid, sid, outbox)| {
             Box::pin(async move {
-                let removed = remove_member_in(t, channel_sid, sid).await?;
-                if removed {
-                    insert_outbox_in(t, outbox, &[]).await?;
-                }
-                Ok(removed)
+                let Some(service_sid) = remove_member_in(t, channel_sid, sid).await? else {
+                    return Ok(false);
+                };
+                insert_outbox_in(t, outbox, &[]).await?;
+                log_one(t, &service_sid, NewChange::in_channel(channel_sid, MemberRemoved, sid)).await?;
+                Ok(true)
             })
         })
         .await

@@ -5,11 +5,13 @@
 
 use async_trait::async_trait;
 
+use super::changes::log_one;
 use super::outbox::insert_outbox_in;
 use super::{PgStore, execute, finish_page, map_rows, query_opt};
+use crate::store::ChangeKind::{MessageRemoved, MessageUpdated};
 use crate::store::queries::messages as q;
-use crate::store::row;
-use crate::store::{Keyed, Message, MessageStore, OutboxRow, PageReq, StoreError};
+use crate::store::row::{self, Cursor};
+use crate::store::{Keyed, Message, MessageStore, NewChange, OutboxRow, PageReq, StoreError};
 use crate::time;
 
 #[async_trait]
@@ -53,6 +55,12 @@ impl MessageStore for PgStore {
                 .await?;
                 if n > 0 {
                     insert_outbox_in(t, outbox, &[]).await?;
+                    log_one(
+                        t,
+                        &m.service_sid,
+                        NewChange::in_channel(&m.channel_sid, MessageUpdated, &m.sid),
+                    )
+                    .await?;
                 }
                 Ok(n > 0)
             })
@@ -75,8 +83,12 @@ impl MessageStore for PgStore {
                 if n == 0 {
                     return Ok(false);
                 }
-                execute(t, q::DELETED.pg(), &[channel_sid, sid]).await?;
+                let service_sid = match query_opt(t, q::DELETED.pg(), &[channel_sid, sid]).await? {
+                    Some(row) => Cursor::new(&row, 0).text()?,
+                    None => return Ok(false),
+                };
                 insert_outbox_in(t, outbox, &[]).await?;
+                log_one(t, &service_sid, NewChange::in_channel(channel_sid, MessageRemoved, sid)).await?;
                 Ok(true)
             })
         })

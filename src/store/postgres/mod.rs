@@ -13,6 +13,7 @@ mod access;
 mod accounts;
 mod appender;
 mod bindings;
+mod changes;
 mod channels;
 mod copy;
 mod credentials;
@@ -55,6 +56,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
         5,
         include_str!("../../../migrations/postgres/0005_outbox_order_by_destination.sql"),
     ),
+    (6, include_str!("../../../migrations/postgres/0006_change_log.sql")),
 ];
 
 /// Key of the transaction-level advisory lock that serialises migrations across nodes

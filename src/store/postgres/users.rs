@@ -3,13 +3,15 @@
 
 use async_trait::async_trait;
 
+use super::changes::{log_in, log_one};
 use super::members::remove_member_in;
 use super::outbox::insert_outbox_in;
 use super::{PgStore, conflict, execute, finish_page, map_rows, query, query_opt};
 use crate::sid;
+use crate::store::ChangeKind::{InviteRemoved, MemberRemoved, UserAdded, UserRemoved, UserUpdated};
 use crate::store::queries::users as q;
 use crate::store::row::{self, Cursor};
-use crate::store::{Grants, Keyed, OutboxRow, PageReq, StoreError, User, UserStore};
+use crate::store::{Grants, Keyed, NewChange, OutboxRow, PageReq, StoreError, User, UserStore};
 use crate::time;
 
 #[async_trait]
@@ -47,6 +49,7 @@ impl UserStore for PgStore {
                 .await
                 .map_err(|e| conflict(e, "user.identity"))?;
                 insert_outbox_in(t, outbox, &[]).await?;
+                log_one(t, &u.service_sid, NewChange::of_service(UserAdded, &u.sid)).await?;
                 Ok(())
             })
         })
@@ -87,6 +90,7 @@ impl UserStore for PgStore {
                 .await?;
                 if n > 0 {
                     insert_outbox_in(t, outbox, &[]).await?;
+                    log_one(t, &u.service_sid, NewChange::of_service(UserUpdated, &u.sid)).await?;
                 }
                 Ok(n > 0)
             })
@@ -118,15 +122,31 @@ impl UserStore for PgStore {
                     return Ok(false);
                 };
                 let identity = Cursor::new(&row, 0).text()?;
+                let pair = |r: &tokio_postgres::Row| {
+                    let mut cells = Cursor::new(r, 0);
+                    Ok((cells.text()?, cells.text()?))
+                };
                 let memberships = query(t, q::MEMBERSHIPS.pg(), &[service_sid, &identity]).await?;
-                for m in &memberships {
-                    let mut m = Cursor::new(m, 0);
-                    let (channel_sid, member_sid) = (m.text()?, m.text()?);
-                    remove_member_in(t, &channel_sid, &member_sid).await?;
+                let mut removed = Vec::with_capacity(memberships.len());
+                for (channel_sid, member_sid) in map_rows(&memberships, pair)? {
+                    if remove_member_in(t, &channel_sid, &member_sid).await?.is_some() {
+                        removed.push((channel_sid, member_sid));
+                    }
                 }
-                execute(t, q::DELETE_INVITES.pg(), &[service_sid, &identity]).await?;
+                let invites = query(t, q::DELETE_INVITES.pg(), &[service_sid, &identity]).await?;
+                let invites = map_rows(&invites, pair)?;
                 execute(t, q::DELETE_BINDINGS.pg(), &[service_sid, &identity]).await?;
                 execute(t, q::DELETE.pg(), &[sid]).await?;
+                let mut changes: Vec<NewChange<'_>> =
+                    removed
+                        .iter()
+                        .map(|(channel_sid, member_sid)| NewChange::in_channel(channel_sid, MemberRemoved, member_sid))
+                        .chain(invites.iter().map(|(channel_sid, invite_sid)| {
+                            NewChange::in_channel(channel_sid, InviteRemoved, invite_sid)
+                        }))
+                        .collect();
+                changes.push(NewChange::of_service(UserRemoved, sid));
+                log_in(t, service_sid, &changes).await?;
                 Ok(true)
             })
         })

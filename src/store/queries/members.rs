@@ -45,8 +45,8 @@ shared_sql! {
     /// One channel less joined by identity `$2` of service `$1`.
     pub USER_LEFT = "update users set joined_channels_count = joined_channels_count - 1 \
         where service_sid = $1 and identity = $2";
-    /// Deletes the invites of identity `$2` to channel `$1` (it joined).
-    pub DELETE_INVITES = "delete from invites where channel_sid = $1 and identity = $2";
+    /// Deletes the invites of identity `$2` to channel `$1` (it joined); returns their SIDs.
+    pub DELETE_INVITES = "delete from invites where channel_sid = $1 and identity = $2 returning sid";
 }
 
 paged_sql! {

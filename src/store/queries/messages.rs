@@ -26,10 +26,10 @@ shared_sql! {
     /// Deletes message `$1` of channel `$2`.
     pub DELETE = "delete from messages where sid = $1 and channel_sid = $2";
     /// After deleting message `$2` of channel `$1`: one message less, and the last message
-    /// recomputed when it was the one deleted.
+    /// recomputed when it was the one deleted; returns the channel's service.
     pub DELETED = "update channels set messages_count = messages_count - 1, last_message_sid = case \
         when last_message_sid = $2 then (select sid from messages where channel_sid = $1 order by idx desc limit 1) \
-        else last_message_sid end where sid = $1";
+        else last_message_sid end where sid = $1 returning service_sid";
 }
 
 paged_sql! {

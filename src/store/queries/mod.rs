@@ -4,6 +4,7 @@
 pub mod access;
 pub mod accounts;
 pub mod bindings;
+pub mod changes;
 pub mod channels;
 pub mod copy;
 pub mod credentials;

@@ -25,8 +25,8 @@ shared_sql! {
     /// The memberships (channel, member SID) of identity `$2` in service `$1`, by channel.
     pub MEMBERSHIPS = "select channel_sid, sid from members where service_sid = $1 and identity = $2 \
         order by channel_sid";
-    /// Deletes the invites of identity `$2` in service `$1`.
-    pub DELETE_INVITES = "delete from invites where service_sid = $1 and identity = $2";
+    /// Deletes the invites of identity `$2` in service `$1`; returns their channels and SIDs.
+    pub DELETE_INVITES = "delete from invites where service_sid = $1 and identity = $2 returning channel_sid, sid";
     /// Deletes the push bindings of identity `$2` in service `$1`.
     pub DELETE_BINDINGS = "delete from bindings where service_sid = $1 and identity = $2";
     /// Deletes user `$1`.

@@ -1,9 +1,10 @@
 //! Decoders of the messaging records: channels, members, messages, invites, user channels,
-//! channel webhooks and outbox items.
+//! channel webhooks, outbox items and logged changes.
 
 use super::{Cells, Cursor};
 use crate::store::{
-    Channel, ChannelWebhook, Invite, Keyed, Member, Message, OutboxItem, OutboxRow, StoreError, UserChannel,
+    Change, ChangeKind, Channel, ChannelWebhook, Invite, Keyed, Member, Message, OutboxItem, OutboxRow, StoreError,
+    UserChannel,
 };
 
 /// What a [`Channel`] is read from.
@@ -281,5 +282,27 @@ pub fn outbox_item(r: &(impl Cells + ?Sized), at: usize) -> Result<OutboxItem, S
             date_created: c.ts()?,
         },
         attempts,
+    })
+}
+
+/// Columns of [`change`].
+pub const CHANGE_COLUMNS: &[&str] = &["service_sid", "position", "channel_sid", "kind", "sid", "date_created"];
+
+/// Decodes a [`Change`] from [`CHANGE_COLUMNS`] starting at `at`.
+///
+/// # Errors
+/// When a cell is unreadable or the kind is unknown.
+pub fn change(r: &(impl Cells + ?Sized), at: usize) -> Result<Change, StoreError> {
+    let mut c = Cursor::new(r, at);
+    let (service_sid, position, channel_sid, kind) = (c.text()?, c.int()?, c.opt_text()?, c.text()?);
+    let kind = ChangeKind::parse(&kind)
+        .ok_or_else(|| StoreError::unreadable(at + 3, format!("unknown change kind {kind}")))?;
+    Ok(Change {
+        position,
+        service_sid,
+        channel_sid,
+        kind,
+        sid: c.text()?,
+        date_created: c.ts()?,
     })
 }

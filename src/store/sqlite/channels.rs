@@ -6,9 +6,10 @@ use rusqlite::params;
 use super::outbox::insert_outbox_in;
 use super::{SqliteStore, finish_page, is_unique_violation, other, query_first, query_rows};
 use crate::sid;
+use crate::store::ChangeKind::{ChannelAdded, ChannelRemoved, ChannelUpdated};
 use crate::store::queries::channels as q;
 use crate::store::row;
-use crate::store::{Channel, ChannelStore, Keyed, OutboxRow, PageReq, StoreError};
+use crate::store::{Channel, ChannelStore, Keyed, NewChange, OutboxRow, PageReq, StoreError};
 use crate::time;
 
 fn conflict(e: rusqlite::Error) -> StoreError {
@@ -29,7 +30,7 @@ impl ChannelStore for SqliteStore {
     async fn insert_channel(&self, ch: &Channel, outbox: &[OutboxRow]) -> Result<(), StoreError> {
         let ch = ch.clone();
         let outbox = outbox.to_vec();
-        self.write(move |c| {
+        self.write_logged(move |c, log| {
             c.prepare_cached(q::INSERT.sqlite())
                 .and_then(|mut s| {
                     s.execute(params![
@@ -47,6 +48,7 @@ impl ChannelStore for SqliteStore {
                 })
                 .map_err(conflict)?;
             insert_outbox_in(c, &outbox, &[])?;
+            log.push(&ch.service_sid, NewChange::in_channel(&ch.sid, ChannelAdded, &ch.sid));
             Ok(())
         })
         .await
@@ -87,7 +89,7 @@ impl ChannelStore for SqliteStore {
     async fn update_channel(&self, ch: &Channel, outbox: &[OutboxRow]) -> Result<bool, StoreError> {
         let ch = ch.clone();
         let outbox = outbox.to_vec();
-        self.write(move |c| {
+        self.write_logged(move |c, log| {
             let n = c
                 .prepare_cached(q::UPDATE.sqlite())
                 .and_then(|mut s| {
@@ -105,6 +107,7 @@ impl ChannelStore for SqliteStore {
                 .map_err(conflict)?;
             if n > 0 {
                 insert_outbox_in(c, &outbox, &[])?;
+                log.push(&ch.service_sid, NewChange::in_channel(&ch.sid, ChannelUpdated, &ch.sid));
             }
             Ok(n > 0)
         })
@@ -114,7 +117,7 @@ impl ChannelStore for SqliteStore {
     async fn delete_channel(&self, service_sid: &str, sid: &str, outbox: &[OutboxRow]) -> Result<bool, StoreError> {
         let (service_sid, sid) = (service_sid.to_owned(), sid.to_owned());
         let outbox = outbox.to_vec();
-        self.write(move |c| {
+        self.write_logged(move |c, log| {
             // The writer is the only one: no member joins or leaves between these statements.
             c.execute(
                 "update users set joined_channels_count = joined_channels_count - 1 \
@@ -128,6 +131,8 @@ impl ChannelStore for SqliteStore {
                 .map_err(other)?;
             if n > 0 {
                 insert_outbox_in(c, &outbox, &[])?;
+                // One change for the channel; its members and messages go without one each.
+                log.push(&service_sid, NewChange::in_channel(&sid, ChannelRemoved, &sid));
             }
             Ok(n > 0)
         })

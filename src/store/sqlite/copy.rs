@@ -10,6 +10,7 @@ use rusqlite::{Connection, params};
 use super::{SqliteStore, other, query_first, query_rows};
 use crate::store::StoreError;
 use crate::store::copy::{Cell, CopyKey, CopyRow, TABLES, Table, TableCopy, TableKey, cell};
+use crate::store::queries::changes;
 use crate::store::queries::copy::{position, reads};
 use crate::store::row::{self, Cursor};
 
@@ -127,6 +128,14 @@ impl TableCopy for SqliteStore {
         self.write(move |c| {
             c.execute("update auth_epoch set epoch = max(epoch, ?1) where id = 1", [epoch])
                 .map_err(other)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn seal_changes(&self) -> Result<(), StoreError> {
+        self.write(|c| {
+            c.execute(changes::SEAL.sqlite(), []).map_err(other)?;
             Ok(())
         })
         .await

@@ -6,16 +6,17 @@ use rusqlite::params;
 use super::channels::json_list;
 use super::members::is_member;
 use super::{SqliteStore, finish_page, is_unique_violation, other, query_first, query_rows};
+use crate::store::ChangeKind::{InviteAdded, InviteRemoved};
 use crate::store::queries::invites as q;
-use crate::store::row;
-use crate::store::{AddInvite, Invite, InviteStore, Keyed, PageReq, StoreError, UserChannel};
+use crate::store::row::{self, Cursor};
+use crate::store::{AddInvite, Invite, InviteStore, Keyed, NewChange, PageReq, StoreError, UserChannel};
 use crate::time;
 
 #[async_trait]
 impl InviteStore for SqliteStore {
     async fn insert_invite(&self, inv: &Invite) -> Result<AddInvite, StoreError> {
         let inv = inv.clone();
-        self.write(move |c| {
+        self.write_logged(move |c, log| {
             if is_member(c, &inv.channel_sid, &inv.identity)? {
                 return Ok(AddInvite::AlreadyMember);
             }
@@ -33,7 +34,13 @@ impl InviteStore for SqliteStore {
                 ])
             });
             match inserted {
-                Ok(_) => Ok(AddInvite::Added),
+                Ok(_) => {
+                    log.push(
+                        &inv.service_sid,
+                        NewChange::in_channel(&inv.channel_sid, InviteAdded, &inv.sid),
+                    );
+                    Ok(AddInvite::Added)
+                }
                 Err(e) if is_unique_violation(&e) => Ok(AddInvite::Duplicate),
                 Err(e) => Err(other(e)),
             }
@@ -66,12 +73,15 @@ impl InviteStore for SqliteStore {
 
     async fn delete_invite(&self, channel_sid: &str, sid: &str) -> Result<bool, StoreError> {
         let (channel_sid, sid) = (channel_sid.to_owned(), sid.to_owned());
-        self.write(move |c| {
-            let n = c
-                .prepare_cached(q::DELETE.sqlite())
-                .and_then(|mut s| s.execute([sid, channel_sid]))
-                .map_err(other)?;
-            Ok(n > 0)
+        self.write_logged(move |c, log| {
+            let service_sid = query_first(c, q::DELETE.sqlite(), [&sid, &channel_sid], |r| {
+                Cursor::new(r, 0).text()
+            })?;
+            let Some(service_sid) = service_sid else {
+                return Ok(false);
+            };
+            log.push(&service_sid, NewChange::in_channel(&channel_sid, InviteRemoved, &sid));
+            Ok(true)
         })
         .await
     }

@@ -4,23 +4,25 @@
 use async_trait::async_trait;
 use rusqlite::{Connection, params};
 
+use super::changes::ChangeLog;
 use super::channels::json_list;
 use super::outbox::insert_outbox_in;
 use super::{SqliteStore, finish_page, is_unique_violation, other, query_first, query_rows};
 use crate::sid;
+use crate::store::ChangeKind::{InviteRemoved, MemberAdded, MemberRemoved, MemberUpdated, UserAdded};
 use crate::store::queries::members as q;
 use crate::store::row::{self, Cursor};
-use crate::store::{AddMember, Keyed, Member, MemberStore, OutboxRow, PageReq, StoreError, User};
+use crate::store::{AddMember, Keyed, Member, MemberStore, NewChange, OutboxRow, PageReq, StoreError, User};
 use crate::time;
 
-fn insert_user_if_missing(c: &Connection, u: &User) -> Result<(), StoreError> {
-    c.prepare_cached(
+/// Creates `u` unless its identity exists; logs `user_added` when it did.
+fn insert_user_if_missing(c: &Connection, u: &User, log: &mut ChangeLog) -> Result<(), StoreError> {
+    let inserted = run(
+        c,
         "insert into users (sid, account_sid, service_sid, role_sid, identity, attributes, friendly_name, \
          joined_channels_count, date_created, date_updated) values (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, ?8, ?9) \
          on conflict (service_sid, identity) do nothing",
-    )
-    .and_then(|mut s| {
-        s.execute(params![
+        params![
             u.sid,
             u.account_sid,
             u.service_sid,
@@ -30,9 +32,11 @@ fn insert_user_if_missing(c: &Connection, u: &User) -> Result<(), StoreError> {
             u.friendly_name,
             time::format(&u.date_created),
             time::format(&u.date_updated)
-        ])
-    })
-    .map_err(other)?;
+        ],
+    )?;
+    if inserted > 0 {
+        log.push(&u.service_sid, NewChange::of_service(UserAdded, &u.sid));
+    }
     Ok(())
 }
 
@@ -46,8 +50,14 @@ pub(super) fn is_member(c: &Connection, channel_sid: &str, identity: &str) -> Re
     Ok(query_first(c, q::EXISTS.sqlite(), [channel_sid, identity], |_| Ok(()))?.is_some())
 }
 
-/// Removes a member row and corrects both counters (shared with user deletion).
-pub(super) fn remove_member_in(c: &Connection, channel_sid: &str, sid: &str) -> Result<bool, StoreError> {
+/// Removes a member row, corrects both counters and logs the removal (shared with user
+/// deletion).
+pub(super) fn remove_member_in(
+    c: &Connection,
+    channel_sid: &str,
+    sid: &str,
+    log: &mut ChangeLog,
+) -> Result<bool, StoreError> {
     let removed = query_first(c, q::DELETE.sqlite(), [sid, channel_sid], |r| {
         let mut cells = Cursor::new(r, 0);
         Ok((cells.text()?, cells.text()?))
@@ -56,7 +66,8 @@ pub(super) fn remove_member_in(c: &Connection, channel_sid: &str, sid: &str) -> 
         return Ok(false);
     };
     run(c, q::COUNT_LEAVE.sqlite(), [channel_sid])?;
-    run(c, q::USER_LEFT.sqlite(), [service_sid, identity])?;
+    run(c, q::USER_LEFT.sqlite(), [&service_sid, &identity])?;
+    log.push(&service_sid, NewChange::in_channel(channel_sid, MemberRemoved, sid));
     Ok(true)
 }
 
@@ -68,6 +79,7 @@ fn add_member_in(
     channel_members_limit: i64,
     user_channels_limit: i64,
     outbox: &[OutboxRow],
+    log: &mut ChangeLog,
 ) -> Result<AddMember, StoreError> {
     let members = query_first(
         c,
@@ -85,7 +97,7 @@ fn add_member_in(
         return Ok(AddMember::ChannelFull);
     }
     if let Some(u) = new_user {
-        insert_user_if_missing(c, u)?;
+        insert_user_if_missing(c, u, log)?;
     }
     let joined = query_first(
         c,
@@ -120,8 +132,20 @@ fn add_member_in(
     }
     run(c, q::COUNT_JOIN.sqlite(), [&m.channel_sid])?;
     run(c, q::USER_JOINED.sqlite(), [&m.service_sid, &m.identity])?;
-    run(c, q::DELETE_INVITES.sqlite(), [&m.channel_sid, &m.identity])?;
+    let invites = query_rows(c, q::DELETE_INVITES.sqlite(), [&m.channel_sid, &m.identity], |r| {
+        Cursor::new(r, 0).text()
+    })?;
     insert_outbox_in(c, outbox, &[])?;
+    log.push(
+        &m.service_sid,
+        NewChange::in_channel(&m.channel_sid, MemberAdded, &m.sid),
+    );
+    for sid in &invites {
+        log.push(
+            &m.service_sid,
+            NewChange::in_channel(&m.channel_sid, InviteRemoved, sid),
+        );
+    }
     Ok(AddMember::Added)
 }
 
@@ -138,7 +162,7 @@ impl MemberStore for SqliteStore {
         let m = m.clone();
         let new_user = new_user.cloned();
         let outbox = outbox.to_vec();
-        self.write(move |c| {
+        self.write_logged(move |c, log| {
             add_member_in(
                 c,
                 &m,
@@ -146,6 +170,7 @@ impl MemberStore for SqliteStore {
                 channel_members_limit,
                 user_channels_limit,
                 &outbox,
+                log,
             )
         })
         .await
@@ -182,7 +207,7 @@ impl MemberStore for SqliteStore {
     async fn update_member(&self, m: &Member, outbox: &[OutboxRow]) -> Result<bool, StoreError> {
         let m = m.clone();
         let outbox = outbox.to_vec();
-        self.write(move |c| {
+        self.write_logged(move |c, log| {
             let n = run(
                 c,
                 q::UPDATE.sqlite(),
@@ -200,6 +225,10 @@ impl MemberStore for SqliteStore {
             )?;
             if n > 0 {
                 insert_outbox_in(c, &outbox, &[])?;
+                log.push(
+                    &m.service_sid,
+                    NewChange::in_channel(&m.channel_sid, MemberUpdated, &m.sid),
+                );
             }
             Ok(n > 0)
         })
@@ -209,8 +238,8 @@ impl MemberStore for SqliteStore {
     async fn remove_member(&self, channel_sid: &str, sid: &str, outbox: &[OutboxRow]) -> Result<bool, StoreError> {
         let (channel_sid, sid) = (channel_sid.to_owned(), sid.to_owned());
         let outbox = outbox.to_vec();
-        self.write(move |c| {
-            let removed = remove_member_in(c, &channel_sid, &sid)?;
+        self.write_logged(move |c, log| {
+            let removed = remove_member_in(c, &channel_sid, &sid, log)?;
             if removed {
                 insert_outbox_in(c, &outbox, &[])?;
             }

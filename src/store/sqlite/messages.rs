@@ -7,9 +7,10 @@ use rusqlite::params;
 
 use super::outbox::insert_outbox_in;
 use super::{SqliteStore, finish_page, other, query_first, query_rows};
+use crate::store::ChangeKind::{MessageAdded, MessageRemoved, MessageUpdated};
 use crate::store::queries::messages as q;
 use crate::store::row::{self, Cursor};
-use crate::store::{Keyed, Message, MessageStore, OutboxRow, PageReq, StoreError};
+use crate::store::{Keyed, Message, MessageStore, NewChange, OutboxRow, PageReq, StoreError};
 use crate::time;
 
 #[async_trait]
@@ -17,7 +18,7 @@ impl MessageStore for SqliteStore {
     async fn append_message(&self, m: &Message, outbox: &[OutboxRow]) -> Result<Option<Message>, StoreError> {
         let mut m = m.clone();
         let outbox = outbox.to_vec();
-        self.write(move |c| {
+        self.write_logged(move |c, log| {
             let index = query_first(c, q::RESERVE.sqlite(), params![m.channel_sid, 1_i64, m.sid], |r| {
                 Cursor::new(r, 0).int()
             })?;
@@ -43,6 +44,10 @@ impl MessageStore for SqliteStore {
                 })
                 .map_err(other)?;
             insert_outbox_in(c, &outbox, &[("Index".to_owned(), index.to_string())])?;
+            log.push(
+                &m.service_sid,
+                NewChange::in_channel(&m.channel_sid, MessageAdded, &m.sid),
+            );
             Ok(Some(m))
         })
         .await
@@ -68,7 +73,7 @@ impl MessageStore for SqliteStore {
     async fn update_message(&self, m: &Message, outbox: &[OutboxRow]) -> Result<bool, StoreError> {
         let m = m.clone();
         let outbox = outbox.to_vec();
-        self.write(move |c| {
+        self.write_logged(move |c, log| {
             let n = c
                 .prepare_cached(q::UPDATE.sqlite())
                 .and_then(|mut s| {
@@ -87,6 +92,10 @@ impl MessageStore for SqliteStore {
                 .map_err(other)?;
             if n > 0 {
                 insert_outbox_in(c, &outbox, &[])?;
+                log.push(
+                    &m.service_sid,
+                    NewChange::in_channel(&m.channel_sid, MessageUpdated, &m.sid),
+                );
             }
             Ok(n > 0)
         })
@@ -96,7 +105,7 @@ impl MessageStore for SqliteStore {
     async fn delete_message(&self, channel_sid: &str, sid: &str, outbox: &[OutboxRow]) -> Result<bool, StoreError> {
         let (channel_sid, sid) = (channel_sid.to_owned(), sid.to_owned());
         let outbox = outbox.to_vec();
-        self.write(move |c| {
+        self.write_logged(move |c, log| {
             let n = c
                 .prepare_cached(q::DELETE.sqlite())
                 .and_then(|mut s| s.execute([&sid, &channel_sid]))
@@ -104,10 +113,12 @@ impl MessageStore for SqliteStore {
             if n == 0 {
                 return Ok(false);
             }
-            c.prepare_cached(q::DELETED.sqlite())
-                .and_then(|mut s| s.execute([&channel_sid, &sid]))
+            let service_sid = c
+                .prepare_cached(q::DELETED.sqlite())
+                .and_then(|mut s| s.query_row([&channel_sid, &sid], |r| r.get::<_, String>(0)))
                 .map_err(other)?;
             insert_outbox_in(c, &outbox, &[])?;
+            log.push(&service_sid, NewChange::in_channel(&channel_sid, MessageRemoved, &sid));
             Ok(true)
         })
         .await

@@ -8,6 +8,7 @@
 mod access;
 mod accounts;
 mod bindings;
+mod changes;
 mod channels;
 mod copy;
 mod credentials;
@@ -52,6 +53,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
         5,
         include_str!("../../../migrations/sqlite/0005_outbox_order_by_destination.sql"),
     ),
+    (6, include_str!("../../../migrations/sqlite/0006_change_log.sql")),
 ];
 
 /// Page cache of the writer connection (KiB): the hot pages of every index stay in memory.
@@ -116,10 +118,24 @@ impl SqliteStore {
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
     {
+        self.write_logged(move |conn, _| f(conn)).await
+    }
+
+    /// [`SqliteStore::write`] for a write that logs changes (see [`changes::ChangeLog`]): they
+    /// commit with it, or are forgotten when it fails.
+    async fn write_logged<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection, &mut changes::ChangeLog) -> Result<T, StoreError> + Send + 'static,
+    {
         let (tx, rx) = oneshot::channel::<Result<T, StoreError>>();
-        let job: Job = Box::new(move |conn| {
-            let result = f(conn);
+        let job: Job = Box::new(move |conn, log| {
+            let mark = log.len();
+            let result = f(conn, log);
             let ok = result.is_ok();
+            if !ok {
+                log.truncate(mark);
+            }
             let done: Completion = Box::new(move |commit| {
                 let answer = match commit {
                     Ok(()) => result,

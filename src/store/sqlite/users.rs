@@ -8,9 +8,10 @@ use super::members::remove_member_in;
 use super::outbox::insert_outbox_in;
 use super::{SqliteStore, finish_page, is_unique_violation, other, query_first, query_rows};
 use crate::sid;
+use crate::store::ChangeKind::{InviteRemoved, UserAdded, UserRemoved, UserUpdated};
 use crate::store::queries::users as q;
 use crate::store::row::{self, Cursor};
-use crate::store::{Grants, Keyed, OutboxRow, PageReq, StoreError, User, UserStore};
+use crate::store::{Grants, Keyed, NewChange, OutboxRow, PageReq, StoreError, User, UserStore};
 use crate::time;
 
 #[async_trait]
@@ -33,7 +34,7 @@ impl UserStore for SqliteStore {
     async fn insert_user(&self, u: &User, outbox: &[OutboxRow]) -> Result<(), StoreError> {
         let u = u.clone();
         let outbox = outbox.to_vec();
-        self.write(move |c| {
+        self.write_logged(move |c, log| {
             c.prepare_cached(q::INSERT.sqlite())
                 .and_then(|mut s| {
                     s.execute(params![
@@ -57,6 +58,7 @@ impl UserStore for SqliteStore {
                     }
                 })?;
             insert_outbox_in(c, &outbox, &[])?;
+            log.push(&u.service_sid, NewChange::of_service(UserAdded, &u.sid));
             Ok(())
         })
         .await
@@ -85,7 +87,7 @@ impl UserStore for SqliteStore {
     async fn update_user(&self, u: &User, outbox: &[OutboxRow]) -> Result<bool, StoreError> {
         let u = u.clone();
         let outbox = outbox.to_vec();
-        self.write(move |c| {
+        self.write_logged(move |c, log| {
             let n = c
                 .prepare_cached(q::UPDATE.sqlite())
                 .and_then(|mut s| {
@@ -101,6 +103,7 @@ impl UserStore for SqliteStore {
                 .map_err(other)?;
             if n > 0 {
                 insert_outbox_in(c, &outbox, &[])?;
+                log.push(&u.service_sid, NewChange::of_service(UserUpdated, &u.sid));
             }
             Ok(n > 0)
         })
@@ -109,7 +112,7 @@ impl UserStore for SqliteStore {
 
     async fn delete_user(&self, service_sid: &str, sid: &str) -> Result<bool, StoreError> {
         let (service_sid, sid) = (service_sid.to_owned(), sid.to_owned());
-        self.write(move |c| {
+        self.write_logged(move |c, log| {
             // The writer is the only one: no membership changes between these statements.
             let identity = query_first(
                 c,
@@ -123,16 +126,26 @@ impl UserStore for SqliteStore {
                 Ok((m.text()?, m.text()?))
             })?;
             for (channel_sid, member_sid) in memberships {
-                remove_member_in(c, &channel_sid, &member_sid)?;
+                remove_member_in(c, &channel_sid, &member_sid, log)?;
             }
-            for sql in [&q::DELETE_INVITES, &q::DELETE_BINDINGS] {
-                c.prepare_cached(sql.sqlite())
-                    .and_then(|mut s| s.execute([&service_sid, &identity]))
-                    .map_err(other)?;
-            }
+            let invites = query_rows(c, q::DELETE_INVITES.sqlite(), [&service_sid, &identity], |r| {
+                let mut i = Cursor::new(r, 0);
+                Ok((i.text()?, i.text()?))
+            })?;
+            c.prepare_cached(q::DELETE_BINDINGS.sqlite())
+                .and_then(|mut s| s.execute([&service_sid, &identity]))
+                .map_err(other)?;
             c.prepare_cached(q::DELETE.sqlite())
                 .and_then(|mut s| s.execute([&sid]))
                 .map_err(other)?;
+            // The memberships logged their removal above.
+            for (channel_sid, invite_sid) in &invites {
+                log.push(
+                    &service_sid,
+                    NewChange::in_channel(channel_sid, InviteRemoved, invite_sid),
+                );
+            }
+            log.push(&service_sid, NewChange::of_service(UserRemoved, &sid));
             Ok(true)
         })
         .await

@@ -11,6 +11,9 @@
 //!   four flushes overlap was no faster).
 //! - The **checkpointer** thread copies the WAL back into the database file off the writer's path.
 //!
+//! The writes of a batch log their changes into the batch's [`ChangeLog`], which is written
+//! once, outside the savepoints, just before the batch commits.
+//!
 //! With [`Durability::Normal`] there is no syncer: callers are answered after the commit.
 
 use std::fs::File;
@@ -23,6 +26,7 @@ use std::time::{Duration, Instant};
 use rusqlite::Connection;
 
 use super::Durability;
+use super::changes::ChangeLog;
 use crate::store::StoreError;
 
 /// How many writes at most share one commit.
@@ -46,9 +50,10 @@ pub(super) type Failure = Arc<dyn std::error::Error + Send + Sync>;
 
 pub(super) type Completion = Box<dyn FnOnce(Result<(), Failure>) + Send>;
 
-/// One write: runs on the writer's connection inside a savepoint and reports whether it
-/// succeeded (a failure is rolled back) and how to answer its caller.
-pub(super) type Job = Box<dyn FnOnce(&Connection) -> (bool, Completion) + Send>;
+/// One write: runs on the writer's connection inside a savepoint, logs its changes into the
+/// batch's log, and reports whether it succeeded (a failure is rolled back and must leave the
+/// log as it found it) and how to answer its caller.
+pub(super) type Job = Box<dyn FnOnce(&Connection, &mut ChangeLog) -> (bool, Completion) + Send>;
 
 /// What the writer thread receives.
 pub(super) enum Msg {
@@ -122,10 +127,12 @@ struct Checkpointer {
     backfilled: Arc<AtomicBool>,
 }
 
-/// The batch being built: an open transaction and the callers waiting for it.
+/// The batch being built: an open transaction, the callers waiting for it and the changes its
+/// writes logged.
 struct Batch<'c> {
     conn: &'c Connection,
     done: Vec<Completion>,
+    changes: ChangeLog,
     open: bool,
     error: Option<Failure>,
 }
@@ -135,6 +142,7 @@ impl<'c> Batch<'c> {
         Self {
             conn,
             done: Vec::with_capacity(64),
+            changes: ChangeLog::default(),
             open: false,
             error: None,
         }
@@ -162,7 +170,7 @@ impl<'c> Batch<'c> {
             self.open = true;
         }
         let step = self.run("savepoint job").and_then(|()| {
-            let (ok, completion) = job(self.conn);
+            let (ok, completion) = job(self.conn, &mut self.changes);
             self.done.push(completion);
             if ok { Ok(()) } else { self.run("rollback to job") }
         });
@@ -175,10 +183,15 @@ impl<'c> Batch<'c> {
         self.done.len()
     }
 
-    /// Commits; on failure rolls back and answers every caller with the error.
+    /// Writes the logged changes and commits; on failure rolls back and answers every caller
+    /// with the error.
     fn commit(mut self) -> Result<Committed, ()> {
         let result = match self.error.take() {
-            None => self.run("commit"),
+            None => self
+                .changes
+                .write(self.conn)
+                .map_err(|e| Arc::new(e) as Failure)
+                .and_then(|()| self.run("commit")),
             Some(e) => Err(e),
         };
         match result {
