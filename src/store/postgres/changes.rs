@@ -24,49 +24,27 @@ use crate::store::{Change, ChangeHead, ChangeStore, NewChange, StoreError};
 use crate::time::{self, Timestamp};
 
 /// Logs `changes`, each with its service, inside the caller's transaction (as its last step,
-/// see the module docs): per service (in SID order, so two batches never wait on each other's
-/// heads) takes the next positions once, then writes every row in one statement.
+/// see the module docs): per service, in SID order (so two batches never wait on each other's
+/// heads), one statement takes the next positions and writes the rows.
 pub(super) async fn log_all(t: &Transaction<'_>, changes: &[(&str, NewChange<'_>)]) -> Result<(), Fail> {
-    if changes.is_empty() {
-        return Ok(());
-    }
     let mut order: Vec<usize> = (0..changes.len()).collect();
     order.sort_by_key(|&i| changes[i].0);
-    let mut positions = vec![0_i64; changes.len()];
+    let now = time::format(&time::now());
     let mut start = 0;
     while start < order.len() {
         let service_sid = changes[order[start]].0;
-        let end = start
-            + order[start..]
-                .iter()
-                .take_while(|&&i| changes[i].0 == service_sid)
-                .count();
-        let n = i64::try_from(end - start).map_err(StoreError::other)?;
-        let base = match query_opt(t, q::ADVANCE.pg(), &[&service_sid, &n]).await? {
-            Some(row) => Cursor::new(&row, 0).int()?,
-            None => match query_opt(t, q::ADVANCE_OR_CREATE.pg(), &[&service_sid, &n]).await? {
-                Some(row) => Cursor::new(&row, 0).int()?,
-                None => return Err(StoreError::other("no change head").into()),
-            },
-        };
-        for (position, &i) in (base + 1..).zip(&order[start..end]) {
-            positions[i] = position;
-        }
-        start = end;
+        let run: Vec<&NewChange<'_>> = order[start..]
+            .iter()
+            .take_while(|&&i| changes[i].0 == service_sid)
+            .map(|&i| &changes[i].1)
+            .collect();
+        start += run.len();
+        let n = i64::try_from(run.len()).map_err(StoreError::other)?;
+        let channels: Vec<Option<&str>> = run.iter().map(|c| c.channel_sid).collect();
+        let kinds: Vec<&str> = run.iter().map(|c| c.kind.as_str()).collect();
+        let sids: Vec<&str> = run.iter().map(|c| c.sid).collect();
+        execute(t, q::LOG_PG.pg(), &[&service_sid, &n, &channels, &kinds, &sids, &now]).await?;
     }
-    let now = time::format(&time::now());
-    let services: Vec<&str> = changes.iter().map(|(s, _)| *s).collect();
-    let channels: Vec<Option<&str>> = changes.iter().map(|(_, c)| c.channel_sid).collect();
-    let kinds: Vec<&str> = changes.iter().map(|(_, c)| c.kind.as_str()).collect();
-    let sids: Vec<&str> = changes.iter().map(|(_, c)| c.sid).collect();
-    execute(
-        t,
-        "insert into changes (service_sid, position, channel_sid, kind, sid, date_created) \
-         select s, p, c, k, i, $6 from unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[]) \
-         as u(s, p, c, k, i)",
-        &[&services, &positions, &channels, &kinds, &sids, &now],
-    )
-    .await?;
     Ok(())
 }
 
