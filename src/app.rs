@@ -8,6 +8,7 @@ use std::time::Duration;
 use crate::chat::Chat;
 use crate::conn::{self, ConnLimits};
 use crate::dburl::DatabaseUrl;
+use crate::gateway::{Gateway, GatewaySettings};
 use crate::http::throttle::{AuthThrottle, ThrottleConfig};
 use crate::http::{self, AppState};
 use crate::secrets::{self, Secrets};
@@ -139,6 +140,8 @@ pub struct ServeConfig {
     pub max_connections: usize,
     /// Limits on failed authentication per client address and per SID.
     pub auth_throttle: ThrottleConfig,
+    /// Timers and bounds of the client SDK socket.
+    pub gateway: GatewaySettings,
 }
 
 impl Default for ServeConfig {
@@ -156,6 +159,7 @@ impl Default for ServeConfig {
             body_read_timeout: Duration::from_secs(30),
             max_connections: 1024,
             auth_throttle: ThrottleConfig::default(),
+            gateway: GatewaySettings::default(),
         }
     }
 }
@@ -223,6 +227,13 @@ pub async fn run(
     ));
     bootstrap(&chat, cfg.bootstrap.as_ref(), &format!("{scheme}://{addr}")).await?;
     chat.spawn_auth_watcher();
+    // Upgraded sockets have left the connection's graceful shutdown: they learn of it here
+    // and ask their clients to reconnect (the sender is dropped, or set, when serving ends).
+    let (stop_sockets, stopping) = tokio::sync::watch::channel(false);
+    let shutdown = async move {
+        shutdown.await;
+        let _ = stop_sockets.send(true);
+    };
     let state = AppState::new(http::Shared {
         chat,
         public_url: cfg.public_url.as_ref().map(|u| u.trim_end_matches('/').to_owned()),
@@ -231,6 +242,7 @@ pub async fn run(
         body_read_timeout: cfg.body_read_timeout,
         throttle: AuthThrottle::new(cfg.auth_throttle),
         metrics,
+        gateway: Gateway::new(cfg.gateway.clone(), stopping),
     });
     let app = http::router(state);
     let limits = ConnLimits {

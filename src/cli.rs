@@ -312,6 +312,7 @@ pub async fn run() -> anyhow::Result<()> {
                     per_sid: s.auth_fail_limit_per_sid,
                     window: Duration::from_secs(60),
                 },
+                gateway: crate::gateway::GatewaySettings::default(),
             })
             .await
         }

@@ -8,6 +8,7 @@ mod accounts;
 mod auth;
 mod bindings;
 mod channels;
+pub mod client_config;
 mod credentials;
 mod error;
 pub mod events;

@@ -13,6 +13,7 @@ mod copy;
 mod crash;
 mod credentials;
 mod errors;
+mod gateway;
 mod input;
 mod messaging;
 mod nodes;
