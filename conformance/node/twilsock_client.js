@@ -24,18 +24,9 @@
 globalThis.WebSocket = require("ws");
 
 const { TwilsockClient } = require("twilsock");
+const { readStdin } = require("./stdin");
 
 const STEP_TIMEOUT_MS = 10000;
-
-function readStdin() {
-  return new Promise((resolve, reject) => {
-    let text = "";
-    process.stdin.setEncoding("utf8");
-    process.stdin.on("data", (chunk) => (text += chunk));
-    process.stdin.on("end", () => resolve(text));
-    process.stdin.on("error", reject);
-  });
-}
 
 function within(promise, what) {
   let timer;
