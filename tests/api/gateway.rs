@@ -7,6 +7,7 @@ use banter::gateway::frame::Frame;
 use futures_util::{SinkExt, StreamExt};
 use jsonwebtoken::Algorithm;
 use serde_json::{Value, json};
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
@@ -14,14 +15,14 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 use crate::harness::TestApp;
 use crate::harness::users::EndUser;
 
-type Ws = WebSocketStream<MaybeTlsStream<tokio::net::TcpStream>>;
+type Plain = MaybeTlsStream<tokio::net::TcpStream>;
 
 /// How long a test waits for any one frame.
 const WAIT: Duration = Duration::from_secs(10);
 
-/// One test client socket.
-struct Client {
-    ws: Ws,
+/// One test client socket, over plain TCP or any other stream (TLS).
+pub(crate) struct Client<S = Plain> {
+    pub(crate) ws: WebSocketStream<S>,
 }
 
 impl Client {
@@ -31,9 +32,11 @@ impl Client {
         assert_eq!(resp.status(), 101);
         Self { ws }
     }
+}
 
+impl<S: AsyncRead + AsyncWrite + Unpin> Client<S> {
     /// Sends a frame built by hand (the codec under test is not used to write).
-    async fn send(&mut self, header: Value, payload: &str) {
+    pub(crate) async fn send(&mut self, header: Value, payload: &str) {
         let mut header = header;
         header["payload_size"] = json!(payload.len());
         let header = header.to_string();
@@ -42,7 +45,7 @@ impl Client {
     }
 
     /// The next WebSocket message (pings and pongs skipped); `None` once the socket ended.
-    async fn next(&mut self) -> Option<Message> {
+    pub(crate) async fn next(&mut self) -> Option<Message> {
         loop {
             match tokio::time::timeout(WAIT, self.ws.next())
                 .await
@@ -56,7 +59,7 @@ impl Client {
     }
 
     /// The next twilsock frame.
-    async fn frame(&mut self) -> Frame {
+    pub(crate) async fn frame(&mut self) -> Frame {
         match self.next().await {
             Some(Message::Binary(b)) => Frame::parse(&b).expect("a twilsock frame"),
             other => panic!("expected a binary frame, got {other:?}"),
@@ -64,7 +67,7 @@ impl Client {
     }
 
     /// Expects the WebSocket close frame with `code`, then the end of the socket.
-    async fn expect_closed(&mut self, code: u16) {
+    pub(crate) async fn expect_closed(&mut self, code: u16) {
         match self.next().await {
             Some(Message::Close(Some(f))) => assert_eq!(f.code, CloseCode::from(code), "{f:?}"),
             other => panic!("expected close {code}, got {other:?}"),
@@ -73,7 +76,7 @@ impl Client {
     }
 
     /// Expects a twilsock `close` with `code` (and `error_code`), then WebSocket close `ws`.
-    async fn expect_twilsock_close(&mut self, code: u16, error_code: Option<u32>, ws: u16) -> Frame {
+    pub(crate) async fn expect_twilsock_close(&mut self, code: u16, error_code: Option<u32>, ws: u16) -> Frame {
         let f = self.frame().await;
         assert_eq!(f.method(), Some("close"), "{:?}", f.header);
         assert_eq!(f.header["status"]["code"], code, "{:?}", f.header);
@@ -85,7 +88,7 @@ impl Client {
         f
     }
 
-    async fn init_with(&mut self, jwt: &str, extra: Value) -> Frame {
+    pub(crate) async fn init_with(&mut self, jwt: &str, extra: Value) -> Frame {
         let mut header = json!({"id": "TMinit", "method": "init", "token": jwt, "continuation_token": null,
                                 "capabilities": ["client_update", "offline_storage", "telemetry.v1"],
                                 "metadata": {"sdk": "test"}, "registrations": null, "tweaks": null});
@@ -99,7 +102,7 @@ impl Client {
         reply
     }
 
-    async fn init(&mut self, jwt: &str) -> Frame {
+    pub(crate) async fn init(&mut self, jwt: &str) -> Frame {
         let reply = self.init_with(jwt, json!({})).await;
         assert_eq!(
             reply.header["status"],
@@ -111,7 +114,7 @@ impl Client {
     }
 
     /// A tunnelled request; returns the reply header and its JSON payload.
-    async fn request(&mut self, id: &str, method: &str, path: &str) -> (Frame, Value) {
+    pub(crate) async fn request(&mut self, id: &str, method: &str, path: &str) -> (Frame, Value) {
         let header = json!({"id": id, "method": "message", "active_grant": "ip_messaging",
                             "payload_type": "application/json; charset=utf-8",
                             "http_request": {"host": "aim.us1.twilio.com", "path": path, "method": method,

@@ -14,6 +14,7 @@ mod crash;
 mod credentials;
 mod errors;
 mod gateway;
+mod gateway_tls;
 mod input;
 mod messaging;
 mod nodes;
