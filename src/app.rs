@@ -8,6 +8,7 @@ use std::time::Duration;
 use crate::chat::Chat;
 use crate::conn::{self, ConnLimits};
 use crate::dburl::DatabaseUrl;
+use crate::gateway::{Gateway, GatewaySettings};
 use crate::http::throttle::{AuthThrottle, ThrottleConfig};
 use crate::http::{self, AppState};
 use crate::secrets::{self, Secrets};
@@ -142,6 +143,8 @@ pub struct ServeConfig {
     /// How long logged changes are kept for clients that resume from a position; a client
     /// whose position is older must resynchronise fully.
     pub change_retention: Duration,
+    /// Timers and bounds of the client SDK socket.
+    pub gateway: GatewaySettings,
 }
 
 /// [`ServeConfig::change_retention`] unless configured: a week, so a client that was offline
@@ -164,6 +167,7 @@ impl Default for ServeConfig {
             max_connections: 1024,
             auth_throttle: ThrottleConfig::default(),
             change_retention: DEFAULT_CHANGE_RETENTION,
+            gateway: GatewaySettings::default(),
         }
     }
 }
@@ -232,6 +236,13 @@ pub async fn run(
     chat.spawn_change_pruner(cfg.change_retention);
     bootstrap(&chat, cfg.bootstrap.as_ref(), &format!("{scheme}://{addr}")).await?;
     chat.spawn_auth_watcher();
+    // Upgraded sockets have left the connection's graceful shutdown: they learn of it here
+    // and ask their clients to reconnect (the sender is dropped, or set, when serving ends).
+    let (stop_sockets, stopping) = tokio::sync::watch::channel(false);
+    let shutdown = async move {
+        shutdown.await;
+        let _ = stop_sockets.send(true);
+    };
     let state = AppState::new(http::Shared {
         chat,
         public_url: cfg.public_url.as_ref().map(|u| u.trim_end_matches('/').to_owned()),
@@ -240,6 +251,7 @@ pub async fn run(
         body_read_timeout: cfg.body_read_timeout,
         throttle: AuthThrottle::new(cfg.auth_throttle),
         metrics,
+        gateway: Gateway::new(cfg.gateway.clone(), stopping),
     });
     let app = http::router(state);
     let limits = ConnLimits {

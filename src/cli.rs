@@ -317,6 +317,7 @@ pub async fn run() -> anyhow::Result<()> {
                     window: Duration::from_secs(60),
                 },
                 change_retention: Duration::from_secs(s.change_retention_hours * 3600),
+                gateway: crate::gateway::GatewaySettings::default(),
             })
             .await
         }

@@ -1,6 +1,6 @@
 //! Connections: HTTP/1.1 over plain TCP or TLS, with a header-read timeout and a connection cap.
 //!
-//! One accept loop serves both, with hyper's HTTP/1 connection and hyper-util's graceful
+//! One accept loop serves both, with hyper's HTTP/1 connection and a graceful
 //! shutdown:
 //! - **HTTP/1.1 only**, straight into hyper's HTTP/1 connection. (hyper-util's auto builder,
 //!   which axum's and axum-server's serve functions use, first waits for the client's first
@@ -17,6 +17,11 @@
 //!   clients queue in the kernel's listen backlog instead of using file descriptors, and the
 //!   connections already open keep being served.
 //!
+//! - **Upgrades** (the client SDK socket, [`crate::gateway`]): an upgraded connection leaves
+//!   hyper, so the header-read timeout no longer applies to it (the socket has its own `init`
+//!   deadline and ping policy). It keeps its permit: every request carries a
+//!   [`ConnectionHold`], and a WebSocket keeps it until the socket ends.
+//!
 //! The body-read deadline is applied where bodies are read ([`crate::http::extract::Form`]).
 
 use std::net::SocketAddr;
@@ -25,10 +30,9 @@ use std::time::Duration;
 
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use tower_service::Service;
 
 /// How long connections get to finish their requests after shutdown was asked for.
@@ -38,6 +42,12 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 /// SQLite's files (a read connection per worker thread), PostgreSQL and webhook connections,
 /// logs. Connections beyond the limit minus this would make those fail instead.
 pub const FD_RESERVE: u64 = 128;
+
+/// A share of a connection's `--max-connections` permit, put into every request's extensions:
+/// the permit is released when the connection and every holder are gone, so an upgraded
+/// socket that keeps one stays counted after hyper has let go of the connection.
+#[derive(Clone)]
+pub struct ConnectionHold(#[allow(dead_code)] Arc<OwnedSemaphorePermit>);
 
 /// Connection-level limits, shared by the plain-HTTP and the TLS path.
 #[derive(Debug, Clone, Copy)]
@@ -117,7 +127,10 @@ pub async fn serve(
     let http = Arc::new(http);
     let permits = Arc::new(Semaphore::new(limits.max_connections.max(1)));
     let mut make_service = app.into_make_service_with_connect_info::<SocketAddr>();
-    let graceful = GracefulShutdown::new();
+    // Graceful shutdown: every connection task holds a receiver; the sender signals the stop
+    // and then waits until every receiver is gone. (hyper-util's `GracefulShutdown` does the
+    // same, but does not accept connections that may upgrade.)
+    let (stop_tx, stop_rx) = watch::channel(());
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
         let (permit, stream, peer) = tokio::select! {
@@ -129,22 +142,30 @@ pub async fn serve(
         };
         let Ok(service) = make_service.call(peer).await;
         let service = TowerToHyperService::new(service);
-        let (http, tls, watcher) = (Arc::clone(&http), tls.clone(), graceful.watcher());
+        let hold = ConnectionHold(Arc::new(permit));
+        let service = hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
+            req.extensions_mut().insert(hold.clone());
+            hyper::service::Service::call(&service, req)
+        });
+        let (http, tls, stop) = (Arc::clone(&http), tls.clone(), stop_rx.clone());
         let handshake_timeout = limits.header_read_timeout;
         tokio::spawn(async move {
-            let _permit = permit;
             let _ = stream.set_nodelay(true);
             let served = match tls {
                 None => {
-                    watcher
-                        .watch(http.serve_connection(TokioIo::new(stream), service))
-                        .await
+                    drive(
+                        http.serve_connection(TokioIo::new(stream), service).with_upgrades(),
+                        stop,
+                    )
+                    .await
                 }
                 Some(tls) => match tokio::time::timeout(handshake_timeout, tls.accept(stream)).await {
                     Ok(Ok(stream)) => {
-                        watcher
-                            .watch(http.serve_connection(TokioIo::new(stream), service))
-                            .await
+                        drive(
+                            http.serve_connection(TokioIo::new(stream), service).with_upgrades(),
+                            stop,
+                        )
+                        .await
                     }
                     Ok(Err(e)) => return tracing::debug!(%peer, error = %e, "TLS handshake failed"),
                     Err(_) => return tracing::debug!(%peer, "TLS handshake timed out"),
@@ -156,10 +177,35 @@ pub async fn serve(
         });
     }
     drop(listener);
-    if tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown()).await.is_err() {
+    drop(stop_rx);
+    let _ = stop_tx.send(());
+    if tokio::time::timeout(SHUTDOWN_GRACE, stop_tx.closed()).await.is_err() {
         tracing::warn!("connections still open {SHUTDOWN_GRACE:?} after shutdown began");
     }
     Ok(())
+}
+
+/// Serves one connection (which may upgrade) until it ends. Once `stop` fires, the request in
+/// progress is finished and the connection closed; a connection that already upgraded has
+/// left hyper, and its socket learns of the shutdown on its own.
+async fn drive<I, S, B>(
+    conn: http1::UpgradeableConnection<I, S>,
+    mut stop: watch::Receiver<()>,
+) -> Result<(), hyper::Error>
+where
+    S: hyper::service::HttpService<hyper::body::Incoming, ResBody = B>,
+    S::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+    B: hyper::body::Body + 'static,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let mut conn = std::pin::pin!(conn);
+    tokio::select! {
+        served = conn.as_mut() => return served,
+        _ = stop.changed() => {}
+    }
+    conn.as_mut().graceful_shutdown();
+    conn.await
 }
 
 /// Waits for a free permit, then for a connection. Accept errors (such as running out of file

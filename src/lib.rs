@@ -7,6 +7,7 @@
 //! - [`store`]: persistence behind one trait; [`store::sqlite`] is the embedded backend,
 //!   [`store::postgres`] the shared one for several nodes.
 //! - [`events`]: after-commit events on a bus that spans every node.
+//! - [`gateway`]: the client SDK socket (twilsock v3 at `/v3/wsconnect`); parses and routes.
 //! - [`app`]: configuration and start-up.
 //! - [`conn`]: serving connections (plain HTTP or TLS) with timeouts and a connection cap.
 //! - [`webhooks`]: signing, pre-event calls and the post-event outbox worker.
@@ -20,6 +21,7 @@ pub mod conn;
 pub mod copy;
 pub mod dburl;
 pub mod events;
+pub mod gateway;
 pub mod http;
 pub mod secrets;
 pub mod sid;

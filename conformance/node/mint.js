@@ -19,19 +19,10 @@
 "use strict";
 
 const twilio = require("twilio");
+const { readStdin } = require("./stdin");
 
 const { AccessToken } = twilio.jwt;
 const { ChatGrant } = AccessToken;
-
-function readStdin() {
-  return new Promise((resolve, reject) => {
-    let text = "";
-    process.stdin.setEncoding("utf8");
-    process.stdin.on("data", (chunk) => (text += chunk));
-    process.stdin.on("end", () => resolve(text));
-    process.stdin.on("error", reject);
-  });
-}
 
 function mint(opts) {
   for (const name of ["account_sid", "key_sid", "key_secret", "identity", "service_sid"]) {

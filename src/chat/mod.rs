@@ -9,6 +9,7 @@ mod auth;
 mod bindings;
 mod changes;
 mod channels;
+pub mod client_config;
 mod credentials;
 mod error;
 pub mod events;

@@ -78,15 +78,21 @@ impl From<ChatError> for ApiError {
     }
 }
 
-/// The JSON body for an error.
-fn body(status: StatusCode, code: u32, message: &str) -> String {
+/// Twilio's JSON error body (`{"code", "message", "more_info", "status"}`), also what
+/// tunnelled requests on the client socket answer with.
+#[must_use]
+pub fn twilio_body(status: u16, code: u32, message: &str) -> serde_json::Value {
     json!({
         "code": code,
         "message": message,
         "more_info": format!("https://www.twilio.com/docs/errors/{code}"),
-        "status": status.as_u16(),
+        "status": status,
     })
-    .to_string()
+}
+
+/// The JSON body for an error.
+fn body(status: StatusCode, code: u32, message: &str) -> String {
+    twilio_body(status.as_u16(), code, message).to_string()
 }
 
 fn json_response(status: StatusCode, text: String) -> Response {

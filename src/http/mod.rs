@@ -67,6 +67,8 @@ pub struct Shared {
     pub throttle: throttle::AuthThrottle,
     /// Webhook delivery counters (for `/metrics`).
     pub metrics: Arc<Metrics>,
+    /// The client SDK socket's settings, routes and shutdown signal.
+    pub gateway: crate::gateway::Gateway,
 }
 
 /// Builds the whole router.
@@ -86,6 +88,7 @@ pub fn router(state: AppState) -> Router {
         .merge(channel_webhooks::router())
         .merge(user_channels::router())
         .merge(bindings::router())
+        .merge(crate::gateway::router())
         .fallback(error::fallback)
         .method_not_allowed_fallback(error::method_not_allowed)
         .layer(axum::middleware::from_fn(error::add_not_found_path))

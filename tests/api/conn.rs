@@ -5,7 +5,6 @@
 //! nothing here measures speed.
 
 use std::process::{Command, Stdio};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use base64::Engine;
@@ -14,6 +13,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use crate::harness::TestApp;
+use crate::harness::tls::SelfSigned;
 
 const TIMEOUT: Duration = Duration::from_secs(1);
 /// Generous: a limit counts as enforced when the connection ends within this.
@@ -160,13 +160,9 @@ async fn conn_cap_holds_new_connections_until_idle_ones_time_out() {
 
 #[tokio::test]
 async fn conn_tls_stalled_handshake_and_idle_connection_are_closed() {
-    let cert = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned()]).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let (cert_path, key_path) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
-    std::fs::write(&cert_path, cert.cert.pem()).unwrap();
-    std::fs::write(&key_path, cert.signing_key.serialize_pem()).unwrap();
+    let cert = SelfSigned::for_loopback();
     let app = TestApp::spawn_with(|c| {
-        c.tls = Some((cert_path.clone(), key_path.clone()));
+        c.tls = cert.paths();
         c.header_read_timeout = TIMEOUT;
     })
     .await;
@@ -176,14 +172,7 @@ async fn conn_tls_stalled_handshake_and_idle_connection_are_closed() {
         read_until_closed(&mut stalled, BOUND).await.is_some(),
         "stalled TLS handshake still open after 5 s"
     );
-    let mut roots = rustls::RootCertStore::empty();
-    roots.add(cert.cert.der().clone()).unwrap();
-    let config = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
+    let connector = cert.connector();
     let name = rustls::pki_types::ServerName::try_from("127.0.0.1").unwrap();
     // A TLS connection that sends no request after the handshake is closed.
     let tcp = TcpStream::connect(addr(&app)).await.unwrap();

@@ -14,6 +14,8 @@ mod copy;
 mod crash;
 mod credentials;
 mod errors;
+mod gateway;
+mod gateway_tls;
 mod input;
 mod messaging;
 mod nodes;

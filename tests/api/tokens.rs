@@ -62,7 +62,7 @@ impl Fixture {
     }
 }
 
-fn sign(alg: Algorithm, cty: Option<&str>, claims: &Value, secret: &str) -> String {
+pub(crate) fn sign(alg: Algorithm, cty: Option<&str>, claims: &Value, secret: &str) -> String {
     let header = Header {
         cty: cty.map(str::to_owned),
         ..Header::new(alg)

@@ -6,6 +6,7 @@
 
 pub mod receiver;
 pub mod sinks;
+pub mod tls;
 pub mod users;
 
 use banter::app::{self, ServeConfig, StoreConfig};
