@@ -7,6 +7,7 @@
 //! - `session`: one socket's state machine (`init`, `update`, `ping`, `close`, `message`).
 //! - [`tunnel`]: tunnelled HTTP requests and the routing table later slices extend.
 //! - [`aim`]: the chat API's tunnelled routes (so far the configuration document).
+//! - [`sync`]: the Sync objects the SDKs read their live state from.
 //!
 //! Bounds, each documented where it is set: [`frame::MAX_FRAME_BYTES`] per frame,
 //! [`GatewaySettings`] for the `init` deadline, the ping policy, the outbound queue, the write
@@ -17,6 +18,7 @@ pub mod aim;
 pub mod frame;
 pub mod protocol;
 mod session;
+pub mod sync;
 pub mod tunnel;
 
 use std::sync::Arc;

@@ -1,0 +1,10 @@
+//! The Sync subset the client SDKs read their live state from (Twilio's "cds" host): chat's
+//! documents, lists and maps, as read-only views over the chat data.
+//!
+//! The SDKs never write to Sync; they read descriptors and items and subscribe to events. Each
+//! object is named after the chat resource it shows ([`SyncObject`]), so no object is stored:
+//! a descriptor or item is rendered from the channel, messages, members or user it views.
+
+pub mod names;
+
+pub use names::{ObjectKind, SyncObject};
