@@ -38,7 +38,8 @@ pub enum Catchup {
 
 impl Chat {
     /// Up to `limit` (at most [`MAX_CHANGES_PER_READ`]) changes of service `service_sid` after
-    /// position `after`: those of the channels `channels` and the service-level ones (users),
+    /// position `after`: those of the channels `channels` (every channel for `None`) and the
+    /// service-level ones (users),
     /// in position order. The caller has already checked that its client may see them.
     ///
     /// # Errors
@@ -47,7 +48,7 @@ impl Chat {
         &self,
         service_sid: &str,
         after: i64,
-        channels: &[String],
+        channels: Option<&[String]>,
         limit: usize,
     ) -> Result<Catchup, ChatError> {
         let limit = limit.clamp(1, MAX_CHANGES_PER_READ);

@@ -13,6 +13,7 @@ pub mod client_config;
 mod credentials;
 mod error;
 pub mod events;
+pub mod feed;
 mod invites;
 mod members;
 mod memo;
@@ -37,6 +38,7 @@ pub use channels::{ChannelPatch, NewChannel};
 pub use credentials::{CredentialPatch, NewCredential};
 pub use error::{CODES, ChatError, Code};
 pub use events::{Event, HookFailure, HookRequest, PreEventHook};
+pub use feed::{ChannelView, Detail, FeedBatch, Observed};
 pub use members::{MemberPatch, NewMember};
 pub use messages::{MessagePatch, NewMessage};
 pub use roles::{NewRole, PERMISSIONS_CHANNEL, PERMISSIONS_DEPLOYMENT};
@@ -68,6 +70,8 @@ pub struct Chat {
     /// Access Tokens verified by this process, until they expire or a revocation moves the
     /// auth epoch.
     tokens: Arc<TokenCache>,
+    /// The change-log readers that feed this process's client sockets.
+    feeds: Arc<feed::Feeds>,
 }
 
 /// Services remembered per process before the cache starts over.
@@ -98,6 +102,7 @@ impl Chat {
             channel_keys: Arc::new(Memo::new(channels::MAX_REMEMBERED_CHANNELS)),
             secrets,
             tokens: Arc::new(TokenCache::default()),
+            feeds: Arc::new(feed::Feeds::default()),
         }
     }
 

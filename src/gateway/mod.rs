@@ -87,7 +87,7 @@ impl Gateway {
     /// once `stop` turns true or its sender is dropped.
     #[must_use]
     pub fn new(settings: GatewaySettings, stop: watch::Receiver<bool>) -> Self {
-        let routes = aim::routes(tunnel::Routes::new());
+        let routes = sync::routes(aim::routes(tunnel::Routes::new()));
         Self(Arc::new(Inner { settings, routes, stop }))
     }
 

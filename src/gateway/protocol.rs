@@ -174,6 +174,17 @@ pub fn token_about_to_expire(id: &str, left_ms: u64) -> Frame {
     Frame::new(h, Vec::new())
 }
 
+/// A `notification` of `message_type` with a JSON payload (never empty: the Kotlin client
+/// refuses empty notifications).
+#[must_use]
+pub fn notification(id: &str, message_type: &str, payload: &Value) -> Frame {
+    let mut h = header(id, "notification", None);
+    h.insert("message_type".to_owned(), Value::from(message_type));
+    h.insert("notification_ctx_id".to_owned(), Value::from(""));
+    h.insert("payload_type".to_owned(), Value::from("application/json"));
+    Frame::new(h, payload.to_string().into_bytes())
+}
+
 /// A fresh frame id for frames this server starts: `TM` and 32 hex digits, as Twilio's.
 #[must_use]
 pub fn new_id() -> String {

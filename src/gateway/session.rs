@@ -25,6 +25,7 @@ use tokio::time::Instant;
 use super::Gateway;
 use super::frame::Frame;
 use super::protocol::{self, Status};
+use super::sync::subscriptions::{self, Mailbox, Subscriptions, Wake};
 use super::tunnel::{TunnelContext, TunnelRequest};
 use crate::chat::{CLOCK_SKEW_SECS, Caller, Chat, ChatError, TokenIdentity};
 use crate::conn::ConnectionHold;
@@ -89,6 +90,9 @@ struct Session {
     missed_pings: u32,
     warn_at: Option<Instant>,
     expires_at: Option<Instant>,
+    /// Sync subscriptions, from `init` on.
+    sync: Option<Subscriptions>,
+    mailbox: Option<Mailbox>,
 }
 
 /// Serves one upgraded socket until either side ends it.
@@ -110,6 +114,8 @@ pub(super) async fn run(socket: WebSocket, start: Start) {
         missed_pings: 0,
         warn_at: None,
         expires_at: None,
+        sync: None,
+        mailbox: None,
     };
     tokio::join!(session.read(stream), write(sink, queue, settings.write_timeout));
     drop(start.hold);
@@ -146,6 +152,14 @@ async fn verify(chat: &Chat, frame: &Frame) -> Result<TokenIdentity, Status> {
         .map_err(|e: ChatError| Status::refused(e.status(), e.code(), e.message()))
 }
 
+/// The next wake-up of the socket's subscriptions, or never before `init`.
+async fn next_sync(sync: &mut Option<Subscriptions>) -> Wake {
+    match sync {
+        Some(s) => s.next().await,
+        None => std::future::pending().await,
+    }
+}
+
 /// Sleeps until `at`, or forever.
 async fn until(at: Option<(Instant, Timer)>) -> Timer {
     match at {
@@ -175,6 +189,7 @@ impl Session {
                 }
                 Some(reply) = self.in_flight.next(), if !self.in_flight.is_empty() => self.send(reply),
                 timer = until(timer) => self.on_timer(timer),
+                wake = next_sync(&mut self.sync) => self.on_sync(wake).await,
                 msg = stream.next(), if self.in_flight.len() < max_in_flight => match msg {
                     Some(Ok(msg)) => self.on_message(msg).await,
                     Some(Err(e)) => {
@@ -382,12 +397,56 @@ impl Session {
             .confirmed
             .contains(&"client_update")
             .then(|| expires_at.checked_sub(ABOUT_TO_EXPIRE).unwrap_or_else(Instant::now));
-        self.ctx = Some(Arc::new(TunnelContext {
+        let (mailbox, inbox) = match &self.mailbox {
+            Some(m) => (m.clone(), None),
+            None => {
+                let (tx, rx) = subscriptions::mailbox();
+                self.mailbox = Some(tx.clone());
+                (tx, Some(rx))
+            }
+        };
+        let ctx = Arc::new(TunnelContext {
             chat: self.chat.clone(),
             caller: Caller::user(token.clone()),
             token: Arc::new(token),
             base_url: self.base_url.clone(),
-        }));
+            subscriptions: Some(mailbox),
+        });
+        match (&mut self.sync, inbox) {
+            (Some(sync), _) => sync.set_context(Arc::clone(&ctx)),
+            (None, Some(inbox)) => self.sync = Some(Subscriptions::new(Arc::clone(&ctx), inbox)),
+            (None, None) => {}
+        }
+        self.ctx = Some(ctx);
+    }
+
+    /// Answers subscription batches and forwards live events. Replays wait for room in the
+    /// queue (bounded by the write timeout); live events do not (a client that does not read
+    /// is dropped and resumes from the database when it reconnects).
+    async fn on_sync(&mut self, wake: Wake) -> Flow {
+        let Some(sync) = self.sync.as_mut() else {
+            return Flow::Continue;
+        };
+        let (frames, wait) = match wake {
+            Wake::Request(r) => (sync.on_request(r).await, true),
+            Wake::Batch(b) => (sync.on_batch(&b), false),
+            Wake::Lagged => (sync.catch_up().await, true),
+        };
+        for frame in frames {
+            let flow = if wait {
+                let msg = Message::Binary(frame.encode().into());
+                match self.out.send(msg).await {
+                    Ok(()) => Flow::Continue,
+                    Err(_) => Flow::Stop,
+                }
+            } else {
+                self.send(frame)
+            };
+            if let Flow::Stop = flow {
+                return Flow::Stop;
+            }
+        }
+        Flow::Continue
     }
 
     /// `message`: route the tunnelled request; its reply is sent when it completes.

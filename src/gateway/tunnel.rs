@@ -170,6 +170,8 @@ pub struct TunnelContext {
     /// Banter's public base URL (`--public-url`, or the socket's scheme and `Host`), without a
     /// trailing slash; links in responses are absolute URLs under it.
     pub base_url: String,
+    /// Where `POST /v4/Subscriptions` hands batches to the socket (none outside a socket).
+    pub subscriptions: Option<super::sync::subscriptions::Mailbox>,
 }
 
 /// One tunnelled operation.

@@ -162,7 +162,7 @@ impl<'a> NewChange<'a> {
 #[async_trait]
 pub trait ChangeStore: Send + Sync {
     /// Up to `limit` changes of the service after position `after`, ascending: those of the
-    /// given channels and the service-level ones (users). One read over the service's log in
+    /// given channels (every channel for `None`) and the service-level ones (users). One read over the service's log in
     /// position order; the next call resumes after the last position returned.
     ///
     /// # Errors
@@ -173,7 +173,7 @@ pub trait ChangeStore: Send + Sync {
         &self,
         service_sid: &str,
         after: i64,
-        channels: &[String],
+        channels: Option<&[String]>,
         limit: usize,
     ) -> Result<Vec<Change>, StoreError>;
 

@@ -22,7 +22,7 @@ async fn read_all(chat: &Chat, service: &str, after: i64, channels: &[String], p
     let mut out: Vec<Change> = Vec::new();
     let mut at = after;
     loop {
-        let Catchup::Changes(batch) = chat.changes_after(service, at, channels, page).await.unwrap() else {
+        let Catchup::Changes(batch) = chat.changes_after(service, at, Some(channels), page).await.unwrap() else {
             panic!("unexpected resync at {at}");
         };
         let Some(last) = batch.last() else { return out };
@@ -246,17 +246,17 @@ async fn changes_pruned_positions_ask_for_a_resync_and_new_positions_continue() 
     let chs = [ch.clone()];
     for stale in [0, 2, 4] {
         assert_eq!(
-            chat.changes_after(&service, stale, &chs, 10).await.unwrap(),
+            chat.changes_after(&service, stale, Some(&chs), 10).await.unwrap(),
             Catchup::Resync(head),
             "{stale}"
         );
     }
     assert_eq!(
-        chat.changes_after(&service, 3, &chs, 10).await.unwrap(),
+        chat.changes_after(&service, 3, Some(&chs), 10).await.unwrap(),
         Catchup::Changes(vec![])
     );
     let next = sid(&send(&app, &format!("{sp}/Channels/{ch}/Messages"), &[("Body", "3")]).await);
-    let Catchup::Changes(after) = chat.changes_after(&service, 3, &chs, 10).await.unwrap() else {
+    let Catchup::Changes(after) = chat.changes_after(&service, 3, Some(&chs), 10).await.unwrap() else {
         panic!("resync")
     };
     assert_eq!(kinds(&after), vec![("message_added", next)]);
@@ -336,7 +336,7 @@ async fn changes_of_a_deleted_service_go_with_it() {
     let chat = app.operator().await;
     assert_eq!(chat.last_change(&service).await.unwrap().last_position, 0);
     assert_eq!(
-        chat.changes_after(&service, 0, &[], 10).await.unwrap(),
+        chat.changes_after(&service, 0, Some(&[]), 10).await.unwrap(),
         Catchup::Changes(vec![])
     );
 }
@@ -377,7 +377,8 @@ async fn changes_concurrent_writers_on_two_nodes_never_hide_a_position_from_a_re
             let mut at = start;
             loop {
                 let done = !writing.load(Ordering::Acquire);
-                let Catchup::Changes(batch) = chat.changes_after(&service, at, &channels, 50).await.unwrap() else {
+                let Catchup::Changes(batch) = chat.changes_after(&service, at, Some(&channels), 50).await.unwrap()
+                else {
                     panic!("resync");
                 };
                 if let Some(last) = batch.last() {

@@ -5,6 +5,19 @@
 //! object is named after the chat resource it shows ([`SyncObject`]), so no object is stored:
 //! a descriptor or item is rendered from the channel, messages, members or user it views.
 
+pub mod events;
 pub mod names;
+pub mod paging;
+pub mod render;
+pub mod subscriptions;
+pub mod views;
+
+use super::tunnel::Routes;
 
 pub use names::{ObjectKind, SyncObject};
+
+/// The Sync routes: reads and subscriptions.
+#[must_use]
+pub fn routes(routes: Routes) -> Routes {
+    subscriptions::routes(views::routes(routes))
+}

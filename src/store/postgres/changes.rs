@@ -65,12 +65,14 @@ impl ChangeStore for PgStore {
         &self,
         service_sid: &str,
         after: i64,
-        channels: &[String],
+        channels: Option<&[String]>,
         limit: usize,
     ) -> Result<Vec<Change>, StoreError> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let all = channels.is_none();
+        let channels = channels.unwrap_or_default();
         let rows = self
-            .read(q::AFTER_PG.pg(), &[&service_sid, &after, &channels, &limit])
+            .read(q::AFTER_PG.pg(), &[&service_sid, &after, &channels, &limit, &all])
             .await?;
         let changes = map_rows(&rows, |r| row::change(r, 0))?;
         // Read after the changes: a prune that deleted some of them is seen here.

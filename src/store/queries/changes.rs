@@ -5,11 +5,11 @@ use crate::shared_sql;
 use crate::store::row::{CHANGE_COLUMNS, columns};
 
 /// The changes of service `$1` after position `$2`, ascending, at most `$4`, that are
-/// service-level or in one of the channels `$3` (bound per dialect).
+/// service-level or in one of the channels `$3` (bound per dialect), or all of them when `$5`.
 fn after(channel_in: &str) -> String {
     format!(
         "select {} from changes where service_sid = $1 and position > $2 \
-         and (channel_sid is null or {channel_in}) order by position limit $4",
+         and (channel_sid is null or $5 or {channel_in}) order by position limit $4",
         columns(CHANGE_COLUMNS, "")
     )
 }

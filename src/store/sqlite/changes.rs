@@ -112,16 +112,17 @@ impl ChangeStore for SqliteStore {
         &self,
         service_sid: &str,
         after: i64,
-        channels: &[String],
+        channels: Option<&[String]>,
         limit: usize,
     ) -> Result<Vec<Change>, StoreError> {
-        let channels = json_list(channels);
+        let all = channels.is_none();
+        let channels = json_list(channels.unwrap_or_default());
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         self.read(|c| {
             let changes = query_rows(
                 c,
                 q::AFTER_SQLITE.sqlite(),
-                params![service_sid, after, channels, limit],
+                params![service_sid, after, channels, limit, all],
                 |r| row::change(r, 0),
             )?;
             // Read after the changes: a prune that deleted some of them is seen here.
