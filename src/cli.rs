@@ -225,6 +225,14 @@ struct Serve {
     /// whose position is older must resynchronise fully.
     #[arg(long, env = "BANTER_CHANGE_RETENTION_HOURS", default_value_t = 168, value_parser = clap::value_parser!(u64).range(1..=87_600))]
     change_retention_hours: u64,
+    /// Seconds between the server's pings on a client SDK socket; a socket that leaves two in a
+    /// row unanswered is closed.
+    #[arg(long, env = "BANTER_SOCKET_PING_SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    socket_ping_secs: u64,
+    /// Frames queued for one client SDK socket; a client that stops reading fills it and is
+    /// disconnected (it resumes from the database when it reconnects).
+    #[arg(long, env = "BANTER_SOCKET_QUEUE", default_value_t = 256, value_parser = clap::value_parser!(u64).range(16..=65_536))]
+    socket_queue: u64,
 }
 
 #[derive(Subcommand)]
@@ -317,7 +325,11 @@ pub async fn run() -> anyhow::Result<()> {
                     window: Duration::from_secs(60),
                 },
                 change_retention: Duration::from_secs(s.change_retention_hours * 3600),
-                gateway: crate::gateway::GatewaySettings::default(),
+                gateway: crate::gateway::GatewaySettings {
+                    ping_interval: Duration::from_secs(s.socket_ping_secs),
+                    outbound_queue: usize::try_from(s.socket_queue).unwrap_or(usize::MAX),
+                    ..crate::gateway::GatewaySettings::default()
+                },
             })
             .await
         }

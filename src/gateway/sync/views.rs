@@ -48,12 +48,15 @@ fn object_url(ctx: &TunnelContext, o: &SyncObject) -> String {
 /// and lists, `links.items`.
 fn descriptor(ctx: &TunnelContext, o: &SyncObject, position: i64) -> Value {
     let url = object_url(ctx, o);
+    let now = render::date(&crate::time::now());
     let mut d = json!({
         "sid": o.sid(),
         "unique_name": o.unique_name(),
         "url": url,
         "revision": format!("{position:x}"),
         "last_event_id": position,
+        "date_created": now,
+        "date_updated": now,
         "date_expires": null,
     });
     if o.kind.object_type() != "document" {
