@@ -780,3 +780,72 @@ async fn gateway_aim_a_repeated_mutation_id_is_answered_without_running_twice() 
         assert_error(status, &body, 404, 20404);
     }
 }
+
+#[tokio::test]
+async fn gateway_aim_lists_page_by_50_with_opaque_tokens() {
+    // Arrange: 51 public channels, alice a member of each.
+    let mut w = World::new().await;
+    let sp = format!("/v2/Services/{}", w.service);
+    for i in 0..51 {
+        let name = format!("c{i:02}");
+        let ch = created(
+            w.app
+                .post(&format!("{sp}/Channels"), &[("UniqueName", &name)])
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        let members = format!("{sp}/Channels/{}/Members", ch["sid"].as_str().unwrap());
+        created(w.app.post(&members, &[("Identity", "alice")]).send().await.unwrap()).await;
+    }
+    let mine = format!("{}/Users/{}/Conversations", w.s, w.alice_sid);
+    let public = format!("{}/Conversations", w.s);
+    let json_type = "application/json";
+
+    // Act / Assert: A2 and A6, each 50 then 1.
+    for (client, path) in [(&mut w.alice, &mine), (&mut w.bob, &public)] {
+        let (status, first) = client.request_json("GET", path, json!(null)).await;
+        assert_eq!(status, 200, "{first}");
+        assert_eq!(first["conversations"].as_array().unwrap().len(), 50);
+        assert_eq!(first["meta"]["previous_token"], Value::Null);
+        let token = first["meta"]["next_token"].as_str().expect("a next page").to_owned();
+        let params = json!({"PageToken": token});
+        let (status, second) = client.request_with("GET", path, params, json!({}), json_type, "").await;
+        assert_eq!(status, 200, "{second}");
+        assert_eq!(second["conversations"].as_array().unwrap().len(), 1);
+        assert_eq!(second["conversations"][0]["unique_name"], "c50");
+        assert_eq!(second["meta"]["next_token"], Value::Null);
+        assert!(second["meta"]["previous_token"].is_string(), "{}", second["meta"]);
+        let bad = json!({"PageToken": "garbage"});
+        let (status, body) = client.request_with("GET", path, bad, json!({}), json_type, "").await;
+        assert_error(status, &body, 400, 20001);
+    }
+}
+
+#[tokio::test]
+async fn gateway_aim_identities_in_paths_are_percent_decoded() {
+    // Arrange: carol's identity has a space and an @.
+    let mut w = World::new().await;
+    let sid = w.general().await;
+    let participants = format!("{}/Conversations/{sid}/Participants", w.s);
+    let (status, _) = w
+        .alice
+        .request_json("POST", &participants, json!({"identity": "carol x@example.com"}))
+        .await;
+    assert_eq!(status, 201);
+
+    // Act / Assert: conversations encodes (A19), chat 6 sends `@` raw (A12).
+    let (status, u) = w
+        .bob
+        .request_json("GET", &format!("{}/Users/carol%20x%40example.com", w.s), json!(null))
+        .await;
+    assert_eq!(status, 200, "{u}");
+    assert_eq!(u["identity"], "carol x@example.com");
+    assert_eq!(u["url"], format!("{}{}/Users/carol%20x%40example.com", w.app.base, w.s));
+    let (status, _) = w
+        .alice
+        .request_json("DELETE", &format!("{participants}/carol%20x@example.com"), json!(null))
+        .await;
+    assert_eq!(status, 204);
+}
