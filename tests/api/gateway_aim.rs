@@ -769,13 +769,63 @@ async fn gateway_aim_a_repeated_mutation_id_is_answered_without_running_twice() 
             .await;
         assert_eq!((status, body), (204, Value::Null));
     }
+    let deleted = conv;
+
+    // Repeated creates of a message, a member and an invite point at resources the SDK can read.
+    let sid = w.general().await;
+    let conv = format!("{create}/{sid}");
+    let cases = [
+        ("m-send", format!("{conv}/Messages"), r#"{"body":"once"}"#, "index"),
+        (
+            "m-join",
+            format!("{conv}/Participants"),
+            r#"{"identity":"bob"}"#,
+            "identity",
+        ),
+        (
+            "m-invite",
+            format!("{conv}/Invites"),
+            r#"{"identity":"carol"}"#,
+            "identity",
+        ),
+    ];
+    w.app
+        .post(&format!("/v2/Services/{}/Users", w.service), &[("Identity", "carol")])
+        .send()
+        .await
+        .unwrap();
+    for (id, path, body, field) in cases {
+        let headers = json!({"X-Twilio-Mutation-Id": id});
+        let (status, first) = w
+            .alice
+            .request_with("POST", &path, json!({}), headers.clone(), json_type, body)
+            .await;
+        assert_eq!(status, 201, "{id}: {first}");
+        let (status, again) = w
+            .alice
+            .request_with("POST", &path, json!({}), headers, json_type, body)
+            .await;
+        assert_eq!(status, 202, "{id}: {again}");
+        let (status, read) = w
+            .alice
+            .request_json("GET", &w.path(&again["resource_url"]), json!(null))
+            .await;
+        assert_eq!(status, 200, "{id}: {read}");
+        assert_eq!(read[field], first[field], "{id}");
+        assert_eq!(read["sid"], first["sid"], "{id}");
+    }
+    let rest = w
+        .app
+        .get_json(&format!("/v2/Services/{}/Channels/{sid}/Messages", w.service))
+        .await;
+    assert_eq!(rest["messages"].as_array().unwrap().len(), 1);
 
     // A refused command is not remembered: with the same id it runs (and is refused) again.
     let refused = json!({"X-Twilio-Mutation-Id": "m-refused"});
     for _ in 0..2 {
         let (status, body) = w
             .alice
-            .request_with("DELETE", &conv, json!({}), refused.clone(), json_type, "null")
+            .request_with("DELETE", &deleted, json!({}), refused.clone(), json_type, "null")
             .await;
         assert_error(status, &body, 404, 20404);
     }

@@ -33,6 +33,17 @@ pub(super) async fn send(c: Call<'_>) -> Result<TunnelResponse, ChatError> {
     Ok(TunnelResponse::json(201, render::message(&c.links(), &message)))
 }
 
+/// `GET {S}/Conversations/{CH}/Messages/{IM}`
+///
+/// `200` with the Message (the `resource_url` a repeated A16 points at); `404` otherwise.
+pub(super) async fn fetch(c: Call<'_>) -> Result<TunnelResponse, ChatError> {
+    let [channel, sid] = c.args else {
+        return Err(ChatError::NotFound);
+    };
+    let message = c.ctx.chat.message(c.service().channel(channel), sid).await?;
+    Ok(TunnelResponse::json(200, render::message(&c.links(), &message)))
+}
+
 /// `POST {S}/Conversations/{CH}/Messages/{IM}` (A17)
 ///
 /// Body `{"body"}` and/or `{"attributes"}`. `200` with the Message; `403` / 50107 without the

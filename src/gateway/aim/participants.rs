@@ -3,9 +3,9 @@
 use super::super::tunnel::TunnelResponse;
 use super::input::Call;
 use super::render;
-use crate::chat::{ChatError, MemberPatch, NewMember};
+use crate::chat::{ChannelRef, ChatError, MemberPatch, NewMember};
 use crate::sid;
-use crate::store::PageReq;
+use crate::store::{Invite, PageReq};
 
 /// `POST {S}/Conversations/{CH}/Participants` (A11)
 ///
@@ -78,6 +78,44 @@ pub(super) async fn invite(c: Call<'_>) -> Result<TunnelResponse, ChatError> {
     Ok(TunnelResponse::json(201, render::invite(&c.links(), &invite)))
 }
 
+/// `GET {S}/Conversations/{CH}/Participants/{MB or identity}`
+///
+/// `200` with the Participant (the `resource_url` a repeated A11 points at); `404` otherwise.
+pub(super) async fn fetch(c: Call<'_>) -> Result<TunnelResponse, ChatError> {
+    let [channel, member] = c.args else {
+        return Err(ChatError::NotFound);
+    };
+    let member = c.ctx.chat.member(c.service().channel(channel), member).await?;
+    Ok(TunnelResponse::json(200, render::participant(&c.links(), &member)))
+}
+
+/// The invite of the channel `at` that `key` names: an `IN` SID, or the invited identity.
+async fn find_invite(c: Call<'_>, at: ChannelRef<'_>, key: &str) -> Result<Invite, ChatError> {
+    if sid::is_sid(sid::INVITE, key) {
+        return c.ctx.chat.invite(at, key).await;
+    }
+    let page = PageReq {
+        after: None,
+        before: None,
+        limit: 1,
+        desc: false,
+    };
+    let identities = [key.to_owned()];
+    let invites = c.ctx.chat.list_invites(at, &identities, page).await?;
+    invites.into_iter().next().map(|k| k.item).ok_or(ChatError::NotFound)
+}
+
+/// `GET {S}/Conversations/{CH}/Invites/{identity or IN}`
+///
+/// `200` with the invite (the `resource_url` a repeated A14 points at); `404` otherwise.
+pub(super) async fn fetch_invite(c: Call<'_>) -> Result<TunnelResponse, ChatError> {
+    let [channel, key] = c.args else {
+        return Err(ChatError::NotFound);
+    };
+    let invite = find_invite(c, c.service().channel(channel), key).await?;
+    Ok(TunnelResponse::json(200, render::invite(&c.links(), &invite)))
+}
+
 /// `DELETE {S}/Conversations/{CH}/Invites/{identity or IN}` (A15)
 ///
 /// Declines the caller's own invite (or, with `inviteMember`, withdraws another's). `204`;
@@ -87,22 +125,7 @@ pub(super) async fn decline(c: Call<'_>) -> Result<TunnelResponse, ChatError> {
         return Err(ChatError::NotFound);
     };
     let at = c.service().channel(channel);
-    let invite_sid = if sid::is_sid(sid::INVITE, key) {
-        key.clone()
-    } else {
-        let page = PageReq {
-            after: None,
-            before: None,
-            limit: 1,
-            desc: false,
-        };
-        let identities = [key.clone()];
-        let invites = c.ctx.chat.list_invites(at, &identities, page).await?;
-        let Some(first) = invites.into_iter().next() else {
-            return Err(ChatError::NotFound);
-        };
-        first.item.sid
-    };
-    c.ctx.chat.delete_invite(at, &invite_sid).await?;
+    let invite = find_invite(c, at, key).await?;
+    c.ctx.chat.delete_invite(at, &invite.sid).await?;
     Ok(render::no_content())
 }
