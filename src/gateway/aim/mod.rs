@@ -42,7 +42,11 @@ use render::segment;
 /// The tunnelled routes this module serves.
 #[must_use]
 pub fn routes(routes: Routes) -> Routes {
-    let memory = Arc::new(Mutations::new(mutations::CAPACITY, mutations::TTL));
+    let memory = Arc::new(Mutations::new(
+        mutations::CAPACITY,
+        mutations::MAX_BYTES,
+        mutations::TTL,
+    ));
     #[rustfmt::skip]
     let table: &[(&'static str, &'static str, Op)] = &[
         ("GET",    "/Client/v2/Services/{IS}/Users/{US}/Conversations",                         Op::MyConversations),

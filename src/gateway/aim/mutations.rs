@@ -3,7 +3,8 @@
 //! without running it twice (`CLIENT_PROTOCOL.md` §4.1, "Banter choice").
 //!
 //! The memory is per process and in memory: `(account, identity, mutation id)` → the answer
-//! to give a repeat, for [`TTL`], at most [`CAPACITY`] entries (oldest forgotten first). The
+//! to give a repeat, for [`TTL`], at most [`CAPACITY`] entries and [`MAX_BYTES`] of answers
+//! (oldest forgotten first). The
 //! answer to a repeated create (a 201 whose body has a `url`) is a 202
 //! `{"resource_url": url}`, which the SDK follows with a GET; to any other command it is the
 //! first answer again. Only successful answers are remembered, so a repeat of a refused
@@ -26,6 +27,10 @@ pub(super) const TTL: Duration = Duration::from_secs(600);
 /// client that sends commands as fast as it can.
 pub(super) const CAPACITY: usize = 10_000;
 
+/// Bytes of remembered answers at most (bodies as JSON text, plus keys): an update's answer may
+/// hold a 32 KiB message body, so the entry count alone would allow hundreds of MB.
+pub(super) const MAX_BYTES: usize = 16 * 1024 * 1024;
+
 /// The header carrying the mutation id.
 const HEADER: &str = "X-Twilio-Mutation-Id";
 
@@ -36,22 +41,27 @@ pub(super) type Key = (String, String, String);
 pub(super) struct Mutations {
     ttl: Duration,
     capacity: usize,
+    max_bytes: usize,
     state: Mutex<State>,
 }
 
 #[derive(Default)]
 struct State {
-    answers: HashMap<Key, (Instant, TunnelResponse)>,
+    /// Key → when, the answer, and its size in bytes.
+    answers: HashMap<Key, (Instant, TunnelResponse, usize)>,
     /// Keys in the order they were remembered (may hold keys already forgotten).
     order: VecDeque<(Key, Instant)>,
+    /// The sum of the sizes in `answers`.
+    bytes: usize,
 }
 
 impl Mutations {
-    /// A memory of `capacity` answers for `ttl` each.
-    pub(super) fn new(capacity: usize, ttl: Duration) -> Self {
+    /// A memory of `capacity` answers and `max_bytes` bytes, each remembered for `ttl`.
+    pub(super) fn new(capacity: usize, max_bytes: usize, ttl: Duration) -> Self {
         Self {
             ttl,
             capacity,
+            max_bytes,
             state: Mutex::new(State::default()),
         }
     }
@@ -68,7 +78,7 @@ impl Mutations {
 
     fn recall_at(&self, key: &Key, now: Instant) -> Option<TunnelResponse> {
         let state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-        let (at, answer) = state.answers.get(key)?;
+        let (at, answer, _) = state.answers.get(key)?;
         (now.duration_since(*at) < self.ttl).then(|| answer.clone())
     }
 
@@ -77,20 +87,29 @@ impl Mutations {
             return;
         }
         let answer = repeat_answer(first);
+        let size = key.0.len() + key.1.len() + key.2.len() + answer.body.as_ref().map_or(0, |b| b.to_string().len());
+        if size > self.max_bytes {
+            return;
+        }
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-        let State { answers, order } = &mut *state;
+        let State { answers, order, bytes } = &mut *state;
         while let Some((k, at)) = order.front() {
             let expired = now.duration_since(*at) >= self.ttl;
-            if !expired && answers.len() < self.capacity {
+            if !expired && answers.len() < self.capacity && *bytes + size <= self.max_bytes {
                 break;
             }
-            if answers.get(k).is_some_and(|(t, _)| t == at) {
-                answers.remove(k);
+            if answers.get(k).is_some_and(|(t, _, _)| t == at)
+                && let Some((_, _, gone)) = answers.remove(k)
+            {
+                *bytes -= gone;
             }
             order.pop_front();
         }
         order.push_back((key.clone(), now));
-        answers.insert(key, (now, answer));
+        if let Some((_, _, replaced)) = answers.insert(key, (now, answer, size)) {
+            *bytes -= replaced;
+        }
+        *bytes += size;
     }
 }
 
@@ -121,7 +140,7 @@ mod tests {
 
     #[test]
     fn a_create_is_recalled_as_202_with_its_url_and_other_answers_as_they_were() {
-        let m = Mutations::new(10, TTL);
+        let m = Mutations::new(10, MAX_BYTES, TTL);
         let created = TunnelResponse::json(201, json!({"sid": "CH1", "url": "https://x/CH1"}));
         m.remember(key("1"), &created);
         let again = m.recall(&key("1")).unwrap();
@@ -142,7 +161,7 @@ mod tests {
 
     #[test]
     fn answers_expire_and_the_oldest_is_forgotten_past_capacity() {
-        let m = Mutations::new(2, Duration::from_secs(60));
+        let m = Mutations::new(2, MAX_BYTES, Duration::from_secs(60));
         let t0 = Instant::now();
         let ok = TunnelResponse::json(200, json!({}));
         m.remember_at(key("1"), &ok, t0);
@@ -156,5 +175,27 @@ mod tests {
         m.remember_at(key("4"), &ok, later);
         let state = m.state.lock().unwrap();
         assert_eq!(state.answers.len(), 1, "expired entries are dropped on insert");
+    }
+
+    #[test]
+    fn the_oldest_answers_are_forgotten_past_the_byte_budget() {
+        let m = Mutations::new(100, 200, TTL);
+        let big = TunnelResponse::json(200, json!({"body": "x".repeat(80)}));
+        for id in ["1", "2", "3"] {
+            m.remember(key(id), &big);
+        }
+        assert_eq!(m.recall(&key("1")), None);
+        assert!(m.recall(&key("2")).is_some() && m.recall(&key("3")).is_some());
+        let state = m.state.lock().unwrap();
+        assert!(state.bytes <= 200, "{}", state.bytes);
+        assert_eq!(state.bytes, state.answers.values().map(|(_, _, n)| n).sum::<usize>());
+        drop(state);
+        let huge = TunnelResponse::json(200, json!({"body": "x".repeat(300)}));
+        m.remember(key("4"), &huge);
+        assert_eq!(
+            m.recall(&key("4")),
+            None,
+            "an answer above the whole budget is not kept"
+        );
     }
 }
