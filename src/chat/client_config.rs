@@ -43,8 +43,9 @@ const HTTP_CACHE_INTERVAL_SECS: i64 = 5;
 /// Other users' info maps the SDK keeps subscribed (FIFO); Twilio's SDK default.
 const USER_INFOS_TO_SUBSCRIBE: u32 = 100;
 
-/// Channels per page of the user's channel list.
-const MY_CONVERSATIONS_PAGE_SIZE: u32 = 50;
+/// Channels per page of the user's channel list (the configuration's `my_conversations_page_size`,
+/// and the page size of the list behind its `my_conversations` link).
+pub const MY_CONVERSATIONS_PAGE_SIZE: u32 = 50;
 
 /// Binds sealed continuation tokens to their use, so no other sealed value passes for one.
 const CONTINUATION_CONTEXT: &str = "twilsock continuation token v1";

@@ -6,7 +6,8 @@
 //! - [`protocol`]: the frames and transport statuses this server sends.
 //! - `session`: one socket's state machine (`init`, `update`, `ping`, `close`, `message`).
 //! - [`tunnel`]: tunnelled HTTP requests and the routing table later slices extend.
-//! - [`aim`]: the chat API's tunnelled routes (so far the configuration document).
+//! - [`aim`]: the chat API's tunnelled routes: the configuration document, and the reads and
+//!   commands behind its links.
 //! - [`sync`]: the Sync objects the SDKs read their live state from.
 //!
 //! Bounds, each documented where it is set: [`frame::MAX_FRAME_BYTES`] per frame,

@@ -26,7 +26,7 @@ pub(crate) struct Client<S = Plain> {
 }
 
 impl Client {
-    async fn connect(app: &TestApp) -> Self {
+    pub(crate) async fn connect(app: &TestApp) -> Self {
         let url = format!("{}/v3/wsconnect", app.base.replacen("http", "ws", 1));
         let (ws, resp) = tokio_tungstenite::connect_async(url).await.expect("upgrade");
         assert_eq!(resp.status(), 101);
@@ -130,16 +130,66 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Client<S> {
         let body = serde_json::from_slice(&reply.payload).unwrap_or(Value::Null);
         (reply, body)
     }
+
+    /// A tunnelled request as the SDKs send it: `params` (a JSON object of query values),
+    /// extra `headers`, a body of `payload_type`. Returns the HTTP status and the JSON body
+    /// (`Null` for an empty one).
+    pub(crate) async fn request_with(
+        &mut self,
+        method: &str,
+        path: &str,
+        params: Value,
+        headers: Value,
+        payload_type: &str,
+        payload: &str,
+    ) -> (u16, Value) {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        let id = format!("TMr{}", NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
+        let mut all_headers = json!({"Content-Type": payload_type});
+        for (k, v) in headers.as_object().cloned().unwrap_or_default() {
+            all_headers[k] = v;
+        }
+        let header = json!({"id": id, "method": "message", "active_grant": "ip_messaging",
+                            "payload_type": payload_type,
+                            "http_request": {"host": "aim.us1.twilio.com", "path": path, "method": method,
+                                             "params": params, "headers": all_headers}});
+        self.send(header, payload).await;
+        let reply = self.frame().await;
+        assert_eq!(reply.id(), Some(id.as_str()));
+        assert_eq!(
+            reply.header["status"]["code"], 200,
+            "transport status: {:?}",
+            reply.header
+        );
+        let status = reply.header["http_status"]["code"].as_u64().expect("http_status") as u16;
+        let body = serde_json::from_slice(&reply.payload).unwrap_or(Value::Null);
+        (status, body)
+    }
+
+    /// A tunnelled JSON request (GET and DELETE send `null`, as twilio-chat does); returns the
+    /// HTTP status and the JSON body.
+    pub(crate) async fn request_json(&mut self, method: &str, path: &str, body: Value) -> (u16, Value) {
+        let payload = body.to_string();
+        self.request_with(
+            method,
+            path,
+            json!({}),
+            json!({}),
+            "application/json; charset=utf-8",
+            &payload,
+        )
+        .await
+    }
 }
 
-async fn with_user(app: &TestApp, identity: &str) -> (String, EndUser) {
+pub(crate) async fn with_user(app: &TestApp, identity: &str) -> (String, EndUser) {
     let service = app.service().await["sid"].as_str().unwrap().to_owned();
     let user = app.end_user(&service, identity).await;
     (service, user)
 }
 
 /// A new service, its end user `identity`, and a socket initialised with their token.
-async fn signed_in(app: &TestApp, identity: &str) -> (String, Client) {
+pub(crate) async fn signed_in(app: &TestApp, identity: &str) -> (String, Client) {
     let (service, user) = with_user(app, identity).await;
     let mut c = Client::connect(app).await;
     c.init(&user.jwt).await;

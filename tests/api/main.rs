@@ -15,6 +15,7 @@ mod crash;
 mod credentials;
 mod errors;
 mod gateway;
+mod gateway_aim;
 mod gateway_sync;
 mod gateway_tls;
 mod input;
