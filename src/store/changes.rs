@@ -23,13 +23,14 @@ pub enum ChangeKind {
     MessageAdded,
     /// A message was edited.
     MessageUpdated,
-    /// A message was deleted.
+    /// A message was deleted. [`Change::detail`]: its index, as decimal text (`"4"`).
     MessageRemoved,
     /// A member joined a channel.
     MemberAdded,
     /// A member's role, attributes, read horizon or notification level changed.
     MemberUpdated,
-    /// A member left a channel (or was removed with its user).
+    /// A member left a channel (or was removed with its user). [`Change::detail`]: the member's
+    /// identity.
     MemberRemoved,
     /// A channel was created.
     ChannelAdded,
@@ -45,7 +46,8 @@ pub enum ChangeKind {
     UserRemoved,
     /// An identity was invited to a channel.
     InviteAdded,
-    /// An invite was deleted, or consumed by the identity joining.
+    /// An invite was deleted, consumed by the identity joining, or removed with its user.
+    /// [`Change::detail`]: the invited identity.
     InviteRemoved,
 }
 
@@ -111,6 +113,15 @@ pub struct Change {
     pub kind: ChangeKind,
     /// The SID of what changed (`IM…`, `MB…`, `CH…`, `US…`, `IN…`).
     pub sid: String,
+    /// What a removal needs that the deleted record can no longer tell (the record is gone
+    /// when a reader turns the change into an event):
+    /// - [`ChangeKind::MessageRemoved`]: the message's index, as decimal text (`"4"`);
+    /// - [`ChangeKind::MemberRemoved`]: the member's identity;
+    /// - [`ChangeKind::InviteRemoved`]: the invited identity.
+    ///
+    /// `None` for every other kind (the current record tells), and for removals logged before
+    /// the log kept it.
+    pub detail: Option<String>,
     /// When the change was written.
     pub date_created: Timestamp,
 }
@@ -134,6 +145,9 @@ pub struct NewChange<'a> {
     pub kind: ChangeKind,
     /// The SID of what changed.
     pub sid: &'a str,
+    /// What a removal needs that its deleted record can no longer tell (see
+    /// [`Change::detail`] for the meaning per kind); `None` for other kinds.
+    pub detail: Option<&'a str>,
 }
 
 impl<'a> NewChange<'a> {
@@ -144,6 +158,7 @@ impl<'a> NewChange<'a> {
             channel_sid: Some(channel_sid),
             kind,
             sid,
+            detail: None,
         }
     }
 
@@ -154,6 +169,16 @@ impl<'a> NewChange<'a> {
             channel_sid: None,
             kind,
             sid,
+            detail: None,
+        }
+    }
+
+    /// This change with `detail` (see [`Change::detail`] for what each removal records).
+    #[must_use]
+    pub fn with_detail(self, detail: &'a str) -> Self {
+        Self {
+            detail: Some(detail),
+            ..self
         }
     }
 }

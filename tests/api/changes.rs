@@ -139,6 +139,69 @@ async fn changes_every_observable_change_logs_exactly_one_change_at_dense_positi
 }
 
 #[tokio::test]
+async fn changes_removals_log_the_index_or_identity_their_deleted_record_held() {
+    // Arrange: users, two channels, three messages.
+    let app = TestApp::spawn().await;
+    let service = sid(&app.service().await);
+    let sp = format!("/v2/Services/{service}");
+    for identity in ["alice", "bob", "carol", "dave"] {
+        send(&app, &format!("{sp}/Users"), &[("Identity", identity)]).await;
+    }
+    let (ch, other) = (
+        sid(&send(&app, &format!("{sp}/Channels"), &[]).await),
+        sid(&send(&app, &format!("{sp}/Channels"), &[]).await),
+    );
+    let cp = format!("{sp}/Channels/{ch}");
+    let mut messages = Vec::new();
+    for body in ["0", "1", "2"] {
+        messages.push(send(&app, &format!("{cp}/Messages"), &[("Body", body)]).await);
+    }
+    let alice = sid(&send(&app, &format!("{cp}/Members"), &[("Identity", "alice")]).await);
+    let alice_invite = sid(&send(
+        &app,
+        &format!("{sp}/Channels/{other}/Invites"),
+        &[("Identity", "alice")],
+    )
+    .await);
+    let start = app.operator().await.last_change(&service).await.unwrap().last_position;
+    // Act
+    update(&app, &format!("{cp}/Messages/{}", sid(&messages[2])), &[("Body", "2!")]).await;
+    remove(&app, &format!("{cp}/Messages/{}", sid(&messages[1]))).await;
+    let bob = sid(&send(&app, &format!("{cp}/Members"), &[("Identity", "bob")]).await);
+    remove(&app, &format!("{cp}/Members/{bob}")).await;
+    let carol = sid(&send(&app, &format!("{cp}/Invites"), &[("Identity", "carol")]).await);
+    remove(&app, &format!("{cp}/Invites/{carol}")).await;
+    let dave_invite = sid(&send(&app, &format!("{cp}/Invites"), &[("Identity", "dave")]).await);
+    let dave = sid(&send(&app, &format!("{cp}/Members"), &[("Identity", "dave")]).await);
+    let alice_user = sid(&app.get_json(&format!("{sp}/Users/alice")).await);
+    remove(&app, &format!("{sp}/Users/alice")).await;
+    // Assert
+    let chat = app.operator().await;
+    let log = read_all(&chat, &service, start, &[ch, other], 1000).await;
+    let got: Vec<(&str, &str, Option<&str>)> = log
+        .iter()
+        .map(|c| (c.kind.as_str(), c.sid.as_str(), c.detail.as_deref()))
+        .collect();
+    let index = messages[1]["index"].to_string();
+    let expected: Vec<(&str, &str, Option<&str>)> = vec![
+        ("message_updated", messages[2]["sid"].as_str().unwrap(), None),
+        ("message_removed", messages[1]["sid"].as_str().unwrap(), Some(&index)),
+        ("member_added", &bob, None),
+        ("member_removed", &bob, Some("bob")),
+        ("invite_added", &carol, None),
+        ("invite_removed", &carol, Some("carol")),
+        ("invite_added", &dave_invite, None),
+        ("member_added", &dave, None),
+        ("invite_removed", &dave_invite, Some("dave")),
+        ("member_removed", &alice, Some("alice")),
+        ("invite_removed", &alice_invite, Some("alice")),
+        ("user_removed", &alice_user, None),
+    ];
+    assert_eq!(got, expected);
+    assert_eq!(index, "1");
+}
+
+#[tokio::test]
 async fn changes_resume_after_a_position_returns_its_channels_and_service_level_changes_only() {
     // Arrange: two channels with messages, and a user in between.
     let app = TestApp::spawn().await;

@@ -43,7 +43,13 @@ pub(super) async fn log_all(t: &Transaction<'_>, changes: &[(&str, NewChange<'_>
         let channels: Vec<Option<&str>> = run.iter().map(|c| c.channel_sid).collect();
         let kinds: Vec<&str> = run.iter().map(|c| c.kind.as_str()).collect();
         let sids: Vec<&str> = run.iter().map(|c| c.sid).collect();
-        execute(t, q::LOG_PG.pg(), &[&service_sid, &n, &channels, &kinds, &sids, &now]).await?;
+        let details: Vec<Option<&str>> = run.iter().map(|c| c.detail).collect();
+        execute(
+            t,
+            q::LOG_PG.pg(),
+            &[&service_sid, &n, &channels, &kinds, &sids, &now, &details],
+        )
+        .await?;
     }
     Ok(())
 }

@@ -84,8 +84,10 @@ impl InviteStore for PgStore {
                 let Some(row) = query_opt(t, q::DELETE.pg(), &[sid, channel_sid]).await? else {
                     return Ok(false);
                 };
-                let service_sid = Cursor::new(&row, 0).text()?;
-                log_one(t, &service_sid, NewChange::in_channel(channel_sid, InviteRemoved, sid)).await?;
+                let mut cells = Cursor::new(&row, 0);
+                let (service_sid, identity) = (cells.text()?, cells.text()?);
+                let change = NewChange::in_channel(channel_sid, InviteRemoved, sid).with_detail(&identity);
+                log_one(t, &service_sid, change).await?;
                 Ok(true)
             })
         })

@@ -49,13 +49,14 @@ async fn upsert_user_locked(t: &Transaction<'_>, u: &User) -> Result<(i64, bool)
 }
 
 /// Removes a member row and corrects both counters (shared with user deletion); returns the
-/// member's service, or `None` when there was no such member. Locks the channel row before
-/// touching the member, like every other membership change. The caller logs the removal.
+/// member's identity and service, or `None` when there was no such member. Locks the channel
+/// row before touching the member, like every other membership change. The caller logs the
+/// removal (with the identity as its detail).
 pub(super) async fn remove_member_in(
     t: &Transaction<'_>,
     channel_sid: &str,
     sid: &str,
-) -> Result<Option<String>, Fail> {
+) -> Result<Option<(String, String)>, Fail> {
     if query_opt(t, "select 1 from channels where sid = $1 for update", &[&channel_sid])
         .await?
         .is_none()
@@ -69,7 +70,7 @@ pub(super) async fn remove_member_in(
     let (identity, service_sid) = (cells.text()?, cells.text()?);
     execute(t, q::COUNT_LEAVE.pg(), &[&channel_sid]).await?;
     execute(t, q::USER_LEFT.pg(), &[&service_sid, &identity]).await?;
-    Ok(Some(service_sid))
+    Ok(Some((identity, service_sid)))
 }
 
 /// The body of [`MemberStore::add_member`], run with the channel row locked.
@@ -151,7 +152,7 @@ async fn add_member_in(
     changes.extend(
         invites
             .iter()
-            .map(|sid| NewChange::in_channel(&m.channel_sid, InviteRemoved, sid)),
+            .map(|sid| NewChange::in_channel(&m.channel_sid, InviteRemoved, sid).with_detail(&m.identity)),
     );
     log_in(t, &m.service_sid, &changes).await?;
     Ok(AddMember::Added)
@@ -234,11 +235,12 @@ impl MemberStore for PgStore {
     async fn remove_member(&self, channel_sid: &str, sid: &str, outbox: &[OutboxRow]) -> Result<bool, StoreError> {
         self.write(&(channel_sid, sid, outbox), |t, (channel_sid, sid, outbox)| {
             Box::pin(async move {
-                let Some(service_sid) = remove_member_in(t, channel_sid, sid).await? else {
+                let Some((identity, service_sid)) = remove_member_in(t, channel_sid, sid).await? else {
                     return Ok(false);
                 };
                 insert_outbox_in(t, outbox, &[]).await?;
-                log_one(t, &service_sid, NewChange::in_channel(channel_sid, MemberRemoved, sid)).await?;
+                let change = NewChange::in_channel(channel_sid, MemberRemoved, sid).with_detail(&identity);
+                log_one(t, &service_sid, change).await?;
                 Ok(true)
             })
         })

@@ -79,16 +79,17 @@ impl MessageStore for PgStore {
                 {
                     return Ok(false);
                 }
-                let n = execute(t, q::DELETE.pg(), &[sid, channel_sid]).await?;
-                if n == 0 {
+                let Some(deleted) = query_opt(t, q::DELETE.pg(), &[sid, channel_sid]).await? else {
                     return Ok(false);
-                }
+                };
+                let idx = Cursor::new(&deleted, 0).int()?.to_string();
                 let service_sid = match query_opt(t, q::DELETED.pg(), &[channel_sid, sid]).await? {
                     Some(row) => Cursor::new(&row, 0).text()?,
                     None => return Ok(false),
                 };
                 insert_outbox_in(t, outbox, &[]).await?;
-                log_one(t, &service_sid, NewChange::in_channel(channel_sid, MessageRemoved, sid)).await?;
+                let change = NewChange::in_channel(channel_sid, MessageRemoved, sid).with_detail(&idx);
+                log_one(t, &service_sid, change).await?;
                 Ok(true)
             })
         })

@@ -57,6 +57,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
         include_str!("../../../migrations/postgres/0005_outbox_order_by_destination.sql"),
     ),
     (6, include_str!("../../../migrations/postgres/0006_change_log.sql")),
+    (7, include_str!("../../../migrations/postgres/0007_change_detail.sql")),
 ];
 
 /// Key of the transaction-level advisory lock that serialises migrations across nodes

@@ -137,14 +137,15 @@ impl UserStore for PgStore {
                 let invites = map_rows(&invites, pair)?;
                 execute(t, q::DELETE_BINDINGS.pg(), &[service_sid, &identity]).await?;
                 execute(t, q::DELETE.pg(), &[sid]).await?;
-                let mut changes: Vec<NewChange<'_>> =
-                    removed
-                        .iter()
-                        .map(|(channel_sid, member_sid)| NewChange::in_channel(channel_sid, MemberRemoved, member_sid))
-                        .chain(invites.iter().map(|(channel_sid, invite_sid)| {
-                            NewChange::in_channel(channel_sid, InviteRemoved, invite_sid)
-                        }))
-                        .collect();
+                let mut changes: Vec<NewChange<'_>> = removed
+                    .iter()
+                    .map(|(channel_sid, member_sid)| {
+                        NewChange::in_channel(channel_sid, MemberRemoved, member_sid).with_detail(&identity)
+                    })
+                    .chain(invites.iter().map(|(channel_sid, invite_sid)| {
+                        NewChange::in_channel(channel_sid, InviteRemoved, invite_sid).with_detail(&identity)
+                    }))
+                    .collect();
                 changes.push(NewChange::of_service(UserRemoved, sid));
                 log_in(t, service_sid, &changes).await?;
                 Ok(true)

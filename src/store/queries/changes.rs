@@ -26,17 +26,17 @@ shared_sql! {
         returning last_position - $2";
     /// PostgreSQL: logs a run of changes of service `$1` in one round trip: advances (or
     /// creates) its head by `$2` and inserts one row per element of the arrays channel `$3`,
-    /// kind `$4` and sid `$5`, at the positions taken, in array order, created `$6`. The head
-    /// row stays locked until commit (see `store::postgres::changes`).
+    /// kind `$4`, sid `$5` and detail `$7`, at the positions taken, in array order, created
+    /// `$6`. The head row stays locked until commit (see `store::postgres::changes`).
     pub LOG_PG = "with head as (insert into change_heads (service_sid, last_position) values ($1, $2) \
         on conflict (service_sid) do update set last_position = change_heads.last_position + $2 \
         returning last_position - $2 as base) \
-        insert into changes (service_sid, position, channel_sid, kind, sid, date_created) \
-        select $1, head.base + u.n, u.c, u.k, u.i, $6 from head, \
-        unnest($3::text[], $4::text[], $5::text[]) with ordinality as u(c, k, i, n)";
-    /// Logs one change: service, position, channel, kind, sid, created.
-    pub INSERT = "insert into changes (service_sid, position, channel_sid, kind, sid, date_created) \
-        values ($1, $2, $3, $4, $5, $6)";
+        insert into changes (service_sid, position, channel_sid, kind, sid, date_created, detail) \
+        select $1, head.base + u.n, u.c, u.k, u.i, $6, u.d from head, \
+        unnest($3::text[], $4::text[], $5::text[], $7::text[]) with ordinality as u(c, k, i, d, n)";
+    /// Logs one change: service, position, channel, kind, sid, created, detail.
+    pub INSERT = "insert into changes (service_sid, position, channel_sid, kind, sid, date_created, detail) \
+        values ($1, $2, $3, $4, $5, $6, $7)";
     /// [`after`] with the channels `$3` as a JSON array (SQLite).
     pub AFTER_SQLITE = after("channel_sid in (select value from json_each($3))");
     /// [`after`] with the channels `$3` as a text array (PostgreSQL).

@@ -19,8 +19,8 @@ shared_sql! {
         "select {} from invites where sid = $1 and channel_sid = $2",
         columns(INVITE_COLUMNS, "")
     );
-    /// Deletes invite `$1` of channel `$2`; returns its service.
-    pub DELETE = "delete from invites where sid = $1 and channel_sid = $2 returning service_sid";
+    /// Deletes invite `$1` of channel `$2`; returns its service and identity.
+    pub DELETE = "delete from invites where sid = $1 and channel_sid = $2 returning service_sid, identity";
 }
 
 paged_sql! {

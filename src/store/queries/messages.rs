@@ -23,8 +23,8 @@ shared_sql! {
     /// created, updated; where sid `$8` and channel `$9`.
     pub UPDATE = "update messages set from_identity = $1, body = $2, attributes = $3, was_edited = $4, \
         last_updated_by = $5, date_created = $6, date_updated = $7 where sid = $8 and channel_sid = $9";
-    /// Deletes message `$1` of channel `$2`.
-    pub DELETE = "delete from messages where sid = $1 and channel_sid = $2";
+    /// Deletes message `$1` of channel `$2` and returns its index.
+    pub DELETE = "delete from messages where sid = $1 and channel_sid = $2 returning idx";
     /// After deleting message `$2` of channel `$1`: one message less, and the last message
     /// recomputed when it was the one deleted; returns the channel's service.
     pub DELETED = "update channels set messages_count = messages_count - 1, last_message_sid = case \

@@ -286,7 +286,15 @@ pub fn outbox_item(r: &(impl Cells + ?Sized), at: usize) -> Result<OutboxItem, S
 }
 
 /// Columns of [`change`].
-pub const CHANGE_COLUMNS: &[&str] = &["service_sid", "position", "channel_sid", "kind", "sid", "date_created"];
+pub const CHANGE_COLUMNS: &[&str] = &[
+    "service_sid",
+    "position",
+    "channel_sid",
+    "kind",
+    "sid",
+    "date_created",
+    "detail",
+];
 
 /// Decodes a [`Change`] from [`CHANGE_COLUMNS`] starting at `at`.
 ///
@@ -304,5 +312,6 @@ pub fn change(r: &(impl Cells + ?Sized), at: usize) -> Result<Change, StoreError
         kind,
         sid: c.text()?,
         date_created: c.ts()?,
+        detail: c.opt_text()?,
     })
 }

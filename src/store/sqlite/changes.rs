@@ -18,6 +18,7 @@ struct Pending {
     channel_sid: Option<String>,
     kind: ChangeKind,
     sid: String,
+    detail: Option<String>,
 }
 
 /// The changes logged by the writes of one group commit, written together just before it
@@ -42,6 +43,7 @@ impl ChangeLog {
             channel_sid: change.channel_sid.map(str::to_owned),
             kind: change.kind,
             sid: change.sid.to_owned(),
+            detail: change.detail.map(str::to_owned),
         });
     }
 
@@ -85,7 +87,8 @@ impl ChangeLog {
                         p.channel_sid,
                         p.kind.as_str(),
                         p.sid,
-                        now
+                        now,
+                        p.detail
                     ])
                     .map_err(other)?;
             }

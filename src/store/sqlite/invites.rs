@@ -74,13 +74,17 @@ impl InviteStore for SqliteStore {
     async fn delete_invite(&self, channel_sid: &str, sid: &str) -> Result<bool, StoreError> {
         let (channel_sid, sid) = (channel_sid.to_owned(), sid.to_owned());
         self.write_logged(move |c, log| {
-            let service_sid = query_first(c, q::DELETE.sqlite(), [&sid, &channel_sid], |r| {
-                Cursor::new(r, 0).text()
+            let deleted = query_first(c, q::DELETE.sqlite(), [&sid, &channel_sid], |r| {
+                let mut cells = Cursor::new(r, 0);
+                Ok((cells.text()?, cells.text()?))
             })?;
-            let Some(service_sid) = service_sid else {
+            let Some((service_sid, identity)) = deleted else {
                 return Ok(false);
             };
-            log.push(&service_sid, NewChange::in_channel(&channel_sid, InviteRemoved, &sid));
+            log.push(
+                &service_sid,
+                NewChange::in_channel(&channel_sid, InviteRemoved, &sid).with_detail(&identity),
+            );
             Ok(true)
         })
         .await

@@ -67,7 +67,10 @@ pub(super) fn remove_member_in(
     };
     run(c, q::COUNT_LEAVE.sqlite(), [channel_sid])?;
     run(c, q::USER_LEFT.sqlite(), [&service_sid, &identity])?;
-    log.push(&service_sid, NewChange::in_channel(channel_sid, MemberRemoved, sid));
+    log.push(
+        &service_sid,
+        NewChange::in_channel(channel_sid, MemberRemoved, sid).with_detail(&identity),
+    );
     Ok(true)
 }
 
@@ -143,7 +146,7 @@ fn add_member_in(
     for sid in &invites {
         log.push(
             &m.service_sid,
-            NewChange::in_channel(&m.channel_sid, InviteRemoved, sid),
+            NewChange::in_channel(&m.channel_sid, InviteRemoved, sid).with_detail(&m.identity),
         );
     }
     Ok(AddMember::Added)

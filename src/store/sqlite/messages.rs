@@ -106,19 +106,18 @@ impl MessageStore for SqliteStore {
         let (channel_sid, sid) = (channel_sid.to_owned(), sid.to_owned());
         let outbox = outbox.to_vec();
         self.write_logged(move |c, log| {
-            let n = c
-                .prepare_cached(q::DELETE.sqlite())
-                .and_then(|mut s| s.execute([&sid, &channel_sid]))
-                .map_err(other)?;
-            if n == 0 {
-                return Ok(false);
-            }
+            let idx = query_first(c, q::DELETE.sqlite(), [&sid, &channel_sid], |r| Cursor::new(r, 0).int())?;
+            let Some(idx) = idx else { return Ok(false) };
             let service_sid = c
                 .prepare_cached(q::DELETED.sqlite())
                 .and_then(|mut s| s.query_row([&channel_sid, &sid], |r| r.get::<_, String>(0)))
                 .map_err(other)?;
             insert_outbox_in(c, &outbox, &[])?;
-            log.push(&service_sid, NewChange::in_channel(&channel_sid, MessageRemoved, &sid));
+            let idx = idx.to_string();
+            log.push(
+                &service_sid,
+                NewChange::in_channel(&channel_sid, MessageRemoved, &sid).with_detail(&idx),
+            );
             Ok(true)
         })
         .await

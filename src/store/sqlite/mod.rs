@@ -54,6 +54,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
         include_str!("../../../migrations/sqlite/0005_outbox_order_by_destination.sql"),
     ),
     (6, include_str!("../../../migrations/sqlite/0006_change_log.sql")),
+    (7, include_str!("../../../migrations/sqlite/0007_change_detail.sql")),
 ];
 
 /// Page cache of the writer connection (KiB): the hot pages of every index stay in memory.

@@ -142,7 +142,7 @@ impl UserStore for SqliteStore {
             for (channel_sid, invite_sid) in &invites {
                 log.push(
                     &service_sid,
-                    NewChange::in_channel(channel_sid, InviteRemoved, invite_sid),
+                    NewChange::in_channel(channel_sid, InviteRemoved, invite_sid).with_detail(&identity),
                 );
             }
             log.push(&service_sid, NewChange::of_service(UserRemoved, &sid));
