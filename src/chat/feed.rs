@@ -67,6 +67,14 @@ pub enum Detail {
     Channel(ChannelView),
     /// A user added or updated.
     User(User),
+    /// A message, member or invite removed: the user it concerned (members and invites, from
+    /// the change's detail) and the channel as it is now (`None` once the channel is gone).
+    Removed {
+        /// The SID of the member's or invitee's user.
+        user_sid: Option<String>,
+        /// The channel, if it still exists.
+        channel: Option<ChannelView>,
+    },
     /// What changed no longer exists (it was removed by this change or a later one).
     Gone,
 }
@@ -217,7 +225,7 @@ impl Chat {
         use ChangeKind as K;
         let service = &change.service_sid;
         let channel = match &change.channel_sid {
-            Some(ch) if !matches!(change.kind, K::ChannelRemoved) => {
+            Some(ch) if change.kind != K::ChannelRemoved => {
                 if !channels.contains_key(ch) {
                     let view = self.view_of(service, ch).await?;
                     channels.insert(ch.clone(), view);
@@ -226,6 +234,9 @@ impl Chat {
             }
             _ => None,
         };
+        if matches!(change.kind, K::MessageRemoved | K::MemberRemoved | K::InviteRemoved) {
+            return self.removed(change, channel, users).await;
+        }
         let gone = Ok(Detail::Gone);
         let Some(channel) = channel else {
             return match change.kind {
@@ -268,6 +279,33 @@ impl Chat {
             K::ChannelAdded | K::ChannelUpdated => Detail::Channel(channel),
             _ => Detail::Gone,
         })
+    }
+
+    /// A removal's detail: whose membership or invite ended. An invite consumed by its
+    /// identity joining the channel is no removal for the user (their membership follows it).
+    async fn removed(
+        &self,
+        change: &Change,
+        channel: Option<ChannelView>,
+        users: &mut HashMap<String, Option<String>>,
+    ) -> Result<Detail, ChatError> {
+        let identity = match (change.kind, change.detail.as_deref()) {
+            (ChangeKind::MemberRemoved | ChangeKind::InviteRemoved, Some(identity)) => identity,
+            _ => {
+                return Ok(Detail::Removed {
+                    user_sid: None,
+                    channel,
+                });
+            }
+        };
+        if change.kind == ChangeKind::InviteRemoved
+            && let Some(view) = &channel
+            && self.store.member(&view.channel.sid, identity).await?.is_some()
+        {
+            return Ok(Detail::Gone);
+        }
+        let user_sid = self.user_sid(&change.service_sid, identity, users).await?;
+        Ok(Detail::Removed { user_sid, channel })
     }
 
     /// The SID of the user `identity`, remembered for the rest of the call.

@@ -86,6 +86,28 @@ pub fn events_of(o: &Observed) -> Vec<SyncEvent> {
             out.push(user_channel(id, &at, user, &c.sid, "map_item_added", data));
         }
         Detail::Channel(view) if kind == ChangeKind::ChannelUpdated => out.push(document(id, &at, view)),
+        Detail::Removed { user_sid, channel } => removed(o, user_sid.as_deref(), channel.as_ref(), &mut out),
+        Detail::Gone if kind == ChangeKind::ChannelRemoved => {
+            let ch = o.change.sid.as_str();
+            let doc = SyncObject::new(ObjectKind::Channel, ch);
+            let list = SyncObject::new(ObjectKind::Messages, ch);
+            let roster = SyncObject::new(ObjectKind::Roster, ch);
+            out.push(SyncEvent {
+                event: json!({"id": id, "document_sid": doc.sid()}),
+                object: doc,
+                event_type: "document_removed",
+            });
+            out.push(SyncEvent {
+                event: json!({"id": id, "list_sid": list.sid()}),
+                object: list,
+                event_type: "list_removed",
+            });
+            out.push(SyncEvent {
+                event: json!({"id": id, "map_sid": roster.sid()}),
+                object: roster,
+                event_type: "map_removed",
+            });
+        }
         Detail::User(user) if kind == ChangeKind::UserUpdated => {
             let info = SyncObject::new(ObjectKind::UserInfo, &user.sid);
             for (key, data) in render::user_info_items(user) {
@@ -105,6 +127,71 @@ pub fn events_of(o: &Observed) -> Vec<SyncEvent> {
         _ => {}
     }
     out
+}
+
+/// The events `o` produces for a subscriber whose own channels map is `mine` (a user's
+/// channels map): [`events_of`], plus the removal of a deleted channel from that map (the
+/// change no longer says who its members were; a removal of a channel the map does not hold
+/// is ignored by the SDKs).
+#[must_use]
+pub fn events_for(o: &Observed, mine: Option<&SyncObject>) -> Vec<SyncEvent> {
+    let mut out = events_of(o);
+    if let (ChangeKind::ChannelRemoved, Some(map)) = (o.change.kind, mine) {
+        let at = render::date(&o.change.date_created);
+        out.push(user_channel(
+            o.change.position,
+            &at,
+            &map.owner,
+            &o.change.sid,
+            "map_item_removed",
+            json!({}),
+        ));
+    }
+    out
+}
+
+/// The events of a removed message, member or invite.
+fn removed(o: &Observed, user: Option<&str>, channel: Option<&ChannelView>, out: &mut Vec<SyncEvent>) {
+    let c = &o.change;
+    let (id, at) = (c.position, render::date(&c.date_created));
+    let Some(ch) = c.channel_sid.as_deref() else {
+        return;
+    };
+    match c.kind {
+        ChangeKind::MessageRemoved => {
+            let Some(index) = c.detail.as_deref().and_then(|d| d.parse::<i64>().ok()) else {
+                return;
+            };
+            let list = SyncObject::new(ObjectKind::Messages, ch);
+            out.push(SyncEvent {
+                event: json!({"id": id, "list_sid": list.sid(), "item_index": index, "item_data": {},
+                              "date_created": at}),
+                object: list,
+                event_type: "list_item_removed",
+            });
+            if let Some(view) = channel {
+                out.push(document(id, &at, view));
+            }
+        }
+        ChangeKind::MemberRemoved => {
+            let roster = SyncObject::new(ObjectKind::Roster, ch);
+            out.push(SyncEvent {
+                event: json!({"id": id, "map_sid": roster.sid(), "item_key": c.sid, "item_data": {},
+                              "date_created": at}),
+                object: roster,
+                event_type: "map_item_removed",
+            });
+            if let Some(user) = user {
+                out.push(user_channel(id, &at, user, ch, "map_item_removed", json!({})));
+            }
+        }
+        ChangeKind::InviteRemoved => {
+            if let Some(user) = user {
+                out.push(user_channel(id, &at, user, ch, "map_item_removed", json!({})));
+            }
+        }
+        _ => {}
+    }
 }
 
 fn map_event(added: bool) -> &'static str {

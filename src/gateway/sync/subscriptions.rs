@@ -15,7 +15,7 @@ use std::sync::Arc;
 use serde_json::{Value, json};
 use tokio::sync::{broadcast, mpsc};
 
-use super::events::{SyncEvent, events_of};
+use super::events::{SyncEvent, events_for};
 use super::names::{ObjectKind, SyncObject};
 use super::views;
 use crate::chat::{Catchup, ChatError, FeedBatch, Observed};
@@ -309,9 +309,10 @@ impl Subscriptions {
                 let cursor = changes.last().map_or(from, |c| c.position);
                 let relevant: Vec<Change> = changes.into_iter().filter(|c| may_change(object, c)).collect();
                 let observed = self.ctx.chat.observe(relevant).await?;
+                let mine = (object.kind == ObjectKind::UserChannels).then_some(object);
                 let events = observed
                     .iter()
-                    .flat_map(events_of)
+                    .flat_map(|o| events_for(o, mine))
                     .filter(|e| &e.object == object)
                     .collect();
                 Ok((events, cursor, complete))
@@ -332,7 +333,7 @@ impl Subscriptions {
             // One change may give several events for one object (a user's name and
             // attributes): the cursors move once the change is done.
             let mut touched = Vec::new();
-            for e in events_of(o) {
+            for e in events_for(o, self.mine()) {
                 let sid = e.object.sid();
                 let Some(sub) = self.subs.get(&sid) else {
                     continue;
@@ -382,15 +383,27 @@ impl Subscriptions {
         out
     }
 
+    /// The user's own channels map, when subscribed.
+    fn mine(&self) -> Option<&SyncObject> {
+        self.subs
+            .values()
+            .map(|s| &s.object)
+            .find(|o| o.kind == ObjectKind::UserChannels)
+    }
+
     /// Whether `o` may change an object subscribed (before rendering anything).
     fn concerns(&self, o: &Observed) -> bool {
         let c = &o.change;
+        if c.kind == ChangeKind::ChannelRemoved && self.mine().is_some() {
+            return true;
+        }
         if c.channel_sid.as_ref().is_some_and(|ch| self.owners.contains(ch)) || self.owners.contains(&c.sid) {
             return true;
         }
         match &o.detail {
             crate::chat::Detail::Member { user_sid: Some(u), .. }
-            | crate::chat::Detail::Invite { user_sid: Some(u), .. } => self.owners.contains(u),
+            | crate::chat::Detail::Invite { user_sid: Some(u), .. }
+            | crate::chat::Detail::Removed { user_sid: Some(u), .. } => self.owners.contains(u),
             _ => false,
         }
     }
@@ -401,10 +414,36 @@ fn may_change(object: &SyncObject, c: &Change) -> bool {
     use ChangeKind as K;
     let in_channel = c.channel_sid.as_deref() == Some(object.owner.as_str());
     match object.kind {
-        ObjectKind::Channel => in_channel && matches!(c.kind, K::ChannelUpdated | K::MessageAdded),
-        ObjectKind::Messages => in_channel && matches!(c.kind, K::MessageAdded | K::MessageUpdated),
-        ObjectKind::Roster => in_channel && matches!(c.kind, K::MemberAdded | K::MemberUpdated),
-        ObjectKind::UserChannels => matches!(c.kind, K::MemberAdded | K::MemberUpdated | K::InviteAdded),
+        ObjectKind::Channel => {
+            in_channel
+                && matches!(
+                    c.kind,
+                    K::ChannelUpdated | K::ChannelRemoved | K::MessageAdded | K::MessageRemoved
+                )
+        }
+        ObjectKind::Messages => {
+            in_channel
+                && matches!(
+                    c.kind,
+                    K::MessageAdded | K::MessageUpdated | K::MessageRemoved | K::ChannelRemoved
+                )
+        }
+        ObjectKind::Roster => {
+            in_channel
+                && matches!(
+                    c.kind,
+                    K::MemberAdded | K::MemberUpdated | K::MemberRemoved | K::ChannelRemoved
+                )
+        }
+        ObjectKind::UserChannels => matches!(
+            c.kind,
+            K::MemberAdded
+                | K::MemberUpdated
+                | K::MemberRemoved
+                | K::InviteAdded
+                | K::InviteRemoved
+                | K::ChannelRemoved
+        ),
         ObjectKind::UserInfo => c.sid == object.owner && c.kind == K::UserUpdated,
     }
 }
