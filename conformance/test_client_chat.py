@@ -76,6 +76,7 @@ def test_twilio_chat_clients_chat_in_real_time_over_banter(banter, client, servi
     assert r["message_attributes"]["attributes"] == {"k": 2}
     assert "friendlyName" in r["renamed"]["reasons"]
     assert r["channel_attributes"]["attributes"] == {"topic": "q4"}
+    assert "uniqueName" in r["unique_renamed"]["reasons"]
 
     # History: six messages (0..5), two per page, both directions.
     h = r["history"]
@@ -115,6 +116,7 @@ def test_twilio_chat_clients_chat_in_real_time_over_banter(banter, client, servi
     assert json.loads(messages[0].attributes) == {"k": 2}
     channel = chat.channels(ch).fetch()
     assert channel.friendly_name == "General chat"
+    assert channel.unique_name == request["unique_name"] + "-2"
     assert json.loads(channel.attributes) == {"topic": "q4"}
     assert channel.messages_count == 5
     assert [m.identity for m in chat.channels(ch).members.list()] == [alice]

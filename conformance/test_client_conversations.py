@@ -44,6 +44,8 @@ def test_conversations_clients_talk_in_real_time_over_banter(banter, client, ser
     assert "body" in r["message_updated"]["reasons"]
     assert "friendlyName" in r["renamed"]["reasons"]
     assert r["conversation_attributes"]["attributes"] == {"topic": "q4"}
+    assert "uniqueName" in r["unique_renamed"]["reasons"]
+    assert r["message_attributes"]["attributes"] == {"k": 2}
     assert r["participant_updated"]["attributes"] == {"mood": "fine"}
 
     assert r["history"] == {"newest": [4, 5], "hasPrevPage": True, "older": [2, 3], "first": [0, 1],

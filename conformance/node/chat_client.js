@@ -136,6 +136,9 @@ async function run(opts) {
   await ch.updateAttributes({ topic: "q4" });
   report.channel_attributes = await expect(bobLog,
     (e) => e.event === "channelUpdated" && e.attributes && e.attributes.topic === "q4", "bob channelUpdated attributes");
+  await ch.updateUniqueName(`${opts.unique_name}-2`);
+  report.unique_renamed = await expect(bobLog,
+    (e) => e.event === "channelUpdated" && e.uniqueName === `${opts.unique_name}-2`, "bob channelUpdated unique name");
 
   // History, both directions.
   for (let i = 0; i < 3; i += 1) await ch.sendMessage(`more ${i}`);

@@ -117,6 +117,12 @@ async function run(opts) {
   await conv.updateAttributes({ topic: "q4" });
   report.conversation_attributes = await expect(bobLog,
     (e) => e.event === "conversationUpdated" && e.attributes && e.attributes.topic === "q4", "bob sees attributes");
+  await conv.updateUniqueName(`${opts.unique_name}-2`);
+  report.unique_renamed = await expect(bobLog,
+    (e) => e.event === "conversationUpdated" && e.uniqueName === `${opts.unique_name}-2`, "bob sees the unique name");
+  await mine.updateAttributes({ k: 2 });
+  report.message_attributes = await expect(bobLog,
+    (e) => e.event === "messageUpdated" && e.attributes && e.attributes.k === 2, "bob sees message attributes");
   const me = await bconv.getParticipantByIdentity(bobId);
   await me.updateAttributes({ mood: "fine" });
   report.participant_updated = await expect(aliceLog,

@@ -1,0 +1,145 @@
+//! Client actions through the socket follow the same rules as everywhere else: pre-event
+//! webhooks can veto them (the SDK gets Twilio's error), post-event webhooks report them as the
+//! user's (`Source=SDK`), and a change written through another node reaches the socket live.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::gateway::Client;
+use crate::harness::receiver::Receiver;
+use crate::harness::users::EndUser;
+use crate::harness::{TestApp, created, json as body_of};
+
+async fn socket(app: &TestApp, user: &EndUser) -> Client {
+    let url = format!("{}/v3/wsconnect", app.base.replacen("http", "ws", 1));
+    let (ws, _) = tokio_tungstenite::connect_async(url).await.expect("upgrade");
+    let mut c = Client { ws };
+    c.init(&user.jwt).await;
+    c
+}
+
+/// A service with pre- and post-event webhooks to `rx`, a channel, and alice in it.
+async fn hooked(app: &TestApp, rx: &Receiver) -> (String, String, EndUser) {
+    let service = app.service().await["sid"].as_str().unwrap().to_owned();
+    let sp = format!("/v2/Services/{service}");
+    let (pre, post) = (rx.url("/pre"), rx.url("/post"));
+    let r = app
+        .post(
+            &sp,
+            &[("PreWebhookUrl", pre.as_str()), ("PostWebhookUrl", post.as_str())],
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let ch = created(
+        app.post(&format!("{sp}/Channels"), &[("UniqueName", "room")])
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let ch = ch["sid"].as_str().unwrap().to_owned();
+    let alice = app.member(&format!("{sp}/Channels/{ch}"), "alice").await;
+    (service, ch, alice)
+}
+
+#[tokio::test]
+async fn gateway_flows_a_vetoed_send_is_refused_and_an_allowed_one_reported_as_the_users() {
+    let app = TestApp::spawn().await;
+    let rx = Receiver::start().await;
+    let (service, ch, alice) = hooked(&app, &rx).await;
+    let mut c = socket(&app, &alice).await;
+    let path = format!("/Client/v2/Services/{service}/Conversations/{ch}/Messages");
+
+    // The pre-event hook says no: the SDK's send fails with Twilio's answer, nothing is stored.
+    rx.answer(403, "");
+    let (status, body) = c
+        .request_json("POST", &path, json!({"body": "vetoed", "attributes": "{}"}))
+        .await;
+    assert_eq!(status, 403, "{body}");
+    assert_eq!(body["code"], 20403);
+    let list = body_of(
+        app.get(&format!("/v2/Services/{service}/Channels/{ch}/Messages"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(list["messages"], json!([]));
+
+    // Allowed: stored as alice's, and both events name her as the acting client.
+    let (status, body) = c
+        .request_json("POST", &path, json!({"body": "hello", "attributes": "{}"}))
+        .await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["index"], 0);
+    let pre = rx.wait_for("/pre", 2).await;
+    let post = rx.wait_for("/post", 1).await;
+    for (hit, event) in [(&pre[1], "onMessageSend"), (&post[0], "onMessageSent")] {
+        assert_eq!(hit.param("EventType"), Some(event));
+        assert_eq!(hit.param("Source"), Some("SDK"));
+        assert_eq!(hit.param("ClientIdentity"), Some("alice"));
+        assert_eq!(hit.param("Body"), Some("hello"));
+    }
+    assert_eq!(post[0].param("MessageSid"), body["sid"].as_str());
+}
+
+#[tokio::test]
+async fn gateway_flows_a_change_written_on_another_node_reaches_the_socket() {
+    let app = TestApp::spawn().await;
+    let service = app.service().await["sid"].as_str().unwrap().to_owned();
+    let ch = created(
+        app.post(&format!("/v2/Services/{service}/Channels"), &[])
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let ch = ch["sid"].as_str().unwrap().to_owned();
+    let alice = app
+        .member(&format!("/v2/Services/{service}/Channels/{ch}"), "alice")
+        .await;
+    let mut c = socket(&app, &alice).await;
+    let list_sid = format!("ES{}", &ch[2..]);
+    let body = json!({"event_protocol_version": 4, "action": "establish", "correlation_id": 7,
+                      "requests": [{"object_sid": list_sid, "object_type": "list", "last_event_id": null}]});
+    let (status, _) = c.request_json("POST", "/v4/Subscriptions", body).await;
+    assert_eq!(status, 200);
+    let established = next_event(&mut c).await;
+    assert_eq!(established["event_type"], "subscription_established");
+
+    // Another node: its own store handle and domain on the same database (on PostgreSQL its
+    // notice wakes this node's reader; on SQLite the reader's poll finds the change).
+    let other = app.operator().await;
+    other.spawn_auth_watcher();
+    let operator = banter::chat::Caller::operator(app.account_sid.clone(), false);
+    let input = banter::chat::NewMessage {
+        body: Some("from node 2".into()),
+        ..Default::default()
+    };
+    other
+        .send_message(operator.service(&service).channel(&ch), input)
+        .await
+        .unwrap();
+
+    let e = next_event(&mut c).await;
+    assert_eq!(e["event_type"], "list_item_added", "{e}");
+    assert_eq!(e["event"]["item_data"]["text"], "from node 2");
+    assert_eq!(e["event"]["item_index"], 0);
+}
+
+/// The next Sync notification's payload (other frames skipped), within 5 s.
+async fn next_event(c: &mut Client) -> Value {
+    tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            let f = c.frame().await;
+            if f.method() == Some("notification") {
+                return serde_json::from_slice(&f.payload).expect("json");
+            }
+        }
+    })
+    .await
+    .expect("an event in time")
+}
