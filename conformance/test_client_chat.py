@@ -101,6 +101,9 @@ def test_twilio_chat_clients_chat_in_real_time_over_banter(banter, client, servi
     # Invites, removal from a private channel, deletions.
     assert r["invited"]["event"] == "channelInvited"
     assert r["kicked"]["event"] == "channelLeft"
+    assert r["declined"]["event"] == "channelLeft"
+    assert r["added"]["event"] == "channelJoined"
+    assert r["typing"]["ok"] is True
     assert r["message_removed"]["index"] == 5
     assert r["member_left"]["identity"] == bob
     assert r["channel_removed"]["event"] == "channelRemoved"

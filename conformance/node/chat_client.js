@@ -187,6 +187,19 @@ async function run(opts) {
     "alice sees bob join the private channel");
   await priv.removeMember(bobId);
   report.kicked = await expect(bobLog, (e) => e.event === "channelLeft" && e.channel === priv.sid, "bob removed");
+  // Invited again, bob declines; then alice adds him to a third channel directly.
+  const beforeDecline = bobLog.length;
+  const after = (pred) => (e) => bobLog.indexOf(e) >= beforeDecline && pred(e);
+  await priv.invite(bobId);
+  await expect(bobLog, after((e) => e.event === "channelInvited" && e.channel === priv.sid), "bob invited again");
+  await (await bob.getChannelBySid(priv.sid)).decline();
+  report.declined = await expect(bobLog, after((e) => e.event === "channelLeft" && e.channel === priv.sid),
+    "bob's invite is gone");
+  const third = await alice.createChannel({ friendlyName: "Added", isPrivate: true });
+  await third.join();
+  await third.add(bobId);
+  report.added = await expect(bobLog, (e) => e.event === "channelJoined" && e.channel === third.sid, "bob added");
+  report.typing = await outcome(third.typing());
 
   // Removals: a message, a member leaving, a channel.
   const last = (await ch.getMessages(1)).items[0];

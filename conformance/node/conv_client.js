@@ -155,6 +155,8 @@ async function run(opts) {
   report.user_updated = await expect(bobLog,
     (e) => e.event === "userUpdated" && e.identity === aliceId && e.friendlyName === "Alice A", "bob userUpdated");
 
+  report.typing = await outcome(conv.typing());
+
   // bob may not delete alice's conversation.
   report.bob_delete = await outcome(bconv.delete());
 
