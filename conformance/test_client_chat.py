@@ -67,6 +67,9 @@ def test_twilio_chat_clients_chat_in_real_time_over_banter(banter, client, servi
     assert r["bob_got"]["author"] == alice
     assert r["bob_got"]["attributes"] == {"k": 1}
     assert r["alice_got"]["author"] == bob and r["alice_got"]["index"] == 1
+    assert r["typing_started"]["channel"] == ch
+    assert r["typing_ended"]["channel"] == ch
+    assert r["bob_saw_own_typing"] is False
     assert [e["author"] for e in r["rest_seen"]] == ["rest-bot", "rest-bot"]
     assert r["rest_seen"][0]["index"] == r["rest_message"]["index"] == 2
 

@@ -56,6 +56,7 @@ def test_conversations_clients_talk_in_real_time_over_banter(banter, client, ser
     assert r["user_updated"]["friendlyName"] == "Alice A"
 
     assert r["typing"]["ok"] is True
+    assert r["typing_started"]["conversation"] == conv
     assert r["bob_delete"] == {"ok": False, "status": 403, "code": 50107, "message": "Forbidden"}
     assert r["message_removed"]["index"] == 5
     assert r["bob_left"]["conversation"] == conv

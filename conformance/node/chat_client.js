@@ -50,6 +50,8 @@ function record(client) {
       channel: member.channel.sid, identity: member.identity, reasons: updateReasons,
       lastConsumedMessageIndex: member.lastConsumedMessageIndex,
     }));
+  client.on("typingStarted", (m) => push("typingStarted", { channel: m.channel.sid, identity: m.identity }));
+  client.on("typingEnded", (m) => push("typingEnded", { channel: m.channel.sid, identity: m.identity }));
   client.on("messageAdded", (m) => push("messageAdded", message(m)));
   client.on("messageUpdated", ({ message: m, updateReasons }) =>
     push("messageUpdated", { ...message(m), reasons: updateReasons }));
@@ -113,6 +115,14 @@ async function run(opts) {
   await bch.sendMessage("hi alice");
   report.alice_got = await expect(aliceLog, (e) => e.event === "messageAdded" && e.body === "hi alice",
     "alice messageAdded");
+
+  // bob types: alice sees it start, and end after the service's typing timeout.
+  await bch.typing();
+  report.typing_started = await expect(aliceLog, (e) => e.event === "typingStarted" && e.identity === bobId,
+    "alice sees bob typing");
+  report.typing_ended = await expect(aliceLog, (e) => e.event === "typingEnded" && e.identity === bobId,
+    "bob's typing ends");
+  report.bob_saw_own_typing = bobLog.some((e) => e.event === "typingStarted");
 
   // A message posted by the operator through REST reaches both clients.
   const rest = await restMessage(opts.rest, ch.sid, "from REST");

@@ -39,6 +39,7 @@ function record(client) {
       conversation: participant.conversation.sid, identity: participant.identity, reasons: updateReasons,
       lastReadMessageIndex: participant.lastReadMessageIndex, attributes: participant.attributes,
     }));
+  client.on("typingStarted", (p) => push("typingStarted", { conversation: p.conversation.sid, identity: p.identity }));
   client.on("messageAdded", (m) => push("messageAdded", message(m)));
   client.on("messageUpdated", ({ message: m, updateReasons }) => push("messageUpdated", { ...message(m), reasons: updateReasons }));
   client.on("messageRemoved", (m) => push("messageRemoved", message(m)));
@@ -155,7 +156,9 @@ async function run(opts) {
   report.user_updated = await expect(bobLog,
     (e) => e.event === "userUpdated" && e.identity === aliceId && e.friendlyName === "Alice A", "bob userUpdated");
 
-  report.typing = await outcome(conv.typing());
+  report.typing = await outcome(bconv.typing());
+  report.typing_started = await expect(aliceLog, (e) => e.event === "typingStarted" && e.identity === bobId,
+    "alice sees bob typing");
 
   // bob may not delete alice's conversation.
   report.bob_delete = await outcome(bconv.delete());

@@ -208,6 +208,7 @@ impl Chat {
         tokio::spawn(Arc::clone(&self.auth).watch(Arc::clone(&self.store)));
         if let Some(mut notices) = self.store.notices() {
             let (auth, store, bus) = (Arc::clone(&self.auth), Arc::clone(&self.store), self.bus.clone());
+            let typing = self.typing.clone();
             tokio::spawn(async move {
                 loop {
                     match notices.recv().await {
@@ -215,6 +216,11 @@ impl Chat {
                         Ok(n) => {
                             if let Some(event) = n.strip_prefix("event:").and_then(|j| serde_json::from_str(j).ok()) {
                                 let _ = bus.send(event);
+                            } else if let Some(t) = n
+                                .strip_prefix(super::typing::NOTICE_PREFIX)
+                                .and_then(|j| serde_json::from_str(j).ok())
+                            {
+                                let _ = typing.send(t);
                             }
                         }
                         Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => auth.refresh(store.as_ref()).await,

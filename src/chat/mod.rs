@@ -21,6 +21,7 @@ mod messages;
 mod roles;
 mod services;
 mod tokens;
+pub mod typing;
 mod users;
 pub mod validate;
 mod webhooks;
@@ -44,6 +45,7 @@ pub use messages::{MessagePatch, NewMessage};
 pub use roles::{NewRole, PERMISSIONS_CHANNEL, PERMISSIONS_DEPLOYMENT};
 pub use services::{NotificationKindPatch, ServicePatch};
 pub use tokens::{CLOCK_SKEW_SECS, MAX_TTL_SECS, NewToken, TOKEN_CTY, TokenCache, TokenIdentity};
+pub use typing::Typing;
 pub use users::{NewUser, UserPatch};
 pub use webhooks::WebhookConfigPatch;
 
@@ -72,6 +74,8 @@ pub struct Chat {
     tokens: Arc<TokenCache>,
     /// The change-log readers that feed this process's client sockets.
     feeds: Arc<feed::Feeds>,
+    /// Typing indicators of every node.
+    typing: tokio::sync::broadcast::Sender<typing::Typing>,
 }
 
 /// Services remembered per process before the cache starts over.
@@ -103,6 +107,7 @@ impl Chat {
             secrets,
             tokens: Arc::new(TokenCache::default()),
             feeds: Arc::new(feed::Feeds::default()),
+            typing: tokio::sync::broadcast::channel(typing::TYPING_CAPACITY).0,
         }
     }
 

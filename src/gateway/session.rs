@@ -431,6 +431,7 @@ impl Session {
             Wake::Request(r) => (sync.on_request(r).await, true),
             Wake::Batch(b) => (sync.on_batch(&b), false),
             Wake::Lagged => (sync.catch_up().await, true),
+            Wake::Typing(t) => (sync.on_typing(&t).into_iter().collect(), false),
         };
         for frame in frames {
             let flow = if wait {

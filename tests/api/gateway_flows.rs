@@ -143,3 +143,87 @@ async fn next_event(c: &mut Client) -> Value {
     .await
     .expect("an event in time")
 }
+
+#[tokio::test]
+async fn gateway_flows_typing_reaches_the_other_members_sockets_only() {
+    let app = TestApp::spawn().await;
+    let service = app.service().await["sid"].as_str().unwrap().to_owned();
+    let ch = created(
+        app.post(&format!("/v2/Services/{service}/Channels"), &[])
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let ch = ch["sid"].as_str().unwrap().to_owned();
+    let path = format!("/v2/Services/{service}/Channels/{ch}");
+    let (alice, bob) = (app.member(&path, "alice").await, app.member(&path, "bob").await);
+    let carol = app.end_user(&service, "carol").await;
+    let (mut a, mut b, mut c) = (
+        socket(&app, &alice).await,
+        socket(&app, &bob).await,
+        socket(&app, &carol).await,
+    );
+    let list_sid = format!("ES{}", &ch[2..]);
+    for s in [&mut a, &mut b] {
+        let body = json!({"event_protocol_version": 4, "action": "establish", "correlation_id": 1,
+                          "requests": [{"object_sid": list_sid, "object_type": "list", "last_event_id": null}]});
+        let (status, _) = s.request_json("POST", "/v4/Subscriptions", body).await;
+        assert_eq!(status, 200);
+        assert_eq!(next_event(s).await["event_type"], "subscription_established");
+    }
+
+    // alice types: bob's socket is told, with the service's timeout.
+    let typing = format!("/Client/v2/Services/{service}/Typing");
+    let form = format!("ChannelSid={ch}");
+    let (status, body) = a
+        .request_with(
+            "POST",
+            &typing,
+            json!({}),
+            json!({}),
+            "application/x-www-form-urlencoded",
+            &form,
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["typing_timeout"], 5);
+    let f = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            let f = b.frame().await;
+            if f.method() == Some("notification") {
+                return f;
+            }
+        }
+    })
+    .await
+    .expect("a typing indicator");
+    assert_eq!(f.header["message_type"], "twilio.ipmsg.typing_indicator");
+    let payload: Value = serde_json::from_slice(&f.payload).unwrap();
+    assert_eq!(
+        payload,
+        json!({"channel_sid": ch, "identity": "alice", "typing_timeout": 5})
+    );
+
+    // carol is no member: she may not type there, and hears nothing.
+    let (status, _) = c
+        .request_with(
+            "POST",
+            &typing,
+            json!({}),
+            json!({}),
+            "application/x-www-form-urlencoded",
+            &form,
+        )
+        .await;
+    assert_eq!(status, 404);
+    // alice is not told about herself: the next frame she gets is the answer to a later request.
+    let (status, _) = a
+        .request_json(
+            "GET",
+            &format!("/Client/v2/Services/{service}/Users/alice"),
+            json!(null),
+        )
+        .await;
+    assert_eq!(status, 200);
+}

@@ -122,19 +122,14 @@ pub(super) async fn delete(c: Call<'_>) -> Result<TunnelResponse, ChatError> {
 /// `POST {S}/Typing` (A22)
 ///
 /// Form body `ChannelSid=CH…`. `200` with `{"typing_timeout": <the service's
-/// TypingIndicatorTimeout>}` once the caller is known to be a member of the channel; `404`
-/// otherwise. Typing notifications are not fanned out to the other members yet.
+/// TypingIndicatorTimeout>}` once the caller is known to be a member of the channel (the
+/// other members' sockets, on every node, get a `twilio.ipmsg.typing_indicator`); `404`
+/// otherwise.
 pub(super) async fn typing(c: Call<'_>) -> Result<TunnelResponse, ChatError> {
     let Some(channel) = c.form_value("ChannelSid").filter(|s| !s.is_empty()) else {
         return Err(ChatError::missing("ChannelSid"));
     };
-    c.ctx.chat.member(c.service().channel(&channel), c.me()).await?;
-    let service = c
-        .ctx
-        .chat
-        .service(&c.ctx.caller.account_sid, &c.ctx.token.service_sid)
-        .await?;
-    let timeout = service.settings.typing_indicator_timeout;
+    let timeout = c.ctx.chat.typing(c.service().channel(&channel)).await?;
     Ok(TunnelResponse::json(200, json!({"typing_timeout": timeout})))
 }
 

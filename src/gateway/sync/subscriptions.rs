@@ -18,7 +18,7 @@ use tokio::sync::{broadcast, mpsc};
 use super::events::{SyncEvent, events_for};
 use super::names::{ObjectKind, SyncObject};
 use super::views;
-use crate::chat::{Catchup, ChatError, FeedBatch, Observed};
+use crate::chat::{Catchup, ChatError, FeedBatch, Observed, Typing};
 use crate::gateway::frame::Frame;
 use crate::gateway::protocol;
 use crate::gateway::tunnel::{Endpoint, Routes, TunnelContext, TunnelRequest, TunnelResponse};
@@ -36,6 +36,9 @@ pub const REPLAY_LIMIT: usize = 1000;
 /// Rounds of [`REPLAY_LIMIT`] changes a lagging socket reads per object before it gives up
 /// (and is resumed by its client's next subscription).
 const MAX_CATCH_UP_ROUNDS: usize = 100;
+
+/// The notification type of typing indicators.
+const TYPING_INDICATOR: &str = "twilio.ipmsg.typing_indicator";
 
 /// The notification type of Sync events.
 const SYNC_EVENT: &str = "twilio.sync.event";
@@ -157,6 +160,7 @@ pub struct Subscriptions {
     owners: HashSet<String>,
     mailbox: mpsc::Receiver<Request>,
     feed: broadcast::Receiver<Arc<FeedBatch>>,
+    typing: broadcast::Receiver<Typing>,
 }
 
 /// What the socket's task was woken by.
@@ -167,6 +171,8 @@ pub enum Wake {
     Batch(Arc<FeedBatch>),
     /// The feed ran ahead of this socket: catch up from the database.
     Lagged,
+    /// Someone is typing somewhere.
+    Typing(Typing),
 }
 
 impl Subscriptions {
@@ -174,12 +180,14 @@ impl Subscriptions {
     #[must_use]
     pub fn new(ctx: Arc<TunnelContext>, inbox: Inbox) -> Self {
         let feed = ctx.chat.follow(&ctx.token.service_sid);
+        let typing = ctx.chat.typing_events();
         Self {
             ctx,
             subs: HashMap::new(),
             owners: HashSet::new(),
             mailbox: inbox,
             feed,
+            typing,
         }
     }
 
@@ -200,6 +208,7 @@ impl Subscriptions {
                     Wake::Lagged
                 }
             },
+            Ok(t) = self.typing.recv() => Wake::Typing(t),
         }
     }
 
@@ -351,6 +360,22 @@ impl Subscriptions {
             }
         }
         out
+    }
+
+    /// The typing indicator `t`, for a socket of another member of its channel: one that
+    /// follows the channel's messages or roster (which only members may read). The sender's
+    /// own sockets are skipped.
+    #[must_use]
+    pub fn on_typing(&self, t: &Typing) -> Option<Frame> {
+        let token = &self.ctx.token;
+        if t.service_sid != token.service_sid || t.identity == token.identity {
+            return None;
+        }
+        let follows = [ObjectKind::Messages, ObjectKind::Roster]
+            .into_iter()
+            .any(|k| self.subs.contains_key(&SyncObject::new(k, &t.channel_sid).sid()));
+        let payload = json!({"channel_sid": t.channel_sid, "identity": t.identity, "typing_timeout": t.timeout_secs});
+        follows.then(|| protocol::notification(&protocol::new_id(), TYPING_INDICATOR, &payload))
     }
 
     /// After a lag: every subscribed object's events after its cursor, from the database.
