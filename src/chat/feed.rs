@@ -23,6 +23,9 @@ use crate::time::Timestamp;
 /// Batches buffered per follower before it is told it lagged.
 pub const FEED_CAPACITY: usize = 256;
 
+/// Reads one reader runs at once while it reads what a batch of changes changed.
+const OBSERVE_CONCURRENCY: usize = 16;
+
 /// How often a service's reader looks at the log without being woken.
 pub const POLL_EVERY: Duration = Duration::from_secs(1);
 
@@ -206,36 +209,40 @@ impl Chat {
     /// # Errors
     /// [`ChatError::Store`] when the database cannot be read.
     pub async fn observe(&self, changes: Vec<Change>) -> Result<Vec<Observed>, ChatError> {
-        let mut channels: HashMap<String, Option<ChannelView>> = HashMap::new();
-        let mut users: HashMap<String, Option<String>> = HashMap::new();
+        use futures_util::future::try_join_all;
+        // The channels first, each once; then every change's record. Both read
+        // OBSERVE_CONCURRENCY records at a time (one reader must keep up with every writer of
+        // its service), and the changes keep their order.
+        let mut wanted: Vec<(&str, &str)> = changes
+            .iter()
+            .filter(|c| c.kind != ChangeKind::ChannelRemoved)
+            .filter_map(|c| c.channel_sid.as_deref().map(|ch| (c.service_sid.as_str(), ch)))
+            .collect();
+        wanted.sort_unstable();
+        wanted.dedup();
+        let mut views: HashMap<String, Option<ChannelView>> = HashMap::new();
+        for chunk in wanted.chunks(OBSERVE_CONCURRENCY) {
+            let read = try_join_all(chunk.iter().map(|(service, ch)| self.view_of(service, ch))).await?;
+            views.extend(chunk.iter().map(|(_, ch)| (*ch).to_owned()).zip(read));
+        }
         let mut out = Vec::with_capacity(changes.len());
-        for change in changes {
-            let detail = self.detail(&change, &mut channels, &mut users).await?;
-            out.push(Observed { change, detail });
+        for chunk in changes.chunks(OBSERVE_CONCURRENCY) {
+            let details = try_join_all(chunk.iter().map(|c| {
+                let channel = c.channel_sid.as_ref().and_then(|ch| views.get(ch).cloned().flatten());
+                self.detail(c, channel)
+            }))
+            .await?;
+            out.extend(chunk.iter().cloned().zip(details).map(|(change, detail)| Observed { change, detail }));
         }
         Ok(out)
     }
 
-    async fn detail(
-        &self,
-        change: &Change,
-        channels: &mut HashMap<String, Option<ChannelView>>,
-        users: &mut HashMap<String, Option<String>>,
-    ) -> Result<Detail, ChatError> {
+    async fn detail(&self, change: &Change, channel: Option<ChannelView>) -> Result<Detail, ChatError> {
         use ChangeKind as K;
         let service = &change.service_sid;
-        let channel = match &change.channel_sid {
-            Some(ch) if change.kind != K::ChannelRemoved => {
-                if !channels.contains_key(ch) {
-                    let view = self.view_of(service, ch).await?;
-                    channels.insert(ch.clone(), view);
-                }
-                channels.get(ch).cloned().flatten()
-            }
-            _ => None,
-        };
+        let channel = channel.filter(|_| change.kind != K::ChannelRemoved);
         if matches!(change.kind, K::MessageRemoved | K::MemberRemoved | K::InviteRemoved) {
-            return self.removed(change, channel, users).await;
+            return self.removed(change, channel).await;
         }
         let gone = Ok(Detail::Gone);
         let Some(channel) = channel else {
@@ -256,7 +263,7 @@ impl Chat {
             },
             K::MemberAdded | K::MemberUpdated => match self.store.member(&ch, &change.sid).await? {
                 Some(member) => {
-                    let user_sid = self.user_sid(service, &member.identity, users).await?;
+                    let user_sid = self.user_sid(service, &member.identity).await?;
                     Detail::Member {
                         member,
                         user_sid,
@@ -267,7 +274,7 @@ impl Chat {
             },
             K::InviteAdded => match self.store.invite(&ch, &change.sid).await? {
                 Some(invite) => {
-                    let user_sid = self.user_sid(service, &invite.identity, users).await?;
+                    let user_sid = self.user_sid(service, &invite.identity).await?;
                     Detail::Invite {
                         invite,
                         user_sid,
@@ -283,12 +290,7 @@ impl Chat {
 
     /// A removal's detail: whose membership or invite ended. An invite consumed by its
     /// identity joining the channel is no removal for the user (their membership follows it).
-    async fn removed(
-        &self,
-        change: &Change,
-        channel: Option<ChannelView>,
-        users: &mut HashMap<String, Option<String>>,
-    ) -> Result<Detail, ChatError> {
+    async fn removed(&self, change: &Change, channel: Option<ChannelView>) -> Result<Detail, ChatError> {
         let identity = match (change.kind, change.detail.as_deref()) {
             (ChangeKind::MemberRemoved | ChangeKind::InviteRemoved, Some(identity)) => identity,
             _ => {
@@ -304,23 +306,13 @@ impl Chat {
         {
             return Ok(Detail::Gone);
         }
-        let user_sid = self.user_sid(&change.service_sid, identity, users).await?;
+        let user_sid = self.user_sid(&change.service_sid, identity).await?;
         Ok(Detail::Removed { user_sid, channel })
     }
 
-    /// The SID of the user `identity`, remembered for the rest of the call.
-    async fn user_sid(
-        &self,
-        service: &str,
-        identity: &str,
-        users: &mut HashMap<String, Option<String>>,
-    ) -> Result<Option<String>, ChatError> {
-        if let Some(sid) = users.get(identity) {
-            return Ok(sid.clone());
-        }
-        let sid = self.store.user(service, identity).await?.map(|u| u.sid);
-        users.insert(identity.to_owned(), sid.clone());
-        Ok(sid)
+    /// The SID of the user `identity`, if the user exists.
+    async fn user_sid(&self, service: &str, identity: &str) -> Result<Option<String>, ChatError> {
+        Ok(self.store.user(service, identity).await?.map(|u| u.sid))
     }
 
     /// FetchChannel with the channel's last message, as clients see it.
