@@ -54,10 +54,21 @@ pub(super) struct SigningKey {
 }
 
 /// Username (`AC…` or `SK…`) → secret and account.
-#[derive(Default)]
 pub struct AuthCache {
     entries: RwLock<HashMap<String, Entry>>,
     epoch: AtomicI64,
+    /// Tells long-lived sessions (client sockets) that a revocation happened.
+    revoked: tokio::sync::watch::Sender<i64>,
+}
+
+impl Default for AuthCache {
+    fn default() -> Self {
+        Self {
+            entries: RwLock::default(),
+            epoch: AtomicI64::new(0),
+            revoked: tokio::sync::watch::Sender::new(0),
+        }
+    }
 }
 
 impl AuthCache {
@@ -79,11 +90,19 @@ impl AuthCache {
 
     /// Records the newest known epoch; older entries stop being used and are dropped.
     fn advance(&self, epoch: i64) {
-        if self.epoch.fetch_max(epoch, Ordering::AcqRel) < epoch
-            && let Ok(mut map) = self.entries.write()
-        {
-            map.retain(|_, e| e.epoch >= epoch);
+        if self.epoch.fetch_max(epoch, Ordering::AcqRel) < epoch {
+            if let Ok(mut map) = self.entries.write() {
+                map.retain(|_, e| e.epoch >= epoch);
+            }
+            self.revoked.send_replace(epoch);
         }
+    }
+
+    /// Changes whenever this process learns of a revocation (a deleted key or account, on any
+    /// node): whoever holds a credential for long re-checks it then.
+    #[must_use]
+    pub fn revocations(&self) -> tokio::sync::watch::Receiver<i64> {
+        self.revoked.subscribe()
     }
 
     /// The newest auth epoch this process has seen.

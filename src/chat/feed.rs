@@ -232,7 +232,13 @@ impl Chat {
                 self.detail(c, channel)
             }))
             .await?;
-            out.extend(chunk.iter().cloned().zip(details).map(|(change, detail)| Observed { change, detail }));
+            out.extend(
+                chunk
+                    .iter()
+                    .cloned()
+                    .zip(details)
+                    .map(|(change, detail)| Observed { change, detail }),
+            );
         }
         Ok(out)
     }

@@ -237,6 +237,13 @@ impl Chat {
         Ok((*identity).clone())
     }
 
+    /// Changes whenever a key or account is revoked (on any node): a client socket re-checks
+    /// its token then, and closes if it no longer verifies.
+    #[must_use]
+    pub fn revocations(&self) -> tokio::sync::watch::Receiver<i64> {
+        self.auth.revocations()
+    }
+
     /// The verified tokens this process remembers.
     #[must_use]
     pub fn token_cache(&self) -> &TokenCache {

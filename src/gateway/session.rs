@@ -93,6 +93,10 @@ struct Session {
     /// Sync subscriptions, from `init` on.
     sync: Option<Subscriptions>,
     mailbox: Option<Mailbox>,
+    /// The socket's Access Token as the client sent it (checked again after revocations).
+    jwt: Option<String>,
+    /// Moves when a key or account is revoked on any node.
+    revocations: Option<tokio::sync::watch::Receiver<i64>>,
 }
 
 /// Serves one upgraded socket until either side ends it.
@@ -116,6 +120,8 @@ pub(super) async fn run(socket: WebSocket, start: Start) {
         expires_at: None,
         sync: None,
         mailbox: None,
+        jwt: None,
+        revocations: None,
     };
     tokio::join!(session.read(stream), write(sink, queue, settings.write_timeout));
     drop(start.hold);
@@ -160,6 +166,16 @@ async fn next_sync(sync: &mut Option<Subscriptions>) -> Wake {
     }
 }
 
+/// The next revocation, or never before `init`.
+async fn revoked(
+    r: &mut Option<tokio::sync::watch::Receiver<i64>>,
+) -> Result<(), tokio::sync::watch::error::RecvError> {
+    match r {
+        Some(r) => r.changed().await,
+        None => std::future::pending().await,
+    }
+}
+
 /// Sleeps until `at`, or forever.
 async fn until(at: Option<(Instant, Timer)>) -> Timer {
     match at {
@@ -190,6 +206,7 @@ impl Session {
                 Some(reply) = self.in_flight.next(), if !self.in_flight.is_empty() => self.send(reply),
                 timer = until(timer) => self.on_timer(timer),
                 wake = next_sync(&mut self.sync) => self.on_sync(wake).await,
+                Ok(()) = revoked(&mut self.revocations) => self.on_revocation().await,
                 msg = stream.next(), if self.in_flight.len() < max_in_flight => match msg {
                     Some(Ok(msg)) => self.on_message(msg).await,
                     Some(Err(e)) => {
@@ -358,7 +375,7 @@ impl Session {
                    "instance_sids": {"ip_messaging": token.service_sid}}),
         );
         tracing::debug!(identity = %token.identity, endpoint = %endpoint.endpoint_id, "client socket initialised");
-        self.start(token);
+        self.start(token, frame.str_field("token").unwrap_or_default());
         self.next_ping = Some(Instant::now() + self.gateway.settings().ping_interval);
         self.send(protocol::reply_with(id, &Status::ok(), fields))
     }
@@ -382,12 +399,16 @@ impl Session {
             );
             return Flow::Stop;
         }
-        self.start(token);
+        self.start(token, frame.str_field("token").unwrap_or_default());
         self.send(protocol::reply(id, &Status::ok()))
     }
 
-    /// Makes `token` the socket's and schedules its expiry warnings.
-    fn start(&mut self, token: TokenIdentity) {
+    /// Makes `token` (verified from `jwt`) the socket's and schedules its expiry warnings.
+    fn start(&mut self, token: TokenIdentity, jwt: &str) {
+        self.jwt = Some(jwt.to_owned());
+        if self.revocations.is_none() {
+            self.revocations = Some(self.chat.revocations());
+        }
         let now_unix = crate::time::now().timestamp();
         // Tokens are honoured up to the clock skew past `exp` (as `verify_token` does).
         let left = u64::try_from(token.expires_at + CLOCK_SKEW_SECS - now_unix).unwrap_or(0);
@@ -418,6 +439,22 @@ impl Session {
             (None, None) => {}
         }
         self.ctx = Some(ctx);
+    }
+
+    /// A key or account was revoked somewhere: a token that no longer verifies ends the
+    /// session with twilsock's `close` 401 / 20101 (the SDK does not reconnect by itself).
+    async fn on_revocation(&mut self) -> Flow {
+        let Some(jwt) = self.jwt.clone() else {
+            return Flow::Continue;
+        };
+        match self.chat.verify_token(&jwt).await {
+            Err(e) if matches!(e.status(), 401 | 403 | 404) => {
+                let status = Status::refused(401, 20101, format!("Access Token revoked: {}", e.message()));
+                self.close(Some(status), WS_POLICY, "token revoked");
+                Flow::Stop
+            }
+            Ok(_) | Err(_) => Flow::Continue,
+        }
     }
 
     /// Answers subscription batches and forwards live events. Replays wait for room in the

@@ -227,3 +227,40 @@ async fn gateway_flows_typing_reaches_the_other_members_sockets_only() {
         .await;
     assert_eq!(status, 200);
 }
+
+#[tokio::test]
+async fn gateway_flows_a_revoked_key_closes_its_sockets_at_once_and_only_those() {
+    let app = TestApp::spawn().await;
+    let service = app.service().await["sid"].as_str().unwrap().to_owned();
+    let chat = app.operator().await;
+    let mint = async |key_sid: &str, identity: &str| {
+        let t = banter::chat::NewToken {
+            account_sid: app.account_sid.clone(),
+            key_sid: key_sid.to_owned(),
+            service_sid: service.clone(),
+            identity: identity.to_owned(),
+            ttl_secs: 3600,
+        };
+        EndUser {
+            identity: identity.to_owned(),
+            jwt: chat.mint_token(&t).await.unwrap(),
+        }
+    };
+    let doomed = chat.create_api_key(&app.account_sid, "doomed").await.unwrap();
+    let kept = chat.create_api_key(&app.account_sid, "kept").await.unwrap();
+    let mut a = socket(&app, &mint(&doomed.sid, "alice").await).await;
+    let mut b = socket(&app, &mint(&kept.sid, "bob").await).await;
+
+    // The key is deleted as `banter key delete` does, from another process on the database.
+    chat.delete_api_key(&app.account_sid, &doomed.sid).await.unwrap();
+
+    let close = tokio::time::timeout(Duration::from_secs(3), a.expect_twilsock_close(401, Some(20101), 1008))
+        .await
+        .expect("closed at once");
+    assert_eq!(close.header["status"]["status"], "UNAUTHORIZED");
+    // bob's socket, signed with another key, goes on.
+    let (status, _) = b
+        .request_json("GET", &format!("/Client/v2/Services/{service}/Users/bob"), json!(null))
+        .await;
+    assert_eq!(status, 200);
+}
