@@ -142,11 +142,12 @@ def database_url(name):
 
 
 class BanterServer:
-    def __init__(self, data_dir, extra_args=()):
+    def __init__(self, data_dir, extra_args=(), listen="127.0.0.1:0"):
         """extra_args: more `banter serve` flags, e.g. ["--webhooks-allow-private", "false"]
         (the default allows private webhook targets, since the server listens on 127.0.0.1)."""
         self.data_dir = str(data_dir)
         self.extra_args = list(extra_args)
+        self.listen = listen
         self.pg_database = None
         if TEST_DATABASE in ("postgres", "postgresql", "pg"):
             self.pg_database = "banter_conf_" + secrets.token_hex(8)
@@ -168,7 +169,7 @@ class BanterServer:
         env["BANTER_AUTH_TOKEN"] = self.auth_token
         self._stderr = open(os.path.join(self.data_dir, "banter.stderr.log"), "wb")
         self.proc = subprocess.Popen(
-            [BANTER_BIN, "serve", "--listen", "127.0.0.1:0", *self.db_args, *self.extra_args],
+            [BANTER_BIN, "serve", "--listen", self.listen, *self.db_args, *self.extra_args],
             stdout=subprocess.PIPE,
             stderr=self._stderr,
             env=env,
@@ -201,7 +202,22 @@ class BanterServer:
             if m:
                 self.url = m.group(1).rstrip("/")
 
+    def restart(self):
+        """Stops the process (gracefully) and starts it again on the same address and database."""
+        self.listen = self.url.split("://", 1)[1]
+        self.stop_process()
+        self.url = None
+        self.start()
+
     def stop(self):
+        self.stop_process()
+        if self.pg_database is not None:
+            try:
+                psql("drop database if exists %s with (force)" % self.pg_database)
+            finally:
+                self.pg_database = None
+
+    def stop_process(self):
         if self.proc is not None and self.proc.poll() is None:
             self.proc.terminate()
             try:
@@ -211,11 +227,6 @@ class BanterServer:
                 self.proc.wait(timeout=5)
         if self._stderr is not None:
             self._stderr.close()
-        if self.pg_database is not None:
-            try:
-                psql("drop database if exists %s with (force)" % self.pg_database)
-            finally:
-                self.pg_database = None
 
     def create_account(self):
         out = run_cli("account", "create", *self.db_args)
