@@ -107,6 +107,9 @@ impl Gateway {
     }
 }
 
+/// Initial read buffer of one socket.
+const READ_BUFFER_BYTES: usize = 4 * 1024;
+
 /// The socket's route.
 pub fn router() -> Router<AppState> {
     Router::new().route("/v3/wsconnect", get(connect))
@@ -136,7 +139,12 @@ async fn connect(
     // WebSocket layer's own limit is looser (4×) so that such frames still reach it, and
     // only bounds memory against larger ones.
     let limit = frame::MAX_FRAME_BYTES * 4;
+    // Sockets are many and mostly idle: a small read buffer (it grows while a large frame
+    // arrives) instead of WebSocket's default 128 KiB, and every frame written at once (the
+    // writer flushes each one anyway).
     ws.max_message_size(limit)
         .max_frame_size(limit)
+        .read_buffer_size(READ_BUFFER_BYTES)
+        .write_buffer_size(0)
         .on_upgrade(move |socket| session::run(socket, start))
 }
