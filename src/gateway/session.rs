@@ -37,6 +37,9 @@ const CAPABILITIES: &[&str] = &["client_update", "account_descriptor"];
 /// minutes).
 const ABOUT_TO_EXPIRE: Duration = Duration::from_secs(180);
 
+/// The earliest a token's expiry warning goes out after it was presented.
+const FIRST_WARNING_DELAY: Duration = Duration::from_secs(5);
+
 /// Unanswered pings in a row after which the socket is closed.
 const MAX_MISSED_PINGS: u32 = 2;
 
@@ -414,10 +417,14 @@ impl Session {
         let left = u64::try_from(token.expires_at + CLOCK_SKEW_SECS - now_unix).unwrap_or(0);
         let expires_at = Instant::now() + Duration::from_secs(left);
         self.expires_at = Some(expires_at);
-        self.warn_at = self
-            .confirmed
-            .contains(&"client_update")
-            .then(|| expires_at.checked_sub(ABOUT_TO_EXPIRE).unwrap_or_else(Instant::now));
+        // A token already inside the warning window is warned about a few seconds later, not
+        // at once: the SDKs hand the warning to the app only once their start-up has resolved.
+        let earliest = (Instant::now() + FIRST_WARNING_DELAY).min(expires_at);
+        self.warn_at = self.confirmed.contains(&"client_update").then(|| {
+            expires_at
+                .checked_sub(ABOUT_TO_EXPIRE)
+                .map_or(earliest, |t| t.max(earliest))
+        });
         let (mailbox, inbox) = match &self.mailbox {
             Some(m) => (m.clone(), None),
             None => {
