@@ -27,8 +27,12 @@
     await ch.join();
     await ch.getMembers();
     ch.on("typingStarted", (m) => seen.typing.push(m.identity));
+    const joined = [];
+    ch.on("memberJoined", (m) => joined.push(m.identity));
     const bch = await bob.getChannelByUniqueName(o.unique_name);
     await bch.join();
+    // alice's roster is live once she sees bob join (typing goes to members who follow it).
+    await until(() => joined.includes(bob.user.identity), "alice sees bob join");
     bch.on("messageAdded", (m) => seen.messages.push({ index: m.index, body: m.body, author: m.author }));
     await bch.getMessages(); // bob follows the messages before alice sends
     await ch.sendMessage("hello from a browser");
@@ -63,10 +67,13 @@
     await conv.join();
     await conv.getParticipants();
     conv.on("typingStarted", (p) => seen.typing.push(p.identity));
+    const arrived = [];
+    conv.on("participantJoined", (p) => arrived.push(p.identity));
     const joined = [];
     bob.on("conversationJoined", (c) => joined.push(c));
     await conv.add(bob.user.identity);
     const bconv = await until(() => joined.find((c) => c.sid === conv.sid), "bob joins");
+    await until(() => arrived.includes(bob.user.identity), "alice sees bob join");
     bconv.on("messageAdded", (m) => seen.messages.push({ index: m.index, body: m.body, author: m.author }));
     await bconv.getMessages(); // bob follows the messages before alice sends
     await conv.sendMessage("hello from a browser");
