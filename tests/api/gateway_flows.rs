@@ -264,3 +264,81 @@ async fn gateway_flows_a_revoked_key_closes_its_sockets_at_once_and_only_those()
         .await;
     assert_eq!(status, 200);
 }
+
+#[tokio::test]
+async fn gateway_flows_a_client_that_stops_reading_is_dropped_and_resumes_from_the_database() {
+    // A small outbound queue and write timeout, so that the bound is reached quickly.
+    let app = TestApp::spawn_with(|cfg| {
+        cfg.gateway.outbound_queue = 8;
+        cfg.gateway.write_timeout = Duration::from_secs(1);
+    })
+    .await;
+    let service = app.service().await["sid"].as_str().unwrap().to_owned();
+    let ch = created(
+        app.post(&format!("/v2/Services/{service}/Channels"), &[])
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let ch = ch["sid"].as_str().unwrap().to_owned();
+    let path = format!("/v2/Services/{service}/Channels/{ch}");
+    let alice = app.member(&path, "alice").await;
+    let mut c = socket(&app, &alice).await;
+    let list_sid = format!("ES{}", &ch[2..]);
+    let subscribe = |last: Value| {
+        json!({"event_protocol_version": 4, "action": "establish", "correlation_id": 2,
+               "requests": [{"object_sid": list_sid, "object_type": "list", "last_event_id": last}]})
+    };
+    let (status, _) = c
+        .request_json("POST", "/v4/Subscriptions", subscribe(Value::Null))
+        .await;
+    assert_eq!(status, 200);
+    let established = next_event(&mut c).await;
+    let start = established["event"]["last_event_id"].clone();
+
+    // The client stops reading while 150 messages of 30 KB are written (more than the kernel's
+    // socket buffers and the queue hold together).
+    let body = "x".repeat(30_000);
+    for _ in 0..150 {
+        created(
+            app.post(&format!("{path}/Messages"), &[("Body", body.as_str())])
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+    }
+    tokio::time::sleep(Duration::from_secs(3)).await;
+
+    // It was disconnected: reading now drains what was in flight, then the socket ends.
+    let mut got = 0;
+    let ended = tokio::time::timeout(Duration::from_secs(10), async {
+        while let Some(m) = c.next().await {
+            if let tokio_tungstenite::tungstenite::Message::Binary(_) = m {
+                got += 1;
+            }
+        }
+    })
+    .await;
+    assert!(ended.is_ok(), "the socket was closed");
+    assert!(
+        got < 150,
+        "the stalled client was dropped before everything was queued for it ({got} frames)"
+    );
+
+    // Reconnected, it resumes from its last event id and gets all 150 from the database.
+    let mut again = socket(&app, &alice).await;
+    let (status, _) = again.request_json("POST", "/v4/Subscriptions", subscribe(start)).await;
+    assert_eq!(status, 200);
+    let mut indexes = Vec::new();
+    loop {
+        let e = next_event(&mut again).await;
+        if e["event_type"] == "list_item_added" {
+            indexes.push(e["event"]["item_index"].as_i64().unwrap());
+        } else if e["event_type"] == "subscription_established" {
+            break;
+        }
+    }
+    assert_eq!(indexes, (0..150).collect::<Vec<i64>>());
+}
