@@ -161,6 +161,19 @@ impl Chat {
             .ok_or(ChatError::NotFound)
     }
 
+    /// The users among `identities`, read at once (for lists that show each member's user);
+    /// identities without a user are absent.
+    ///
+    /// # Errors
+    /// [`ChatError::NotFound`] for an unknown service.
+    pub async fn users_by_identity(&self, at: ServiceRef<'_>, identities: &[String]) -> Result<Vec<User>, ChatError> {
+        let scope = self.scope(at).await?;
+        if identities.is_empty() {
+            return Ok(Vec::new());
+        }
+        Ok(self.store.users_by_identity(&scope.service.sid, identities).await?)
+    }
+
     /// ListUser.
     ///
     /// # Errors

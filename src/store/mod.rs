@@ -233,6 +233,9 @@ pub trait UserStore: Send + Sync {
     async fn user(&self, service_sid: &str, key: &str) -> Result<Option<User>, StoreError>;
     /// A page of a service's users in creation order.
     async fn list_users(&self, service_sid: &str, page: PageReq) -> Result<Vec<Keyed<User>>, StoreError>;
+    /// The users of the service among `identities`, in one read (any order; unknown
+    /// identities are absent).
+    async fn users_by_identity(&self, service_sid: &str, identities: &[String]) -> Result<Vec<User>, StoreError>;
     /// Writes the mutable fields of a user (role, attributes, friendly name, date_updated).
     async fn update_user(&self, user: &User, outbox: &[OutboxRow]) -> Result<bool, StoreError>;
     /// Deletes a user; false when there was none.

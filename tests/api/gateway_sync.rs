@@ -181,6 +181,13 @@ async fn gateway_sync_descriptors_and_items_show_the_chat_data() {
         .collect();
     assert_eq!(keys, ["attributes", "friendlyName", "reachability"]);
 
+    // The roster: each member with the name of its user's info map (read in one query).
+    let (_, roster) = c.get(&format!("/v3/Maps/{}.roster/Items", w.ch), json!({})).await;
+    let members = roster["items"].as_array().unwrap();
+    assert_eq!(members.len(), 1, "{roster}");
+    assert_eq!(members[0]["data"]["identity"], "alice");
+    assert_eq!(members[0]["data"]["userInfo"], format!("{}.info", w.alice_sid));
+
     // The channel document.
     let (_, doc) = c.get(&format!("/v3/Documents/{}.channel", w.ch), json!({})).await;
     assert!(doc["sid"].as_str().unwrap().starts_with("ET"));

@@ -7,7 +7,6 @@ use super::input::{Call, finish};
 use super::render;
 use crate::chat::client_config::MY_CONVERSATIONS_PAGE_SIZE;
 use crate::chat::{ChatError, MemberPatch, UserPatch};
-use crate::store::Keyed;
 
 /// Users per page of A20: the page size the SDK asks the REST API for.
 const USERS_PAGE_SIZE: u32 = 50;
@@ -95,11 +94,14 @@ pub(super) async fn list(c: Call<'_>) -> Result<TunnelResponse, ChatError> {
     let mut rows = c.ctx.chat.list_members(at, &[], page).await?;
     let (prev, next) = finish(&mut rows, &page);
     let links = c.links();
-    let mut users = Vec::with_capacity(rows.len());
-    for Keyed { item: member, .. } in &rows {
-        let user = c.ctx.chat.user(c.service(), &member.identity).await?;
-        users.push(render::user_desc(&links, &user));
-    }
+    // One read for the page's users, shown in the members' order.
+    let identities: Vec<String> = rows.iter().map(|r| r.item.identity.clone()).collect();
+    let found = c.ctx.chat.users_by_identity(c.service(), &identities).await?;
+    let users: Vec<_> = identities
+        .iter()
+        .filter_map(|i| found.iter().find(|u| &u.identity == i))
+        .map(|u| render::user_desc(&links, u))
+        .collect();
     let meta = json!({"prev_token": prev, "next_token": next});
     Ok(TunnelResponse::json(200, json!({"users": users, "meta": meta})))
 }

@@ -6,6 +6,8 @@
 //! change log: a descriptor or item reports the position read *before* its data, so every
 //! change after it reaches the client as an event with a greater id.
 
+use std::collections::HashMap;
+
 use serde_json::{Value, json};
 
 use super::names::{ObjectKind, SyncObject};
@@ -291,9 +293,18 @@ async fn map_items(ctx: &TunnelContext, o: &SyncObject) -> Result<Vec<(String, V
             loop {
                 let mut rows = ctx.chat.list_members(at, &[], page_after(after)).await?;
                 let more = trim(&mut rows, &mut after);
+                // One read for the users of this page of members.
+                let identities: Vec<String> = rows.iter().map(|r| r.item.identity.clone()).collect();
+                let users: HashMap<String, String> = ctx
+                    .chat
+                    .users_by_identity(service, &identities)
+                    .await?
+                    .into_iter()
+                    .map(|u| (u.identity, u.sid))
+                    .collect();
                 for m in rows.into_iter().map(|r| r.item) {
-                    let user = ctx.chat.user(service, &m.identity).await.ok().map(|u| u.sid);
-                    items.push((m.sid.clone(), render::member_item(&m, user.as_deref())));
+                    let user = users.get(&m.identity).map(String::as_str);
+                    items.push((m.sid.clone(), render::member_item(&m, user)));
                 }
                 if !more {
                     break;

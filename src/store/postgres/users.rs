@@ -66,6 +66,16 @@ impl UserStore for PgStore {
         Ok(map_rows(&rows, |r| row::user(r, 0))?.pop().map(|k| k.item))
     }
 
+    async fn users_by_identity(&self, service_sid: &str, identities: &[String]) -> Result<Vec<User>, StoreError> {
+        let rows = self
+            .read(q::BY_IDENTITIES_PG.pg(), &[&service_sid, &identities])
+            .await?;
+        Ok(map_rows(&rows, |r| row::user(r, 0))?
+            .into_iter()
+            .map(|k| k.item)
+            .collect())
+    }
+
     async fn list_users(&self, service_sid: &str, page: PageReq) -> Result<Vec<Keyed<User>>, StoreError> {
         let (sql, bound, limit, reversed) = q::LIST.pick(&page);
         let rows = self.read(sql.pg(), &[&service_sid, &bound, &limit]).await?;

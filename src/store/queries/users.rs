@@ -18,6 +18,16 @@ shared_sql! {
         "select {} from users where identity = $1 and service_sid = $2",
         columns(USER_COLUMNS, "")
     );
+    /// The users of service `$1` whose identities are in the JSON array `$2` (SQLite).
+    pub BY_IDENTITIES_SQLITE = format!(
+        "select {} from users where service_sid = $1 and identity in (select value from json_each($2))",
+        columns(USER_COLUMNS, "")
+    );
+    /// The users of service `$1` whose identities are in the array `$2` (PostgreSQL).
+    pub BY_IDENTITIES_PG = format!(
+        "select {} from users where service_sid = $1 and identity = any($2::text[])",
+        columns(USER_COLUMNS, "")
+    );
     /// Writes a user's role, attributes, friendly name and updated; where sid `$5` and
     /// service `$6`.
     pub UPDATE = "update users set role_sid = $1, attributes = $2, friendly_name = $3, date_updated = $4 \

@@ -75,6 +75,17 @@ impl UserStore for SqliteStore {
             .map(|found| found.map(|k| k.item))
     }
 
+    async fn users_by_identity(&self, service_sid: &str, identities: &[String]) -> Result<Vec<User>, StoreError> {
+        let list = super::channels::json_list(identities);
+        self.read(|c| {
+            query_rows(c, q::BY_IDENTITIES_SQLITE.sqlite(), params![service_sid, list], |r| {
+                row::user(r, 0)
+            })
+        })
+        .await
+        .map(|rows| rows.into_iter().map(|k| k.item).collect())
+    }
+
     async fn list_users(&self, service_sid: &str, page: PageReq) -> Result<Vec<Keyed<User>>, StoreError> {
         let (sql, bound, limit, reversed) = q::LIST.pick(&page);
         self.read(|c| {
