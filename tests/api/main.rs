@@ -16,6 +16,7 @@ mod credentials;
 mod errors;
 mod gateway;
 mod gateway_aim;
+mod gateway_aim_edges;
 mod gateway_flows;
 mod gateway_sync;
 mod gateway_tls;
