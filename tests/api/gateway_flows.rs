@@ -342,3 +342,44 @@ async fn gateway_flows_a_client_that_stops_reading_is_dropped_and_resumes_from_t
     }
     assert_eq!(indexes, (0..150).collect::<Vec<i64>>());
 }
+
+#[tokio::test]
+async fn gateway_flows_a_document_whose_missed_events_were_pruned_is_sent_whole() {
+    let app = TestApp::spawn().await;
+    let service = app.service().await["sid"].as_str().unwrap().to_owned();
+    let ch = created(
+        app.post(&format!("/v2/Services/{service}/Channels"), &[("FriendlyName", "Old")])
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let ch = ch["sid"].as_str().unwrap().to_owned();
+    let path = format!("/v2/Services/{service}/Channels/{ch}");
+    let alice = app.member(&path, "alice").await;
+    let mut c = socket(&app, &alice).await;
+    let (_, doc) = c
+        .request_json("GET", &format!("/v3/Documents/{ch}.channel"), json!(null))
+        .await;
+    let old_id = doc["last_event_id"].clone();
+
+    // The channel changes, and the log of that change is pruned before the client comes back.
+    let r = app.post(&path, &[("FriendlyName", "New")]).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let pruned = app.operator().await.prune_changes(Duration::ZERO).await.unwrap();
+    assert!(pruned > 0);
+
+    let doc_sid = doc["sid"].as_str().unwrap();
+    let body = json!({"event_protocol_version": 4, "action": "establish", "correlation_id": 3,
+                      "requests": [{"object_sid": doc_sid, "object_type": "document", "last_event_id": old_id}]});
+    let (status, _) = c.request_json("POST", "/v4/Subscriptions", body).await;
+    assert_eq!(status, 200);
+    let e = next_event(&mut c).await;
+    assert_eq!(e["event_type"], "document_updated", "{e}");
+    assert_eq!(e["event"]["document_data"]["friendlyName"], "New");
+    assert!(e["event"]["id"].as_i64().unwrap() > old_id.as_i64().unwrap());
+    let established = next_event(&mut c).await;
+    assert_eq!(established["event_type"], "subscription_established");
+    assert_eq!(established["event"]["last_event_id"], e["event"]["id"]);
+}

@@ -198,6 +198,13 @@ fn map_event(added: bool) -> &'static str {
     if added { "map_item_added" } else { "map_item_updated" }
 }
 
+/// `document_updated` of a channel's document as it is now, at event id `position` (for a
+/// client whose missed events are no longer in the log).
+#[must_use]
+pub fn document_now(position: i64, view: &ChannelView) -> SyncEvent {
+    document(position, &render::date(&crate::time::now()), view)
+}
+
 /// `document_updated` of a channel's document, with its whole data.
 fn document(id: i64, at: &str, view: &ChannelView) -> SyncEvent {
     let doc = SyncObject::new(ObjectKind::Channel, &view.channel.sid);

@@ -326,9 +326,19 @@ impl Subscriptions {
                     .collect();
                 Ok((events, cursor, complete))
             }
-            // What the client missed is gone from the log: it resumes from the head (its next
-            // read of the object gives the current state).
-            Catchup::Resync(head) => Ok((Vec::new(), head.last_position, true)),
+            // What the client missed is gone from the log: a document is sent whole, as it is
+            // now, at the head's id; other objects resume from the head (the SDK's next read of
+            // them gives their current state).
+            Catchup::Resync(head) => {
+                let position = head.last_position;
+                let mut events = Vec::new();
+                if object.kind == ObjectKind::Channel {
+                    let at = self.ctx.caller.service(service).channel(&object.owner);
+                    let view = self.ctx.chat.channel_view(at).await?;
+                    events.push(super::events::document_now(position, &view));
+                }
+                Ok((events, position, true))
+            }
         }
     }
 
