@@ -9,7 +9,10 @@
 //! After a successful `init` the socket serves `message` (tunnelled HTTP, answered
 //! concurrently up to the in-flight bound), `update` (token refresh, same identity only),
 //! `ping`, the notification-context calls, and the client's acks; the server pings, warns
-//! before the token expires and closes when it has.
+//! before the token expires and closes when it has. What reaches it from outside the socket
+//! (subscriptions and live changes, typing, revocations) is handled in `live`.
+
+mod live;
 
 use std::pin::Pin;
 use std::sync::Arc;
@@ -25,10 +28,11 @@ use tokio::time::Instant;
 use super::Gateway;
 use super::frame::Frame;
 use super::protocol::{self, Status};
-use super::sync::subscriptions::{self, Mailbox, Subscriptions, Wake};
+use super::sync::subscriptions::{self, Mailbox, Subscriptions};
 use super::tunnel::{TunnelContext, TunnelRequest};
 use crate::chat::{CLOCK_SKEW_SECS, Caller, Chat, ChatError, TokenIdentity};
 use crate::conn::ConnectionHold;
+use live::{next_sync, revoked};
 
 /// Capabilities this server confirms when a client asks for them.
 const CAPABILITIES: &[&str] = &["client_update", "account_descriptor"];
@@ -159,24 +163,6 @@ async fn verify(chat: &Chat, frame: &Frame) -> Result<TokenIdentity, Status> {
     chat.verify_token(jwt)
         .await
         .map_err(|e: ChatError| Status::refused(e.status(), e.code(), e.message()))
-}
-
-/// The next wake-up of the socket's subscriptions, or never before `init`.
-async fn next_sync(sync: &mut Option<Subscriptions>) -> Wake {
-    match sync {
-        Some(s) => s.next().await,
-        None => std::future::pending().await,
-    }
-}
-
-/// The next revocation, or never before `init`.
-async fn revoked(
-    r: &mut Option<tokio::sync::watch::Receiver<i64>>,
-) -> Result<(), tokio::sync::watch::error::RecvError> {
-    match r {
-        Some(r) => r.changed().await,
-        None => std::future::pending().await,
-    }
 }
 
 /// Sleeps until `at`, or forever.
@@ -446,52 +432,6 @@ impl Session {
             (None, None) => {}
         }
         self.ctx = Some(ctx);
-    }
-
-    /// A key or account was revoked somewhere: a token that no longer verifies ends the
-    /// session with twilsock's `close` 401 / 20101 (the SDK does not reconnect by itself).
-    async fn on_revocation(&mut self) -> Flow {
-        let Some(jwt) = self.jwt.clone() else {
-            return Flow::Continue;
-        };
-        match self.chat.verify_token(&jwt).await {
-            Err(e) if matches!(e.status(), 401 | 403 | 404) => {
-                let status = Status::refused(401, 20101, format!("Access Token revoked: {}", e.message()));
-                self.close(Some(status), WS_POLICY, "token revoked");
-                Flow::Stop
-            }
-            Ok(_) | Err(_) => Flow::Continue,
-        }
-    }
-
-    /// Answers subscription batches and forwards live events. Replays wait for room in the
-    /// queue (bounded by the write timeout); live events do not (a client that does not read
-    /// is dropped and resumes from the database when it reconnects).
-    async fn on_sync(&mut self, wake: Wake) -> Flow {
-        let Some(sync) = self.sync.as_mut() else {
-            return Flow::Continue;
-        };
-        let (frames, wait) = match wake {
-            Wake::Request(r) => (sync.on_request(r).await, true),
-            Wake::Batch(b) => (sync.on_batch(&b), false),
-            Wake::Lagged => (sync.catch_up().await, true),
-            Wake::Typing(t) => (sync.on_typing(&t).into_iter().collect(), false),
-        };
-        for frame in frames {
-            let flow = if wait {
-                let msg = Message::Binary(frame.encode().into());
-                match self.out.send(msg).await {
-                    Ok(()) => Flow::Continue,
-                    Err(_) => Flow::Stop,
-                }
-            } else {
-                self.send(frame)
-            };
-            if let Flow::Stop = flow {
-                return Flow::Stop;
-            }
-        }
-        Flow::Continue
     }
 
     /// `message`: route the tunnelled request; its reply is sent when it completes.
