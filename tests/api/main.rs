@@ -17,6 +17,7 @@ mod errors;
 mod gateway;
 mod gateway_aim;
 mod gateway_aim_edges;
+mod gateway_aim_people;
 mod gateway_flows;
 mod gateway_sync;
 mod gateway_tls;
