@@ -188,6 +188,13 @@ pub(crate) async fn with_user(app: &TestApp, identity: &str) -> (String, EndUser
     (service, user)
 }
 
+/// A socket initialised with `user`'s token.
+pub(crate) async fn socket_of(app: &TestApp, user: &EndUser) -> Client {
+    let mut c = Client::connect(app).await;
+    c.init(&user.jwt).await;
+    c
+}
+
 /// A new service, its end user `identity`, and a socket initialised with their token.
 pub(crate) async fn signed_in(app: &TestApp, identity: &str) -> (String, Client) {
     let (service, user) = with_user(app, identity).await;

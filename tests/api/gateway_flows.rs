@@ -6,18 +6,10 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::gateway::Client;
+use crate::gateway::{Client, socket_of as socket};
 use crate::harness::receiver::Receiver;
 use crate::harness::users::EndUser;
 use crate::harness::{TestApp, created, json as body_of};
-
-async fn socket(app: &TestApp, user: &EndUser) -> Client {
-    let url = format!("{}/v3/wsconnect", app.base.replacen("http", "ws", 1));
-    let (ws, _) = tokio_tungstenite::connect_async(url).await.expect("upgrade");
-    let mut c = Client { ws };
-    c.init(&user.jwt).await;
-    c
-}
 
 /// A service with pre- and post-event webhooks to `rx`, a channel, and alice in it.
 async fn hooked(app: &TestApp, rx: &Receiver) -> (String, String, EndUser) {
@@ -102,13 +94,7 @@ async fn gateway_flows_a_change_written_on_another_node_reaches_the_socket() {
         .member(&format!("/v2/Services/{service}/Channels/{ch}"), "alice")
         .await;
     let mut c = socket(&app, &alice).await;
-    let list_sid = format!("ES{}", &ch[2..]);
-    let body = json!({"event_protocol_version": 4, "action": "establish", "correlation_id": 7,
-                      "requests": [{"object_sid": list_sid, "object_type": "list", "last_event_id": null}]});
-    let (status, _) = c.request_json("POST", "/v4/Subscriptions", body).await;
-    assert_eq!(status, 200);
-    let established = next_event(&mut c).await;
-    assert_eq!(established["event_type"], "subscription_established");
+    follow_messages(&mut c, &ch, Value::Null).await;
 
     // Another node: its own store handle and domain on the same database (on PostgreSQL its
     // notice wakes this node's reader; on SQLite the reader's poll finds the change).
@@ -128,6 +114,18 @@ async fn gateway_flows_a_change_written_on_another_node_reaches_the_socket() {
     assert_eq!(e["event_type"], "list_item_added", "{e}");
     assert_eq!(e["event"]["item_data"]["text"], "from node 2");
     assert_eq!(e["event"]["item_index"], 0);
+}
+
+/// Subscribes `c` to channel `ch`'s messages from `last` (`null`: no replay); returns the
+/// `subscription_established` event (when nothing is replayed before it).
+async fn follow_messages(c: &mut Client, ch: &str, last: Value) -> Value {
+    let body = json!({"event_protocol_version": 4, "action": "establish", "correlation_id": 1,
+                      "requests": [{"object_sid": format!("ES{}", &ch[2..]), "object_type": "list", "last_event_id": last}]});
+    let (status, _) = c.request_json("POST", "/v4/Subscriptions", body).await;
+    assert_eq!(status, 200);
+    let established = next_event(c).await;
+    assert_eq!(established["event_type"], "subscription_established");
+    established
 }
 
 /// The next Sync notification's payload (other frames skipped), within 5 s.
@@ -164,13 +162,8 @@ async fn gateway_flows_typing_reaches_the_other_members_sockets_only() {
         socket(&app, &bob).await,
         socket(&app, &carol).await,
     );
-    let list_sid = format!("ES{}", &ch[2..]);
     for s in [&mut a, &mut b] {
-        let body = json!({"event_protocol_version": 4, "action": "establish", "correlation_id": 1,
-                          "requests": [{"object_sid": list_sid, "object_type": "list", "last_event_id": null}]});
-        let (status, _) = s.request_json("POST", "/v4/Subscriptions", body).await;
-        assert_eq!(status, 200);
-        assert_eq!(next_event(s).await["event_type"], "subscription_established");
+        follow_messages(s, &ch, Value::Null).await;
     }
 
     // alice types: bob's socket is told, with the service's timeout.
@@ -290,11 +283,7 @@ async fn gateway_flows_a_client_that_stops_reading_is_dropped_and_resumes_from_t
         json!({"event_protocol_version": 4, "action": "establish", "correlation_id": 2,
                "requests": [{"object_sid": list_sid, "object_type": "list", "last_event_id": last}]})
     };
-    let (status, _) = c
-        .request_json("POST", "/v4/Subscriptions", subscribe(Value::Null))
-        .await;
-    assert_eq!(status, 200);
-    let established = next_event(&mut c).await;
+    let established = follow_messages(&mut c, &ch, Value::Null).await;
     let start = established["event"]["last_event_id"].clone();
 
     // The client stops reading while 150 messages of 30 KB are written (more than the kernel's

@@ -4,18 +4,9 @@
 
 use serde_json::{Value, json};
 
-use crate::gateway::Client;
+use crate::gateway::{Client, socket_of as socket};
 use crate::harness::users::EndUser;
 use crate::harness::{TestApp, created, ok_json};
-
-/// A socket signed in as `user`.
-async fn socket(app: &TestApp, user: &EndUser) -> Client {
-    let url = format!("{}/v3/wsconnect", app.base.replacen("http", "ws", 1));
-    let (ws, _) = tokio_tungstenite::connect_async(url).await.expect("upgrade");
-    let mut c = Client { ws };
-    c.init(&user.jwt).await;
-    c
-}
 
 impl Client {
     /// A tunnelled request with query `params` and a JSON `body`; the HTTP status and body.
