@@ -17,13 +17,10 @@ import hmac
 import json
 import os
 import resource
-import secrets
-import shutil
 import subprocess
-import tempfile
 import time
 
-from run import PG_DEFAULT_URL, ROOT, Banter, psql, with_database
+from run import PG_DEFAULT_URL, ROOT, server
 
 CLIENTS = int(os.environ.get("BENCH_CLIENTS", "1000"))
 IDLE = int(os.environ.get("BENCH_IDLE", "10000"))
@@ -54,16 +51,8 @@ def main():
     if CLIENTS + IDLE + 100 > hard:
         raise SystemExit(f"the open-file limit ({hard}) is too low for {CLIENTS + IDLE} sockets")
     binary = os.environ.get("BANTER_BIN", os.path.join(ROOT, "target", "release", "banter"))
-    data_dir = pg_db = db_url = None
-    if args.postgres:
-        pg_db = "banter_bench_" + secrets.token_hex(6)
-        psql(args.postgres, f"create database {pg_db};", timeout=60)
-        db_url = with_database(args.postgres, pg_db)
-    else:
-        data_dir = tempfile.mkdtemp(prefix="banter-fanout-")
     os.environ["BANTER_MAX_CONNECTIONS"] = str(CLIENTS + IDLE + 100)
-    banter = Banter(binary, data_dir=data_dir, database_url=db_url)
-    try:
+    with server(binary, args.postgres, prefix="banter-fanout-") as banter:
         svc = banter.call("POST", "/v2/Services", {"FriendlyName": "fanout"})["sid"]
         banter.call("POST", f"/v2/Services/{svc}", {"Limits.ChannelMembers": "1000"})
         ch = banter.call("POST", f"/v2/Services/{svc}/Channels", {"UniqueName": "crowd"})["sid"]
@@ -87,12 +76,6 @@ def main():
         if res.returncode != 0:
             raise SystemExit(f"fanout.js failed: {res.stderr.strip()[-2000:]}")
         r = json.loads(res.stdout)
-    finally:
-        banter.stop()
-        if data_dir:
-            shutil.rmtree(data_dir, ignore_errors=True)
-        if pg_db:
-            psql(args.postgres, f"drop database if exists {pg_db} with (force);", timeout=60)
     f, s, i = r["fanout"], r["storm"], r["idle"]
     print(f"{'PostgreSQL' if args.postgres else 'SQLite'}; {CLIENTS} sockets connected and subscribed in "
           f"{r['connect_ms']} ms")

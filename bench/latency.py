@@ -15,12 +15,9 @@ Needs Node and `npm ci` in conformance/node (the pinned SDK).
 import argparse
 import json
 import os
-import secrets
-import shutil
 import subprocess
-import tempfile
 
-from run import PG_DEFAULT_URL, ROOT, Banter, psql, with_database
+from run import PG_DEFAULT_URL, ROOT, server
 
 SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
 RATE = int(os.environ.get("BENCH_RATE", "1000"))
@@ -31,15 +28,7 @@ def main():
     parser.add_argument("--postgres", nargs="?", const=PG_DEFAULT_URL, metavar="URL")
     args = parser.parse_args()
     binary = os.environ.get("BANTER_BIN", os.path.join(ROOT, "target", "release", "banter"))
-    data_dir = pg_db = db_url = None
-    if args.postgres:
-        pg_db = "banter_bench_" + secrets.token_hex(6)
-        psql(args.postgres, f"create database {pg_db};", timeout=60)
-        db_url = with_database(args.postgres, pg_db)
-    else:
-        data_dir = tempfile.mkdtemp(prefix="banter-latency-")
-    banter = Banter(binary, data_dir=data_dir, database_url=db_url)
-    try:
+    with server(binary, args.postgres, prefix="banter-latency-") as banter:
         svc = banter.call("POST", "/v2/Services", {"FriendlyName": "latency"})["sid"]
         ch = banter.call("POST", f"/v2/Services/{svc}/Channels", {"UniqueName": "latency"})["sid"]
         for identity in ("alice", "bob"):
@@ -59,12 +48,6 @@ def main():
         if out.returncode != 0:
             raise SystemExit(f"latency.js failed: {out.stderr.strip()}")
         result = json.loads(out.stdout)
-    finally:
-        banter.stop()
-        if data_dir:
-            shutil.rmtree(data_dir, ignore_errors=True)
-        if pg_db:
-            psql(args.postgres, f"drop database if exists {pg_db} with (force);", timeout=60)
     backend = "PostgreSQL" if args.postgres else "SQLite"
     print(f"{backend}, {RATE} messages/s for {SECONDS} s, two twilio-chat 6.0.0 clients in one Node process")
     print(f"| {'scenario':<28} | {'sent':>6} | {'recv':>6} | {'rate/s':>6} | {'p50 ms':>7} | {'p99 ms':>7} | {'max ms':>7} |")

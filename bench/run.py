@@ -10,6 +10,7 @@ same run. Every phase is bounded in time (BENCH_SECONDS, default 10) and only 12
                                     # created and dropped with psql
 """
 import argparse
+import contextlib
 import base64
 import json
 import os
@@ -70,6 +71,30 @@ class Banter:
     def stop(self):
         self.proc.terminate()
         self.proc.wait(timeout=15)
+
+
+@contextlib.contextmanager
+def server(binary, postgres=None, prefix="banter-bench-"):
+    """A started Banter on a fresh database: a temporary SQLite directory, or a new database
+    banter_bench_<hex> on the PostgreSQL server at `postgres`; stopped and removed afterwards."""
+    data_dir = pg_db = db_url = None
+    if postgres:
+        pg_db = "banter_bench_" + secrets.token_hex(6)
+        psql(postgres, f"create database {pg_db};", timeout=60)
+        db_url = with_database(postgres, pg_db)
+    else:
+        data_dir = tempfile.mkdtemp(prefix=prefix)
+    banter = None
+    try:
+        banter = Banter(binary, data_dir=data_dir, database_url=db_url)
+        yield banter
+    finally:
+        if banter:
+            banter.stop()
+        if data_dir:
+            shutil.rmtree(data_dir, ignore_errors=True)
+        if pg_db:
+            psql(postgres, f"drop database if exists {pg_db} with (force);", timeout=60)
 
 
 def seed(db, channel_sid, account, service, count):
