@@ -49,7 +49,9 @@ impl Paging {
         let token = q.string("PageToken").filter(|t| !t.is_empty());
         let (after, before) = match token.as_deref() {
             None => (None, None),
-            Some(t) => parse_token(t).ok_or_else(|| ApiError::invalid("PageToken", "is not a valid page token"))?,
+            Some(t) => {
+                PageReq::parse_token(t).ok_or_else(|| ApiError::invalid("PageToken", "is not a valid page token"))?
+            }
         };
         Ok(Self {
             req: PageReq {
@@ -63,15 +65,6 @@ impl Paging {
             token,
         })
     }
-}
-
-fn parse_token(t: &str) -> Option<(Option<i64>, Option<i64>)> {
-    let rest = t.strip_prefix("PT")?;
-    if let Some(n) = rest.strip_prefix('a') {
-        return Some((Some(n.parse().ok()?), None));
-    }
-    let n = rest.strip_prefix('b')?;
-    Some((None, Some(n.parse().ok()?)))
 }
 
 fn enc(s: &str) -> String {
@@ -92,17 +85,11 @@ pub fn render<T>(
     filters: &[(&str, String)],
     item: impl Fn(&mut Vec<u8>, &T) -> serde_json::Result<()>,
 ) -> Response {
-    let limit = paging.size as usize;
+    let more = paging.req.trim(&mut rows);
     let (has_prev, has_next) = if paging.req.before.is_some() {
-        let more_before = rows.len() > limit;
-        if more_before {
-            rows.remove(0);
-        }
-        (more_before, true)
+        (more, true)
     } else {
-        let more_after = rows.len() > limit;
-        rows.truncate(limit);
-        (paging.page > 0 || paging.token.is_some(), more_after)
+        (paging.page > 0 || paging.token.is_some(), more)
     };
     let mut prefix = format!("{base}{path}?");
     for (name, value) in filters {
@@ -114,13 +101,13 @@ pub fn render<T>(
         None => format!("{prefix}&Page={page}"),
     };
     let next = match (has_next, rows.last()) {
-        (true, Some(last)) => Some(url_for(paging.page + 1, Some(&format!("PTa{}", last.key)))),
+        (true, Some(last)) => Some(url_for(paging.page + 1, Some(&PageReq::token_after(last.key)))),
         _ => None,
     };
     let previous = match (has_prev, rows.first()) {
         (true, Some(first)) => Some(url_for(
             paging.page.saturating_sub(1),
-            Some(&format!("PTb{}", first.key)),
+            Some(&PageReq::token_before(first.key)),
         )),
         _ => None,
     };

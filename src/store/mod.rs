@@ -103,6 +103,47 @@ pub struct PageReq {
 }
 
 impl PageReq {
+    /// Reads a page token: `PTa<key>` (rows after key) or `PTb<key>` (rows before key), as
+    /// [`PageReq::token_after`] and [`PageReq::token_before`] write them; the `(after, before)`
+    /// keys, or `None` for anything else.
+    #[must_use]
+    pub fn parse_token(t: &str) -> Option<(Option<i64>, Option<i64>)> {
+        let rest = t.strip_prefix("PT")?;
+        if let Some(n) = rest.strip_prefix('a') {
+            return Some((Some(n.parse().ok()?), None));
+        }
+        let n = rest.strip_prefix('b')?;
+        Some((None, Some(n.parse().ok()?)))
+    }
+
+    /// The token of the page after the row with `key`.
+    #[must_use]
+    pub fn token_after(key: i64) -> String {
+        format!("PTa{key}")
+    }
+
+    /// The token of the page before the row with `key`.
+    #[must_use]
+    pub fn token_before(key: i64) -> String {
+        format!("PTb{key}")
+    }
+
+    /// Trims the rows read for this request (up to `limit + 1`: one row of look-ahead) to the
+    /// page; returns whether the look-ahead found more rows beyond it in the direction read
+    /// (before the first row when paging back, after the last one otherwise).
+    pub fn trim<T>(&self, rows: &mut Vec<Keyed<T>>) -> bool {
+        let limit = self.limit as usize;
+        let more = rows.len() > limit;
+        if self.before.is_some() {
+            if more {
+                rows.remove(0);
+            }
+        } else {
+            rows.truncate(limit);
+        }
+        more
+    }
+
     /// The keyset part of a list query over column `key`, for either backend: the SQL tail
     /// (`bound` and `limit` are the placeholders of the bound key and the row limit, after the
     /// caller's scope), the bound key, the row limit, and whether rows come back reversed (put

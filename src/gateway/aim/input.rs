@@ -69,7 +69,9 @@ impl<'a> Call<'a> {
     pub(super) fn page(&self, size: u32) -> Result<PageReq, ChatError> {
         let (after, before) = match self.req.param("PageToken").filter(|t| !t.is_empty()) {
             None => (None, None),
-            Some(t) => parse_token(t).ok_or_else(|| ChatError::invalid("PageToken", "is not a valid page token"))?,
+            Some(t) => {
+                PageReq::parse_token(t).ok_or_else(|| ChatError::invalid("PageToken", "is not a valid page token"))?
+            }
         };
         Ok(PageReq {
             after,
@@ -133,35 +135,21 @@ impl Body {
     }
 }
 
-/// `PTa<key>` (rows after key) or `PTb<key>` (rows before key).
-fn parse_token(t: &str) -> Option<(Option<i64>, Option<i64>)> {
-    let rest = t.strip_prefix("PT")?;
-    if let Some(n) = rest.strip_prefix('a') {
-        return Some((Some(n.parse().ok()?), None));
-    }
-    let n = rest.strip_prefix('b')?;
-    Some((None, Some(n.parse().ok()?)))
-}
-
 /// Trims what the store returned for `req` (up to one row more than the page) to the page, and
 /// gives the tokens of the previous and next pages.
 pub(super) fn finish<T>(rows: &mut Vec<Keyed<T>>, req: &PageReq) -> (Option<String>, Option<String>) {
-    let limit = req.limit as usize;
+    let more = req.trim(rows);
     let (has_prev, has_next) = if req.before.is_some() {
-        let more_before = rows.len() > limit;
-        if more_before {
-            rows.remove(0);
-        }
-        (more_before, true)
+        (more, true)
     } else {
-        let more_after = rows.len() > limit;
-        rows.truncate(limit);
-        (req.after.is_some(), more_after)
+        (req.after.is_some(), more)
     };
     let prev = has_prev
-        .then(|| rows.first().map(|r| format!("PTb{}", r.key)))
+        .then(|| rows.first().map(|r| PageReq::token_before(r.key)))
         .flatten();
-    let next = has_next.then(|| rows.last().map(|r| format!("PTa{}", r.key))).flatten();
+    let next = has_next
+        .then(|| rows.last().map(|r| PageReq::token_after(r.key)))
+        .flatten();
     (prev, next)
 }
 
@@ -184,11 +172,11 @@ mod tests {
         let mut r = rows(1..=3);
         assert_eq!(finish(&mut r, &first), (None, Some("PTa2".to_owned())));
         assert_eq!(r.len(), 2);
-        let (after, before) = parse_token("PTa2").unwrap();
+        let (after, before) = PageReq::parse_token("PTa2").unwrap();
         let second = PageReq { after, before, ..first };
         let mut r = rows(3..=3);
         assert_eq!(finish(&mut r, &second), (Some("PTb3".to_owned()), None));
-        assert_eq!(parse_token("PTb3"), Some((None, Some(3))));
-        assert_eq!(parse_token("nope"), None);
+        assert_eq!(PageReq::parse_token("PTb3"), Some((None, Some(3))));
+        assert_eq!(PageReq::parse_token("nope"), None);
     }
 }

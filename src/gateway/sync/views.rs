@@ -355,8 +355,7 @@ fn page_after(after: Option<i64>) -> PageReq {
 /// Drops the look-ahead row of a page read with [`page_after`]; returns whether more rows
 /// follow, and sets `after` to the key to continue from.
 fn trim<T>(rows: &mut Vec<Keyed<T>>, after: &mut Option<i64>) -> bool {
-    let more = rows.len() > MAP_READ as usize;
-    rows.truncate(MAP_READ as usize);
+    let more = page_after(*after).trim(rows);
     *after = rows.last().map(|r| r.key);
     more
 }
