@@ -233,6 +233,10 @@ struct Serve {
     /// disconnected (it resumes from the database when it reconnects).
     #[arg(long, env = "BANTER_SOCKET_QUEUE", default_value_t = 256, value_parser = clap::value_parser!(u64).range(16..=65_536))]
     socket_queue: u64,
+    /// Seconds a user still counts as online after their last client socket closed (so a
+    /// reconnecting client never looks offline), for services with reachability enabled.
+    #[arg(long, env = "BANTER_OFFLINE_AFTER_SECS", default_value_t = 5, value_parser = clap::value_parser!(u64).range(0..=3600))]
+    offline_after_secs: u64,
 }
 
 #[derive(Subcommand)]
@@ -329,6 +333,10 @@ pub async fn run() -> anyhow::Result<()> {
                     ping_interval: Duration::from_secs(s.socket_ping_secs),
                     outbound_queue: usize::try_from(s.socket_queue).unwrap_or(usize::MAX),
                     ..crate::gateway::GatewaySettings::default()
+                },
+                presence: crate::chat::PresenceSettings {
+                    linger: Duration::from_secs(s.offline_after_secs),
+                    ..crate::chat::PresenceSettings::default()
                 },
             })
             .await

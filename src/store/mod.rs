@@ -11,6 +11,7 @@ pub mod copy;
 mod messaging;
 pub mod model;
 pub mod postgres;
+pub mod presence;
 pub mod queries;
 pub mod row;
 pub mod schema;
@@ -22,6 +23,7 @@ use async_trait::async_trait;
 pub use changes::{ChangeStore, NewChange};
 pub use messaging::*;
 pub use model::*;
+pub use presence::{Flip, PresenceStore, Reachability, SocketPresence};
 
 /// The cause carried by a [`StoreError`]: the driver's own error (kept as the source, never
 /// flattened into text), or a message where there is no underlying error.
@@ -354,6 +356,7 @@ pub trait Store:
     + OutboxStore
     + NoticeStore
     + ChangeStore
+    + PresenceStore
 {
 }
 
@@ -373,5 +376,6 @@ impl<T> Store for T where
         + OutboxStore
         + NoticeStore
         + ChangeStore
+        + PresenceStore
 {
 }

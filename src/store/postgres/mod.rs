@@ -22,6 +22,7 @@ mod members;
 mod messages;
 mod notices;
 mod outbox;
+mod presence;
 mod roles;
 mod services;
 mod users;
@@ -58,6 +59,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     ),
     (6, include_str!("../../../migrations/postgres/0006_change_log.sql")),
     (7, include_str!("../../../migrations/postgres/0007_change_detail.sql")),
+    (8, include_str!("../../../migrations/postgres/0008_presence.sql")),
 ];
 
 /// Key of the transaction-level advisory lock that serialises migrations across nodes

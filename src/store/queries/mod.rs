@@ -12,6 +12,7 @@ pub mod invites;
 pub mod members;
 pub mod messages;
 pub mod outbox;
+pub mod presence;
 pub mod roles;
 pub mod services;
 pub mod users;
