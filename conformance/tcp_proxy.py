@@ -1,7 +1,8 @@
 """A TCP proxy that a test puts between a client SDK and Banter, so it can take the network
 away: cut() resets every connection it carries (both TCP sides, at once, as a dropped link
 does), and refusing() resets each new connection as soon as it is accepted, so the SDK's
-reconnect attempts fail until the test lets them through again.
+reconnect attempts fail until the test lets them through again. It keeps the start of what each
+connection carried, which twilsock_headers() reads back as twilsock frames.
 
 Runs its own asyncio loop on a daemon thread; the test calls it from its own thread.
 
@@ -9,13 +10,16 @@ Not collected by pytest (no ``test_`` prefix); the test modules import what they
 """
 
 import asyncio
+import json
 import socket
 import struct
 import threading
 import time
+import zlib
 from contextlib import contextmanager
 
 _RESET = struct.pack("ii", 1, 0)  # SO_LINGER on, 0 s: close() sends RST, not FIN
+KEPT = 256 * 1024  # bytes of each direction of each connection kept for twilsock_headers()
 
 
 def _reset(writer):
@@ -33,6 +37,9 @@ class TcpProxy:
         self.target = (target_host, target_port)
         self.accepted = 0  # connections forwarded to the target
         self.refused = 0  # connections reset because the proxy was refusing
+        # Of each forwarded connection, in order: {"up": client to server, "down": server to
+        # client}, the first KEPT bytes of each.
+        self.transcripts = []
         self._refusing = False
         self._pairs = set()  # (client writer, upstream writer) of the open connections
         self._loop = asyncio.new_event_loop()
@@ -101,15 +108,19 @@ class TcpProxy:
         self.accepted += 1
         pair = (writer, up_writer)
         self._pairs.add(pair)
-        await asyncio.gather(self._pump(reader, up_writer, pair), self._pump(up_reader, writer, pair))
+        kept = {"up": bytearray(), "down": bytearray()}
+        self.transcripts.append(kept)
+        await asyncio.gather(self._pump(reader, up_writer, pair, kept["up"]),
+                             self._pump(up_reader, writer, pair, kept["down"]))
 
-    async def _pump(self, reader, writer, pair):
+    async def _pump(self, reader, writer, pair, kept):
         """Copies until EOF, then closes the other side too (a cut has already reset both)."""
         try:
             while True:
                 data = await reader.read(65536)
                 if not data:
                     break
+                kept += data[:KEPT - len(kept)]
                 writer.write(data)
                 await writer.drain()
         except (ConnectionError, OSError):
@@ -118,3 +129,45 @@ class TcpProxy:
             self._pairs.discard(pair)
             for w in pair:
                 w.close()
+
+
+def twilsock_headers(stream):
+    """The twilsock frame headers in one direction of a WebSocket connection (a transcript's
+    "up" or "down"), in order: the HTTP upgrade is skipped, WebSocket frames are unmasked and
+    joined (and inflated, where permessage-deflate was agreed), and each message's header
+    (TWILSOCK V3.0 <size>, CR LF, the JSON header) is parsed; a message cut off at the end of
+    what was kept is left out."""
+    data = bytes(stream)
+    pos = data.index(b"\r\n\r\n") + 4
+    inflate = zlib.decompressobj(-zlib.MAX_WBITS)
+    headers, message, compressed = [], b"", False
+    while pos + 2 <= len(data):
+        b0, b1 = data[pos], data[pos + 1]
+        pos += 2
+        size = b1 & 0x7F
+        if size >= 126:
+            width = 2 if size == 126 else 8
+            size = int.from_bytes(data[pos:pos + width], "big")
+            pos += width
+        mask = data[pos:pos + 4] if b1 & 0x80 else None
+        pos += 4 if mask else 0
+        if pos + size > len(data):
+            break
+        payload = data[pos:pos + size]
+        pos += size
+        if mask:
+            payload = bytes(c ^ mask[i % 4] for i, c in enumerate(payload))
+        opcode = b0 & 0x0F
+        if opcode not in (0, 1, 2):
+            continue  # control frames: ping, pong, close
+        if opcode:
+            compressed = bool(b0 & 0x40)
+        message += payload
+        if b0 & 0x80:  # FIN: the message is whole
+            if compressed:
+                message = inflate.decompress(message + b"\x00\x00\xff\xff")
+            first, rest = message.split(b"\r\n", 1)
+            assert first.startswith(b"TWILSOCK V3.0 "), first
+            headers.append(json.loads(rest[:int(first.split()[2])]))
+            message = b""
+    return headers

@@ -15,7 +15,7 @@ import pytest
 from conftest import BanterServer, make_client, unique
 from end_users import python_token, signing_key
 from node_steps import NodeSteps
-from tcp_proxy import TcpProxy
+from tcp_proxy import TcpProxy, twilsock_headers
 
 SDKS = ["chat", "conversations"]
 BEFORE = ["before 0", "before 1", "before 2"]
@@ -77,6 +77,19 @@ def come_back(steps, who, first_index):
     return steps.step("report")
 
 
+def assert_resumed(proxy):
+    """bob's SDK connected twice through the proxy, and the second time it presented the
+    continuation token the server issued the first time, and the server resumed its endpoint."""
+    assert proxy.accepted == 2, "bob connected once and reconnected once"
+    first, second = [next(h for h in twilsock_headers(kept["up"]) if h["method"] == "init")
+                     for kept in proxy.transcripts]
+    first_reply, second_reply = [next(h for h in twilsock_headers(kept["down"]) if h["id"] == init["id"])
+                                 for kept, init in zip(proxy.transcripts, (first, second))]
+    assert first["continuation_token"] is None, first
+    assert second["continuation_token"] == first_reply["continuation_token"], (first_reply, second)
+    assert second_reply["continuation_token_status"]["reissued"] is False, second_reply
+
+
 def assert_every_event_once(events, alice, away):
     """bob's SDK reported BEFORE from alice, the messages written while he was away (`away`:
     (bodies, author) runs, in index order), the edit of message 1 and the removal of message 2,
@@ -118,7 +131,7 @@ def test_a_client_gets_every_event_once_across_a_cut_connection(banter, client, 
     # Assert: every event once, in order; alice never lost her connection.
     assert_every_event_once(report["events"], alice,
                             [(["away 0", "away 1"], alice), (["rest 0", "rest 1"], "rest")])
-    assert proxy.accepted == 2, "bob connected once and reconnected once"
+    assert_resumed(proxy)
     assert report["states"]["alice"] == [], report["states"]
     assert report["states"]["bob"][-1] == "connected" and "connecting" in report["states"]["bob"], report["states"]
 
@@ -149,7 +162,7 @@ def test_a_client_gets_every_event_once_across_a_server_restart(own_server, prox
 
     # Assert: every event once, in order, from every phase.
     assert_every_event_once(report["events"], alice, [(["while away %d" % i for i in range(5)], "rest")])
-    assert proxy.accepted == 2, "bob connected once and reconnected once"
+    assert_resumed(proxy)
     # Both clients really lost their connection and came back.
     for name in ("alice", "bob"):
         states = report["states"][name]
