@@ -19,9 +19,9 @@ const CACHE_MS = 600;
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-// Waits until `log` holds an entry matching `pred`; returns it.
-async function expect(log, pred, what) {
-  const deadline = Date.now() + STEP_TIMEOUT_MS;
+// Waits (up to `ms`) until `log` holds an entry matching `pred`; returns it.
+async function expect(log, pred, what, ms = STEP_TIMEOUT_MS) {
+  const deadline = Date.now() + ms;
   for (;;) {
     const hit = log.find(pred);
     if (hit) return hit;
@@ -37,6 +37,21 @@ async function outcome(promise) {
   } catch (e) {
     return { ok: false, status: e.status, code: e.body && e.body.code, message: e.message };
   }
+}
+
+// Starts a client of twilio-chat 6 or @twilio/conversations 3 with the SDK's public constructor;
+// resolves with it once its `stateChanged` says "initialized", or rejects, with the client as
+// the error's `client`, when it says "failed". `created(client)` runs at once, so that listeners
+// see the start-up too.
+function start(Client, token, options, created = () => {}) {
+  return new Promise((resolve, reject) => {
+    const client = new Client(token, options);
+    created(client);
+    client.on("stateChanged", (state) => {
+      if (state === "initialized") resolve(client);
+      if (state === "failed") reject(Object.assign(new Error("the client failed to start"), { client }));
+    });
+  });
 }
 
 // POSTs a message to channel `sid` through the operator's REST API ({url, account_sid,
@@ -78,4 +93,4 @@ function main(scenario) {
     });
 }
 
-module.exports = { CACHE_MS, sleep, expect, outcome, restMessage, main };
+module.exports = { CACHE_MS, sleep, expect, outcome, start, restMessage, main };
