@@ -41,11 +41,6 @@ def test_a_client_is_warned_and_updates_its_token_in_the_same_session(banter, se
     assert r["sent_index"] == 0
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "the server closes the socket (twilsock close 308 UPDATE_IS_FORBIDDEN / 51232) without "
-    "answering the client's `update`: the SDK reconnects with the other identity's token, "
-    "updateToken resolves, and the unanswered update is rejected 30 s later as an unhandled "
-    "twilsock error that ends a Node process; see CLIENT_PROTOCOL.md §2.4 (answer every update)"))
 @pytest.mark.parametrize("sdk", SDKS)
 def test_another_identitys_token_is_refused_by_update_token(banter, service, sdk):
     # Arrange

@@ -62,9 +62,12 @@ async function other(sdk, opts, options) {
   const client = await create(sdk, opts.fresh, options, events);
   events.length = 0;
   const update = await outcome(client.updateToken(opts.other));
-  // Whatever the update did to the connection is over once its promise has settled. No
-  // shutdown: an update the server never answered is rejected then, and twilsock turns that
-  // into an "error" event nobody can listen to, which ends the process.
+  // The refusal reaches the connection state after the promise settles, through
+  // `disconnecting` (the SDK waits 3 s for the socket to close): wait for where it settles.
+  const settled = ["state:denied", "state:disconnected", "state:connected"];
+  await outcome(expect(events, (e) => settled.includes(e.event), "a settled state", 8000));
+  // No shutdown: an update the server never answered is rejected then, and twilsock turns
+  // that into an "error" event nobody can listen to, which ends the process.
   return {
     resolved: update.ok, message: update.message, events: names(events), state: client.connectionState,
     identity: client.user.identity,

@@ -60,11 +60,12 @@ impl Status {
         Self::new(406, "NOT_ACCEPTABLE_MESSAGE", Some(description.into()), Some(51214))
     }
 
-    /// `close` for an `update` with another identity's token: 308 / 51232.
+    /// The reply to an `update` with another identity's token: 403 / `UPDATE_IS_FORBIDDEN` / 51232
+    /// (Twilio closes with 308, which the JS client takes as "reconnect with the new token").
     #[must_use]
     pub fn update_forbidden() -> Self {
         Self::new(
-            308,
+            403,
             "UPDATE_IS_FORBIDDEN",
             Some("Token from update is unauthorised or different from initial".to_owned()),
             Some(51232),

@@ -383,8 +383,8 @@ impl Session {
     }
 
     /// `update`: a new token for the same account, service and identity; another identity's
-    /// token closes the socket (308 / 51232), an invalid one is refused (401) and the socket
-    /// keeps its current token.
+    /// token is refused (403 / 51232) and closes the socket, an invalid one is refused (401)
+    /// and the socket keeps its current token.
     async fn on_update(&mut self, ctx: &TunnelContext, id: &str, frame: &Frame) -> Flow {
         let token = match verify(&self.chat, frame).await {
             Ok(token) => token,
@@ -394,11 +394,12 @@ impl Session {
         if (&token.account_sid, &token.service_sid, &token.identity)
             != (&current.account_sid, &current.service_sid, &current.identity)
         {
-            self.close(
-                Some(Status::update_forbidden()),
-                WS_POLICY,
-                "update with another identity",
-            );
+            // The update is answered 403 / 51232 and the socket closed, without Twilio's
+            // twilsock `close` 308: the JS client takes any 308 as "reconnect" and would come
+            // back with the other identity's token; after the 403 it stays `denied` and its
+            // `updateToken` rejects.
+            let _ = self.send(protocol::reply(id, &Status::update_forbidden()));
+            self.close(None, WS_POLICY, "update with another identity");
             return Flow::Stop;
         }
         self.start(token, frame.str_field("token").unwrap_or_default());
