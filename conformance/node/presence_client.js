@@ -3,8 +3,9 @@
 // registers a device for push, removes it, and leaves. Bob's SDK reports each change of
 // alice's online / notifiable state.
 //
-// stdin: {"sdk": "chat" | "conversations", "uri", "alice", "bob" (tokens), "rest" ({url,
-//         account_sid, auth_token, service_sid}), "alice_identity", "push_token"}
+// stdin: {"sdk": "chat" | "conversations", "uri", "alice_uri" (optional: alice's node),
+//         "alice", "bob" (tokens), "rest" ({url, account_sid, auth_token, service_sid}),
+//         "alice_identity", "push_token"}
 // stdout: {"reachability_enabled", "initial", "states": [[online, notifiable, reasons]…]}.
 
 "use strict";
@@ -65,7 +66,7 @@ async function run(opts) {
   await expect(log, (r) => r.includes("friendlyName"), "the rename");
   const seen = (n, what) => expect(report.states, (_, i) => i === n - 1, what);
 
-  const alice = await sdk.create(opts.alice, options);
+  const alice = await sdk.create(opts.alice, { ...options, Twilsock: { uri: opts.alice_uri || opts.uri } });
   await seen(1, "alice online");
   await alice.setPushRegistrationId("fcm", opts.push_token);
   await seen(2, "alice notifiable");
