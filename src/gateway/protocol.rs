@@ -198,10 +198,10 @@ mod tests {
 
     #[test]
     fn statuses_render_like_twilios() {
-        let f = close("TM1", &Status::update_forbidden());
+        let f = reply("TM1", &Status::update_forbidden());
         assert_eq!(
             f.header["status"],
-            json!({"code": 308, "status": "UPDATE_IS_FORBIDDEN",
+            json!({"code": 403, "status": "UPDATE_IS_FORBIDDEN",
                    "description": "Token from update is unauthorised or different from initial",
                    "errorCode": 51232})
         );
