@@ -70,10 +70,19 @@ async function restMessage(rest, sid, body) {
 // The SDKs read a channel's Sync objects in the background (twilio-sync re-reads a map's items
 // after events); such a read of a channel that was destroyed or left meanwhile fails with 404
 // inside the SDK, where no app code can catch it (a browser logs it). Those are logged, not
-// fatal; any other unhandled rejection still ends the run.
+// fatal, as are the rejections a scenario declares expected (`tolerate`); any other unhandled
+// rejection still ends the run.
+const tolerated = [(e) => e && e.status === 404];
+
+// Makes unhandled rejections matching `pred` expected (logged, not fatal): for example the
+// background requests of a client the scenario has had refused.
+function tolerate(pred) {
+  tolerated.push(pred);
+}
+
 process.on("unhandledRejection", (e) => {
-  if (e && e.status === 404) {
-    process.stderr.write(`SDK background read of a removed object: ${e.message}\n`);
+  if (tolerated.some((pred) => pred(e))) {
+    process.stderr.write(`SDK background request failed (expected here): ${e && e.message}\n`);
     return;
   }
   throw e;
@@ -93,4 +102,4 @@ function main(scenario) {
     });
 }
 
-module.exports = { CACHE_MS, sleep, expect, outcome, start, restMessage, main };
+module.exports = { CACHE_MS, sleep, expect, outcome, start, restMessage, tolerate, main };
