@@ -197,13 +197,55 @@ impl Chat {
         };
         let rows = self
             .store
-            .list_user_channels(&user.service_sid, &user.identity, Some(&channel.sid), page)
+            .list_user_channels(
+                &user.service_sid,
+                &user.identity,
+                Some(std::slice::from_ref(&channel.sid)),
+                page,
+            )
             .await?;
         let mut uc = rows.into_iter().next().ok_or(ChatError::NotFound)?.item;
         if !read_status {
             uc.unread_messages_count = None;
         }
         Ok((user, uc))
+    }
+
+    /// The caller's own user channels among `channel_sids` (those they joined or are invited
+    /// to; others are absent), in one read whatever their number (at most one page, 100).
+    ///
+    /// # Errors
+    /// [`ChatError::NotFound`] for an unknown service or user.
+    pub async fn my_channels_among(
+        &self,
+        at: ServiceRef<'_>,
+        user_key: &str,
+        channel_sids: &[String],
+    ) -> Result<Vec<UserChannel>, ChatError> {
+        if channel_sids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let (user, read_status) = self.channels_user(at, user_key).await?;
+        let page = PageReq {
+            after: None,
+            before: None,
+            limit: u32::try_from(channel_sids.len()).unwrap_or(u32::MAX).min(100),
+            desc: false,
+        };
+        let rows = self
+            .store
+            .list_user_channels(&user.service_sid, &user.identity, Some(channel_sids), page)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| {
+                let mut uc = r.item;
+                if !read_status {
+                    uc.unread_messages_count = None;
+                }
+                uc
+            })
+            .collect())
     }
 
     /// UpdateUserChannel: notification level and read horizon of the user's membership (an

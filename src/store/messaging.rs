@@ -129,12 +129,12 @@ pub trait InviteStore: Send + Sync {
     /// Deletes an invite.
     async fn delete_invite(&self, channel_sid: &str, sid: &str) -> Result<bool, StoreError>;
     /// A page of the channels a user has joined or is invited to, with unread counts; with
-    /// `channel_sid`, only that channel.
+    /// `channels`, only those among them.
     async fn list_user_channels(
         &self,
         service_sid: &str,
         identity: &str,
-        channel_sid: Option<&str>,
+        channels: Option<&[String]>,
         page: PageReq,
     ) -> Result<Vec<Keyed<UserChannel>>, StoreError>;
 }

@@ -327,6 +327,12 @@ async fn gateway_aim_lists_page_by_50_with_opaque_tokens() {
         let (status, body) = client.request_with("GET", path, bad, json!({}), json_type, "").await;
         assert_error(status, &body, 400, 20001);
     }
+    // A6 shows each channel with the caller's own status (read for the whole page at once).
+    for (client, status) in [(&mut w.alice, "joined"), (&mut w.bob, "notParticipating")] {
+        let (_, page) = client.request_json("GET", &public, json!(null)).await;
+        let all = page["conversations"].as_array().unwrap();
+        assert!(all.iter().all(|c| c["status"] == status), "{status}: {page}");
+    }
 }
 
 #[tokio::test]

@@ -41,11 +41,16 @@ pub(super) async fn list_public(c: Call<'_>) -> Result<TunnelResponse, ChatError
     let mut rows = c.ctx.chat.list_channels(c.service(), &types, page).await?;
     let (prev, next) = finish(&mut rows, &page);
     let links = c.links();
-    let mut items = Vec::with_capacity(rows.len());
-    for row in &rows {
-        let mine = mine(c, &row.item.sid).await?;
-        items.push(render::channel_desc(&links, &row.item, mine.as_ref()));
-    }
+    // The caller's status in every channel of the page, in one read.
+    let sids: Vec<String> = rows.iter().map(|r| r.item.sid.clone()).collect();
+    let mine = c.ctx.chat.my_channels_among(c.service(), c.me(), &sids).await?;
+    let items: Vec<_> = rows
+        .iter()
+        .map(|row| {
+            let uc = mine.iter().find(|uc| uc.channel.sid == row.item.sid);
+            render::channel_desc(&links, &row.item, uc)
+        })
+        .collect();
     let meta = json!({"previous_token": prev, "next_token": next});
     Ok(TunnelResponse::json(200, json!({"conversations": items, "meta": meta})))
 }

@@ -98,12 +98,12 @@ impl InviteStore for PgStore {
         &self,
         service_sid: &str,
         identity: &str,
-        channel_sid: Option<&str>,
+        channels: Option<&[String]>,
         page: PageReq,
     ) -> Result<Vec<Keyed<UserChannel>>, StoreError> {
-        let (sql, bound, limit, reversed) = q::USER_CHANNELS.pick(&page);
+        let (sql, bound, limit, reversed) = q::USER_CHANNELS_PG.pick(&page);
         let rows = self
-            .read(sql.pg(), &[&service_sid, &bound, &limit, &identity, &channel_sid])
+            .read(sql.pg(), &[&service_sid, &bound, &limit, &identity, &channels])
             .await?;
         Ok(finish_page(map_rows(&rows, |r| row::user_channel(r, 0))?, reversed))
     }

@@ -40,26 +40,32 @@ paged_sql! {
     ));
     /// A page of the channels identity `$4` of service `$1` joined (key `2·seq` of the
     /// membership) or is invited to (key `2·seq + 1` of the invite), in one stable order; only
-    /// channel `$5` unless it is NULL.
-    pub USER_CHANNELS = ("uc.key", |tail| {
-        let channel = columns(CHANNEL_COLUMNS, "c");
-        format!(
-            "select {}, {} from (\
-               select m.seq * 2 as key, cast('joined' as text) as status, m.sid as member_sid, \
-                 m.last_consumed_message_index as last_consumed_message_index, \
-                 m.notification_level as notification_level, \
-                 case when m.last_consumed_message_index is null then null else \
-                   (select count(*) from messages x where x.channel_sid = m.channel_sid \
-                    and x.idx > m.last_consumed_message_index) end as unread_messages_count, {channel} \
-               from members m join channels c on c.sid = m.channel_sid \
-               where m.service_sid = $1 and m.identity = $4 and (cast($5 as text) is null or c.sid = cast($5 as text)) \
-               union all \
-               select i.seq * 2 + 1, cast('invited' as text), null, null, null, null, {channel} \
-               from invites i join channels c on c.sid = i.channel_sid \
-               where i.service_sid = $1 and i.identity = $4 and (cast($5 as text) is null or c.sid = cast($5 as text))\
-             ) as uc where {tail}",
-            columns(USER_CHANNEL_COLUMNS, "uc"),
-            columns(CHANNEL_COLUMNS, "uc"),
-        )
-    });
+    /// the channels in the JSON array `$5` unless it is NULL (SQLite).
+    pub USER_CHANNELS_SQLITE = ("uc.key", |tail| user_channels(tail, "($5 is null or c.sid in (select value from json_each($5)))"));
+    /// [`USER_CHANNELS_SQLITE`] with `$5` an array of channel SIDs (PostgreSQL).
+    pub USER_CHANNELS_PG = ("uc.key", |tail| user_channels(tail, "(cast($5 as text[]) is null or c.sid = any(cast($5 as text[])))"));
+}
+
+/// The user channels query with `tail` (the keyset part) and `among` (the channel filter: any
+/// channel when `$5` is NULL).
+fn user_channels(tail: &str, among: &str) -> String {
+    let channel = columns(CHANNEL_COLUMNS, "c");
+    format!(
+        "select {}, {} from (\
+           select m.seq * 2 as key, cast('joined' as text) as status, m.sid as member_sid, \
+             m.last_consumed_message_index as last_consumed_message_index, \
+             m.notification_level as notification_level, \
+             case when m.last_consumed_message_index is null then null else \
+               (select count(*) from messages x where x.channel_sid = m.channel_sid \
+                and x.idx > m.last_consumed_message_index) end as unread_messages_count, {channel} \
+           from members m join channels c on c.sid = m.channel_sid \
+           where m.service_sid = $1 and m.identity = $4 and {among} \
+           union all \
+           select i.seq * 2 + 1, cast('invited' as text), null, null, null, null, {channel} \
+           from invites i join channels c on c.sid = i.channel_sid \
+           where i.service_sid = $1 and i.identity = $4 and {among}\
+         ) as uc where {tail}",
+        columns(USER_CHANNEL_COLUMNS, "uc"),
+        columns(CHANNEL_COLUMNS, "uc"),
+    )
 }

@@ -94,15 +94,16 @@ impl InviteStore for SqliteStore {
         &self,
         service_sid: &str,
         identity: &str,
-        channel_sid: Option<&str>,
+        channels: Option<&[String]>,
         page: PageReq,
     ) -> Result<Vec<Keyed<UserChannel>>, StoreError> {
-        let (sql, bound, limit, reversed) = q::USER_CHANNELS.pick(&page);
+        let (sql, bound, limit, reversed) = q::USER_CHANNELS_SQLITE.pick(&page);
+        let channels = channels.map(super::channels::json_list);
         self.read(|c| {
             let rows = query_rows(
                 c,
                 sql.sqlite(),
-                params![service_sid, bound, limit, identity, channel_sid],
+                params![service_sid, bound, limit, identity, channels],
                 |r| row::user_channel(r, 0),
             )?;
             Ok(finish_page(rows, reversed))
