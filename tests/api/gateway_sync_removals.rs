@@ -93,3 +93,50 @@ async fn gateway_sync_removals_reach_subscribers_and_replays() {
     assert_eq!(removed[0]["event"]["item_key"], w.ch.as_str());
     assert_eq!(seen.last().unwrap()["event"]["replay_status"], "completed");
 }
+
+#[tokio::test]
+async fn gateway_sync_a_removed_member_stops_receiving_the_private_channels_events() {
+    // Arrange: alice, a member of a private channel, follows its messages and her own info.
+    let app = TestApp::spawn().await;
+    let w = world(&app, 1).await;
+    let mut c = socket(&app, &w.alice).await;
+    let list = format!("ES{}", &w.ch[2..]);
+    let info = format!("MI{}", &w.alice_sid[2..]);
+    let seen = c.subscribe(&[(&list, "list", None), (&info, "map", None)]).await;
+    assert!(
+        seen.iter().all(|e| e["event_type"] == "subscription_established"),
+        "{seen:?}"
+    );
+    let post = |body: &'static str| app.post(&format!("{}/Messages", w.ch_path), &[("Body", body)]).send();
+    post("while a member").await.unwrap();
+    let e = c.event().await;
+    assert_eq!(
+        (e["event_type"].as_str(), e["event"]["item_data"]["text"].as_str()),
+        (Some("list_item_added"), Some("while a member"))
+    );
+
+    // Act: the operator removes her; the channel goes on without her.
+    let removed = app
+        .delete(&format!("{}/Members/alice", w.ch_path))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(removed.status(), 204);
+    post("after she left").await.unwrap();
+    ok_json(
+        app.post(
+            &format!("/v2/Services/{}/Users/{}", w.service, w.alice_sid),
+            &[("FriendlyName", "Alice")],
+        )
+        .send()
+        .await
+        .unwrap(),
+    )
+    .await;
+
+    // Assert: the next events are her own info's, not the private channel's new message.
+    for _ in 0..2 {
+        let e = c.event().await;
+        assert_eq!(e["event"]["map_sid"], info.as_str(), "{e}");
+    }
+}
