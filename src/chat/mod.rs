@@ -15,6 +15,7 @@ mod error;
 pub mod events;
 pub mod feed;
 mod invites;
+mod media;
 mod members;
 mod memo;
 mod messages;
@@ -40,6 +41,7 @@ pub use credentials::{CredentialPatch, NewCredential};
 pub use error::{CODES, ChatError, Code};
 pub use events::{Event, HookFailure, HookRequest, PreEventHook};
 pub use feed::{ChannelView, Detail, FeedBatch, Observed};
+pub use media::{MAX_FILENAME, NewMedia, Upload};
 pub use members::{MemberPatch, NewMember};
 pub use messages::{MessagePatch, NewMessage};
 pub use roles::{NewRole, PERMISSIONS_CHANNEL, PERMISSIONS_DEPLOYMENT};
@@ -76,6 +78,8 @@ pub struct Chat {
     feeds: Arc<feed::Feeds>,
     /// Typing indicators of every node.
     typing: tokio::sync::broadcast::Sender<typing::Typing>,
+    /// Media files, when configured (deleting a media message deletes its file).
+    blobs: Option<Arc<dyn crate::media::Blobs>>,
 }
 
 /// Services remembered per process before the cache starts over.
@@ -108,6 +112,7 @@ impl Chat {
             tokens: Arc::new(TokenCache::default()),
             feeds: Arc::new(feed::Feeds::default()),
             typing: tokio::sync::broadcast::channel(typing::TYPING_CAPACITY).0,
+            blobs: None,
         }
     }
 

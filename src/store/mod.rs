@@ -8,6 +8,7 @@
 pub mod access;
 mod changes;
 pub mod copy;
+mod media;
 mod messaging;
 pub mod model;
 pub mod postgres;
@@ -20,6 +21,7 @@ pub mod sqlite;
 pub use access::{AccessStore, ChannelAccess};
 use async_trait::async_trait;
 pub use changes::{ChangeStore, NewChange};
+pub use media::{AttachMedia, MediaStore};
 pub use messaging::*;
 pub use model::*;
 
@@ -354,6 +356,7 @@ pub trait Store:
     + OutboxStore
     + NoticeStore
     + ChangeStore
+    + MediaStore
 {
 }
 
@@ -373,5 +376,6 @@ impl<T> Store for T where
         + OutboxStore
         + NoticeStore
         + ChangeStore
+        + MediaStore
 {
 }

@@ -23,6 +23,8 @@ mod gateway_sync;
 mod gateway_sync_removals;
 mod gateway_tls;
 mod input;
+mod media;
+mod media_messages;
 mod messaging;
 mod nodes;
 mod pagination;
