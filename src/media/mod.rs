@@ -7,6 +7,7 @@
 //! they are durable, so an interrupted upload leaves neither.
 
 pub mod disk;
+pub mod s3;
 pub mod signed;
 
 use std::pin::Pin;
@@ -120,9 +121,9 @@ pub struct S3Options {
 /// # Errors
 /// An unsupported URL, bad S3 settings, or a directory that cannot be created.
 pub fn open(url: Option<&str>, dir: &std::path::Path, s3: &S3Options) -> anyhow::Result<Arc<dyn Blobs>> {
-    let _ = s3;
     match url {
         None => Ok(Arc::new(disk::DiskBlobs::open(dir)?)),
+        Some(u) if u.starts_with("s3://") => Ok(Arc::new(s3::S3Blobs::open(u, s3)?)),
         Some(u) if u.starts_with("file://") => Ok(Arc::new(disk::DiskBlobs::open(std::path::Path::new(
             u.trim_start_matches("file://"),
         ))?)),
