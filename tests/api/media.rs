@@ -438,3 +438,42 @@ async fn unknown_services_and_media_are_not_found() {
         .unwrap();
     assert_twilio_error(r, 404, 20404).await;
 }
+
+#[tokio::test]
+async fn an_interrupted_upload_leaves_no_record_and_no_file() {
+    use tokio::io::AsyncWriteExt;
+    let app = TestApp::spawn().await;
+    let service = app.service().await["sid"].as_str().unwrap().to_owned();
+    let addr = app.base.trim_start_matches("http://").to_owned();
+    let mut s = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let auth = base64::Engine::encode(
+        &base64::engine::general_purpose::STANDARD,
+        format!("{}:{}", app.account_sid, app.auth_token),
+    );
+    let head = format!(
+        "POST /mcs/v1/Services/{service}/Media HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Basic {auth}\r\n\
+         Content-Type: video/mp4\r\nContent-Length: 5000000\r\n\r\n"
+    );
+    s.write_all(head.as_bytes()).await.unwrap();
+    s.write_all(&sample(2_000_000)).await.unwrap();
+    let media_dir = app.store.data_dir.join("media");
+    let partial = || std::fs::read_dir(media_dir.join(".partial")).unwrap().count();
+    for _ in 0..100 {
+        if partial() == 1 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(partial(), 1, "the upload is under way");
+    drop(s);
+    let mut left = usize::MAX;
+    for _ in 0..100 {
+        left = partial();
+        if left == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(left, 0, "the partial file is removed");
+    assert!(!media_dir.join(&service).exists(), "nothing was stored");
+}
