@@ -39,6 +39,17 @@ impl DiskBlobs {
         Ok(Self { dir: dir.to_owned() })
     }
 
+    /// Uses `dir` as it is (created when missing), leaving partial uploads alone: for
+    /// `banter copy`, which may read the directory of a server.
+    ///
+    /// # Errors
+    /// When the directory cannot be created.
+    pub fn at(dir: &Path) -> anyhow::Result<Self> {
+        crate::secrets::private_dir(dir)?;
+        std::fs::create_dir_all(dir.join(".partial"))?;
+        Ok(Self { dir: dir.to_owned() })
+    }
+
     fn path(&self, key: &str) -> Result<PathBuf, BlobError> {
         // Keys are built from validated SIDs; refuse anything that could leave the directory.
         if key.split('/').any(|p| p.is_empty() || p.starts_with('.')) || key.contains('\\') {

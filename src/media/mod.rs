@@ -6,6 +6,7 @@
 //! ([`crate::store::MediaStore`]); the bytes are stored first and the record written only once
 //! they are durable, so an interrupted upload leaves neither.
 
+pub mod copy;
 pub mod disk;
 pub mod s3;
 pub mod signed;

@@ -11,6 +11,7 @@ mod cache;
 mod changes;
 mod conn;
 mod copy;
+mod copy_media;
 mod crash;
 mod credentials;
 mod errors;
