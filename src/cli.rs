@@ -453,7 +453,9 @@ pub async fn run() -> anyhow::Result<()> {
                 anyhow::bail!("verification failed: the row counts marked MISMATCH differ");
             }
             println!("copy complete: {} rows inserted", report.inserted());
-            copy_media(&from, &to, from_media.as_deref(), to_media.as_deref()).await
+            let media = crate::media::copy::run(&from, &to, from_media.as_deref(), to_media.as_deref()).await?;
+            println!("{media}");
+            Ok(())
         }
         Command::Binding {
             command:
@@ -530,34 +532,6 @@ async fn token(args: TokenArgs) -> anyhow::Result<()> {
         .await
         .context("minting the token (the key and the service must belong to the account)")?;
     println!("{jwt}");
-    Ok(())
-}
-
-/// The media part of `banter copy`: the files of the source's media records, unless a side's
-/// media location is unknown (PostgreSQL without `--from-media` / `--to-media`).
-#[allow(clippy::print_stdout)]
-async fn copy_media(from: &str, to: &str, from_media: Option<&str>, to_media: Option<&str>) -> anyhow::Result<()> {
-    use crate::media::copy::{location, open_location};
-    let (Some(src), Some(dst)) = (location(from, from_media), location(to, to_media)) else {
-        println!("media files not copied: pass --from-media and --to-media for a PostgreSQL database");
-        return Ok(());
-    };
-    if src == dst {
-        println!("media: the source and destination share {src}");
-        return Ok(());
-    }
-    let db = crate::copy::open(from, true).await?;
-    let report = crate::media::copy::copy(
-        db.as_ref(),
-        open_location(&src)?.as_ref(),
-        open_location(&dst)?.as_ref(),
-    )
-    .await
-    .context("copying media files")?;
-    println!(
-        "media: {} files copied, {} already there, {} missing in the source",
-        report.copied, report.present, report.missing
-    );
     Ok(())
 }
 

@@ -97,6 +97,9 @@ async fn create(
     Path((service, channel)): Path<(String, String)>,
     Form(f): Form,
 ) -> Result<Response, ApiError> {
+    if f.all("MediaSid").len() > 1 {
+        return Err(ApiError::invalid("MediaSid", "a message carries one media file"));
+    }
     let input = NewMessage {
         from: f.string("From"),
         body: f.string("Body"),

@@ -55,6 +55,33 @@ pub fn open_location(location: &str) -> anyhow::Result<Arc<dyn Blobs>> {
     Ok(Arc::new(super::disk::DiskBlobs::at(Path::new(location))?))
 }
 
+/// The media part of `banter copy` from database `from` to `to`: the files of the source's
+/// media records, unless a side's media location is unknown (PostgreSQL without
+/// `--from-media` / `--to-media`). Returns the line to print.
+///
+/// # Errors
+/// As for [`copy`].
+pub async fn run(from: &str, to: &str, from_media: Option<&str>, to_media: Option<&str>) -> anyhow::Result<String> {
+    let (Some(src), Some(dst)) = (location(from, from_media), location(to, to_media)) else {
+        return Ok("media files not copied: pass --from-media and --to-media for a PostgreSQL database".to_owned());
+    };
+    if src == dst {
+        return Ok(format!("media: the source and destination share {src}"));
+    }
+    let db = crate::copy::open(from, true).await?;
+    let report = copy(
+        db.as_ref(),
+        open_location(&src)?.as_ref(),
+        open_location(&dst)?.as_ref(),
+    )
+    .await
+    .context("copying media files")?;
+    Ok(format!(
+        "media: {} files copied, {} already there, {} missing in the source",
+        report.copied, report.present, report.missing
+    ))
+}
+
 /// Copies the file of every media record in `db` from `from` to `to`.
 ///
 /// # Errors

@@ -9,15 +9,23 @@ use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
 use futures_util::StreamExt;
-use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
+use std::io::Write;
+
+use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
 use super::{BlobError, Blobs, ByteStream, Download, Range};
 
 /// Write buffer of an upload: few large writes instead of many small ones.
 const WRITE_BUFFER: usize = 1024 * 1024;
 
+/// Full write buffers queued for the writer thread.
+const WRITES_QUEUED: usize = 2;
+
 /// Read chunk of a download.
-const READ_CHUNK: usize = 256 * 1024;
+const READ_CHUNK: usize = 512 * 1024;
+
+/// Chunks a download reads ahead of the socket.
+const READ_AHEAD: usize = 4;
 
 /// Media files under one directory.
 #[derive(Debug)]
@@ -92,18 +100,43 @@ impl Blobs for DiskBlobs {
         let name = format!("{:032x}", rand::random::<u128>());
         let partial_path = self.dir.join(".partial").join(name);
         let mut guard = Partial(Some(partial_path.clone()));
-        let file = tokio::fs::File::create(&partial_path).await.map_err(io)?;
-        let mut out = tokio::io::BufWriter::with_capacity(WRITE_BUFFER, file);
+        // A writer thread takes full buffers while the next one fills from the socket.
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<u8>>(WRITES_QUEUED);
+        // Created here, before any early return, so the guard always finds what it removes.
+        let mut file = tokio::fs::File::create(&partial_path)
+            .await
+            .map_err(io)?
+            .into_std()
+            .await;
+        let writer = tokio::task::spawn_blocking(move || -> std::io::Result<()> {
+            while let Some(buf) = rx.blocking_recv() {
+                file.write_all(&buf)?;
+            }
+            file.sync_all()
+        });
         let mut size: u64 = 0;
+        let mut buf = Vec::with_capacity(WRITE_BUFFER);
+        let mut writer_gone = false;
         while let Some(chunk) = body.next().await {
             let chunk = chunk?;
             size += chunk.len() as u64;
-            out.write_all(&chunk).await.map_err(io)?;
+            buf.extend_from_slice(&chunk);
+            if buf.len() >= WRITE_BUFFER {
+                let full = std::mem::replace(&mut buf, Vec::with_capacity(WRITE_BUFFER));
+                if tx.send(full).await.is_err() {
+                    writer_gone = true;
+                    break;
+                }
+            }
         }
-        out.flush().await.map_err(io)?;
-        let file = out.into_inner();
-        file.sync_all().await.map_err(io)?;
-        drop(file);
+        if !writer_gone && !buf.is_empty() {
+            let _ = tx.send(buf).await;
+        }
+        drop(tx);
+        writer.await.map_err(BlobError::storage)?.map_err(io)?;
+        if writer_gone {
+            return Err(BlobError::Storage("the media writer stopped".to_owned()));
+        }
         let parent = target
             .parent()
             .map(Path::to_path_buf)
@@ -129,8 +162,18 @@ impl Blobs for DiskBlobs {
         let range = range.unwrap_or(0..size);
         file.seek(SeekFrom::Start(range.start)).await.map_err(io)?;
         let reader = file.take(range.end.saturating_sub(range.start));
-        let body = tokio_util::io::ReaderStream::with_capacity(reader, READ_CHUNK)
-            .map(|chunk| chunk.map_err(BlobError::storage));
+        // A reader task keeps a few chunks ahead, so the disk reads while the socket writes.
+        let (tx, rx) = tokio::sync::mpsc::channel(READ_AHEAD);
+        tokio::spawn(async move {
+            let mut chunks = tokio_util::io::ReaderStream::with_capacity(reader, READ_CHUNK);
+            while let Some(chunk) = chunks.next().await {
+                let failed = chunk.is_err();
+                if tx.send(chunk.map_err(BlobError::storage)).await.is_err() || failed {
+                    break;
+                }
+            }
+        });
+        let body = futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|c| (c, rx)) });
         Ok(Download {
             body: Box::pin(body),
             size,

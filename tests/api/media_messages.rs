@@ -68,6 +68,18 @@ async fn unknown_foreign_and_reused_media_get_twilios_errors() {
     };
     assert_twilio_error(send(format!("ME{}", "0".repeat(32))).await, 400, 50507).await;
     assert_twilio_error(send("nonsense".to_owned()).await, 400, 20001).await;
+    let two = app
+        .post(
+            &format!("{ch}/Messages"),
+            &[
+                ("MediaSid", format!("ME{}", "1".repeat(32)).as_str()),
+                ("MediaSid", format!("ME{}", "2".repeat(32)).as_str()),
+            ],
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_twilio_error(two, 400, 20001).await;
     let foreign = upload(&app, &other, sample(10), "text/plain", None).await;
     assert_twilio_error(send(foreign["sid"].as_str().unwrap().to_owned()).await, 400, 50507).await;
     let m = upload(&app, &service, sample(10), "text/plain", None).await;
