@@ -5,7 +5,7 @@ the REST POST to each arrival), a reconnect storm of all of them at once (time u
 is re-subscribed and has the message it missed), and IDLE more sockets held open (server memory
 per socket).
 
-    BANTER_BIN=target/release/banter python3 bench/fanout.py [--postgres [URL]]
+    BANTER_BIN=target/release/banter python3 bench/fanout.py [--postgres [URL]] [--reachability]
     BENCH_CLIENTS=1000 BENCH_IDLE=10000 BENCH_MESSAGES=20 (the defaults)
 
 Needs Node and `npm ci` in conformance/node (for the `ws` package).
@@ -45,6 +45,8 @@ def token(account, key_sid, key_secret, service, identity):
 def main():
     parser = argparse.ArgumentParser(description="Client socket crowd benchmark (loopback).")
     parser.add_argument("--postgres", nargs="?", const=PG_DEFAULT_URL, metavar="URL")
+    parser.add_argument("--reachability", action="store_true",
+                        help="enable the service's ReachabilityEnabled (every socket counts who is online)")
     args = parser.parse_args()
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
@@ -54,7 +56,10 @@ def main():
     os.environ["BANTER_MAX_CONNECTIONS"] = str(CLIENTS + IDLE + 100)
     with server(binary, args.postgres, prefix="banter-fanout-") as banter:
         svc = banter.call("POST", "/v2/Services", {"FriendlyName": "fanout"})["sid"]
-        banter.call("POST", f"/v2/Services/{svc}", {"Limits.ChannelMembers": "1000"})
+        settings = {"Limits.ChannelMembers": "1000"}
+        if args.reachability:
+            settings["ReachabilityEnabled"] = "true"
+        banter.call("POST", f"/v2/Services/{svc}", settings)
         ch = banter.call("POST", f"/v2/Services/{svc}/Channels", {"UniqueName": "crowd"})["sid"]
         identities = [f"u{i}" for i in range(min(CLIENTS, 999))] + ["idle"]
         for identity in identities:
@@ -77,7 +82,8 @@ def main():
             raise SystemExit(f"fanout.js failed: {res.stderr.strip()[-2000:]}")
         r = json.loads(res.stdout)
     f, s, i = r["fanout"], r["storm"], r["idle"]
-    print(f"{'PostgreSQL' if args.postgres else 'SQLite'}; {CLIENTS} sockets connected and subscribed in "
+    print(f"{'PostgreSQL' if args.postgres else 'SQLite'}{', reachability' if args.reachability else ''}; "
+          f"{CLIENTS} sockets connected and subscribed in "
           f"{r['connect_ms']} ms")
     print(f"fan-out: {f['messages']} messages x {f['clients']} sockets: {f['delivered']}/{f['expected']} delivered, "
           f"p50 {f['p50_ms']} ms, p99 {f['p99_ms']} ms, max {f['max_ms']} ms")

@@ -1,7 +1,8 @@
 """End users across several Banter processes on one PostgreSQL database, through twilio-python
 with Access Tokens: a role change made through one node applies to the very next request on
 every node, the user created by a first request on one node is the same user everywhere, and a
-deleted API key's tokens are refused by every node within a second.
+deleted API key's tokens are refused by every node within a second; a client connected to one
+node sees the reachability of a user connected to another.
 The three nodes come from the `cluster` fixture in multinode.py."""
 
 import time
@@ -9,6 +10,7 @@ import time
 from conftest import assert_rest_error, unique
 from end_users import client_for_token, python_token
 from multinode import _assert_revoked, cluster, postgres  # noqa: F401
+from test_client_chat import drive
 
 
 def test_end_user_on_every_node_and_role_changes_apply_at_once(cluster):
@@ -53,3 +55,38 @@ def test_deleted_key_revokes_its_tokens_on_every_node(cluster):
             probe(c)
     cluster.cli("key", "delete", "--account", cluster.account_sid, key_sid)
     _assert_revoked("tokens of API key %s" % key_sid, users, probe, time.monotonic())
+
+
+def test_reachability_spans_nodes(cluster):
+    # Arrange: bob's twilio-chat client on node 1 watches alice, whose client connects to node 2;
+    # the operator reads through node 3.
+    admin = cluster.clients[2].chat.v2
+    service = admin.services.create(friendly_name=unique("mn-reach"))
+    admin.services(service.sid).update(reachability_enabled=True)
+    alice, bob = unique("alice"), unique("bob")
+    for identity in (alice, bob):
+        admin.services(service.sid).users.create(identity=identity)
+    out = cluster.cli("key", "create", "--account", cluster.account_sid)
+    key = (out["API_KEY_SID"], out["API_KEY_SECRET"])
+    ws = [n.url.replace("http://", "ws://", 1) + "/v3/wsconnect" for n in cluster.nodes]
+    request = {
+        "sdk": "chat", "uri": ws[0], "alice_uri": ws[1],
+        "alice": python_token(cluster, key, service.sid, alice),
+        "bob": python_token(cluster, key, service.sid, bob),
+        "rest": {"url": cluster.nodes[0].url, "account_sid": cluster.account_sid,
+                 "auth_token": cluster.auth_token, "service_sid": service.sid},
+        "alice_identity": alice, "push_token": unique("fcm-device"),
+    }
+
+    # Act
+    r = drive("presence_client.js", request)
+
+    # Assert: every flip made on node 2 reached node 1's client once, in order.
+    assert r["states"] == [
+        [True, False, ["online"]],
+        [True, True, ["notifiable"]],
+        [True, False, ["notifiable"]],
+        [False, False, ["online"]],
+    ], r
+    user = admin.services(service.sid).users(alice).fetch()
+    assert (user.is_online, user.is_notifiable) == (False, False)

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::chat::Chat;
+use crate::chat::{Chat, PresenceSettings};
 use crate::conn::{self, ConnLimits};
 use crate::dburl::DatabaseUrl;
 use crate::gateway::{Gateway, GatewaySettings};
@@ -160,6 +160,8 @@ pub struct ServeConfig {
     pub change_retention: Duration,
     /// Timers and bounds of the client SDK socket.
     pub gateway: GatewaySettings,
+    /// How reachability (who is online) is kept.
+    pub presence: PresenceSettings,
     /// Limits of the Media Content Service.
     pub media: http::MediaSettings,
 }
@@ -185,6 +187,7 @@ impl Default for ServeConfig {
             auth_throttle: ThrottleConfig::default(),
             change_retention: DEFAULT_CHANGE_RETENTION,
             gateway: GatewaySettings::default(),
+            presence: PresenceSettings::default(),
             media: http::MediaSettings::default(),
         }
     }
@@ -240,7 +243,8 @@ pub async fn run(
         .chat()
         .await?
         .with_blobs(blobs)
-        .with_pre_hook(Arc::new(HttpPreHook::new(hooks.clone())));
+        .with_pre_hook(Arc::new(HttpPreHook::new(hooks.clone())))
+        .with_presence(cfg.presence.clone());
     let sealed = chat.seal_stored_secrets().await.context(
         "checking stored secrets against the server key (every node and command must use the same --secret-key or key file)",
     )?;
@@ -255,6 +259,7 @@ pub async fn run(
         Policy::default(),
     ));
     chat.spawn_change_pruner(cfg.change_retention);
+    chat.spawn_presence();
     bootstrap(&chat, cfg.bootstrap.as_ref(), &format!("{scheme}://{addr}")).await?;
     chat.spawn_auth_watcher();
     // Upgraded sockets have left the connection's graceful shutdown: they learn of it here

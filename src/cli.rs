@@ -267,6 +267,10 @@ struct Serve {
     /// disconnected (it resumes from the database when it reconnects).
     #[arg(long, env = "BANTER_SOCKET_QUEUE", default_value_t = 256, value_parser = clap::value_parser!(u64).range(16..=65_536))]
     socket_queue: u64,
+    /// Seconds a user still counts as online after their last client socket closed (so a
+    /// reconnecting client never looks offline), for services with reachability enabled.
+    #[arg(long, env = "BANTER_OFFLINE_AFTER_SECS", default_value_t = 5, value_parser = clap::value_parser!(u64).range(0..=3600))]
+    offline_after_secs: u64,
     /// Largest media upload in MB (Twilio's `media.size_limit_mb`: 150).
     #[arg(long, env = "BANTER_MEDIA_SIZE_LIMIT_MB", default_value_t = crate::media::DEFAULT_SIZE_LIMIT_MB, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     media_size_limit_mb: u64,
@@ -369,6 +373,10 @@ pub async fn run() -> anyhow::Result<()> {
                     ping_interval: Duration::from_secs(s.socket_ping_secs),
                     outbound_queue: usize::try_from(s.socket_queue).unwrap_or(usize::MAX),
                     ..crate::gateway::GatewaySettings::default()
+                },
+                presence: crate::chat::PresenceSettings {
+                    linger: Duration::from_secs(s.offline_after_secs),
+                    ..crate::chat::PresenceSettings::default()
                 },
                 media: crate::http::MediaSettings {
                     size_limit: s.media_size_limit_mb.saturating_mul(1024 * 1024),

@@ -1,8 +1,9 @@
-//! Push bindings, service-wide and per user. Created by end-user clients (a later layer).
+//! Push bindings, service-wide and per user. End users' clients create them through push
+//! registrations (`push`).
 
 use super::{Chat, ChatError, ServiceRef};
 use crate::sid;
-use crate::store::{Binding, Keyed, PageReq, User};
+use crate::store::{Binding, Keyed, PageReq, Service, User};
 use crate::time;
 
 /// A binding as an end-user client registers it.
@@ -34,6 +35,12 @@ impl Chat {
     /// [`ChatError::NotFound`] for an unknown service; 20001 for a bad type or empty fields.
     pub async fn create_binding(&self, at: ServiceRef<'_>, input: NewBinding) -> Result<Binding, ChatError> {
         let service = self.operator_service(at).await?;
+        self.insert_binding(&service, input).await
+    }
+
+    /// Validates and stores a new binding of `service`; wakes the service's change readers
+    /// (the identity may have become notifiable).
+    pub(super) async fn insert_binding(&self, service: &Service, input: NewBinding) -> Result<Binding, ChatError> {
         check_types(std::slice::from_ref(&input.binding_type))?;
         if input.identity.is_empty() || input.endpoint.is_empty() {
             return Err(ChatError::invalid("Identity", "identity and endpoint are required"));
@@ -64,6 +71,7 @@ impl Chat {
             date_updated: now,
         };
         self.store.insert_binding(&binding).await?;
+        self.wake_followers(&binding.service_sid).await;
         Ok(binding)
     }
 
@@ -144,6 +152,7 @@ impl Chat {
     pub async fn delete_binding(&self, at: ServiceRef<'_>, user_key: Option<&str>, sid: &str) -> Result<(), ChatError> {
         let (_, b) = self.binding(at, user_key, sid).await?;
         if self.store.delete_binding(&b.service_sid, &b.sid).await? {
+            self.wake_followers(&b.service_sid).await;
             Ok(())
         } else {
             Err(ChatError::NotFound)

@@ -17,7 +17,7 @@ use std::time::Duration;
 use tokio::sync::broadcast;
 
 use super::{Catchup, ChannelRef, Chat, ChatError, MAX_CHANGES_PER_READ};
-use crate::store::{Change, ChangeKind, Channel, Invite, Member, Message, User};
+use crate::store::{Change, ChangeKind, Channel, Invite, Member, Message, Reachability, User};
 use crate::time::Timestamp;
 
 /// Batches buffered per follower before it is told it lagged.
@@ -70,6 +70,13 @@ pub enum Detail {
     Channel(ChannelView),
     /// A user added or updated.
     User(User),
+    /// A user whose reachability changed, and what it is now.
+    Reachability {
+        /// The user.
+        user: User,
+        /// Online and notifiable, now.
+        reachability: Reachability,
+    },
     /// A message, member or invite removed: the user it concerned (members and invites, from
     /// the change's detail) and the channel as it is now (`None` once the channel is gone).
     Removed {
@@ -258,6 +265,13 @@ impl Chat {
                     .user(service, &change.sid)
                     .await?
                     .map_or(Detail::Gone, Detail::User)),
+                K::UserReachability => match self.store.user(service, &change.sid).await? {
+                    Some(user) => {
+                        let reachability = self.reachability_of(&user).await?;
+                        Ok(Detail::Reachability { user, reachability })
+                    }
+                    None => gone,
+                },
                 _ => gone,
             };
         };

@@ -131,15 +131,22 @@ impl Chat {
             .await
     }
 
-    /// The user a User Channels request names; an end user may name only themselves.
-    async fn channels_user(&self, at: ServiceRef<'_>, user_key: &str) -> Result<User, ChatError> {
-        let user = self.user(at, user_key).await?;
+    /// The user a User Channels request names (an end user may name only themselves), and
+    /// whether the service keeps read status (`ReadStatusEnabled`).
+    async fn channels_user(&self, at: ServiceRef<'_>, user_key: &str) -> Result<(User, bool), ChatError> {
+        let scope = self.scope(at).await?;
+        let read_status = scope.service.settings.read_status_enabled;
+        let user = self
+            .store
+            .user(&scope.service.sid, user_key)
+            .await?
+            .ok_or(ChatError::NotFound)?;
         match at.caller.identity() {
             Some(me) if me != user.identity => Err(ChatError::new(
                 50107,
                 "User not authorized for command: a user sees only their own channels",
             )),
-            _ => Ok(user),
+            _ => Ok((user, read_status)),
         }
     }
 
@@ -153,11 +160,16 @@ impl Chat {
         user_key: &str,
         page: PageReq,
     ) -> Result<(User, Vec<Keyed<UserChannel>>), ChatError> {
-        let user = self.channels_user(at, user_key).await?;
-        let rows = self
+        let (user, read_status) = self.channels_user(at, user_key).await?;
+        let mut rows = self
             .store
             .list_user_channels(&user.service_sid, &user.identity, None, page)
             .await?;
+        if !read_status {
+            for r in &mut rows {
+                r.item.unread_messages_count = None;
+            }
+        }
         Ok((user, rows))
     }
 
@@ -171,7 +183,7 @@ impl Chat {
         user_key: &str,
         channel_key: &str,
     ) -> Result<(User, UserChannel), ChatError> {
-        let user = self.channels_user(at, user_key).await?;
+        let (user, read_status) = self.channels_user(at, user_key).await?;
         let channel = self
             .store
             .channel(&user.service_sid, channel_key)
@@ -187,7 +199,10 @@ impl Chat {
             .store
             .list_user_channels(&user.service_sid, &user.identity, Some(&channel.sid), page)
             .await?;
-        let uc = rows.into_iter().next().ok_or(ChatError::NotFound)?.item;
+        let mut uc = rows.into_iter().next().ok_or(ChatError::NotFound)?.item;
+        if !read_status {
+            uc.unread_messages_count = None;
+        }
         Ok((user, uc))
     }
 
@@ -203,7 +218,7 @@ impl Chat {
         channel_key: &str,
         patch: MemberPatch,
     ) -> Result<(User, UserChannel), ChatError> {
-        let user = self.channels_user(at, user_key).await?;
+        let (user, _) = self.channels_user(at, user_key).await?;
         self.update_member(at.channel(channel_key), &user.identity, patch)
             .await?;
         self.user_channel(at, &user.sid, channel_key).await
@@ -220,7 +235,7 @@ impl Chat {
         user_key: &str,
         channel_key: &str,
     ) -> Result<(), ChatError> {
-        let user = self.channels_user(at, user_key).await?;
+        let (user, _) = self.channels_user(at, user_key).await?;
         self.remove_member(at.channel(channel_key), &user.identity).await
     }
 }

@@ -228,6 +228,19 @@ impl Chat {
         if access.identity().is_some() {
             patch.date_created = None;
             patch.date_updated = None;
+            if !scope.service.settings.read_status_enabled {
+                // The service keeps no read status: a client's consumption report is accepted
+                // and changes nothing.
+                let reported = patch.last_consumed_message_index.take().is_some()
+                    | patch.last_consumption_timestamp.take().is_some();
+                if reported
+                    && patch.role_sid.is_none()
+                    && patch.attributes.is_none()
+                    && patch.notification_level.is_none()
+                {
+                    return Ok(member);
+                }
+            }
             let own = access.owns(&member.identity);
             if patch.role_sid.is_some() {
                 allowed = Err(ChatError::titled(50205));

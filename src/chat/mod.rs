@@ -19,6 +19,8 @@ mod media;
 mod members;
 mod memo;
 mod messages;
+pub mod presence;
+mod push;
 mod roles;
 mod services;
 mod tokens;
@@ -44,6 +46,8 @@ pub use feed::{ChannelView, Detail, FeedBatch, Observed};
 pub use media::{MAX_FILENAME, NewMedia, Upload};
 pub use members::{MemberPatch, NewMember};
 pub use messages::{MessagePatch, NewMessage};
+pub use presence::{PresenceSettings, UserView};
+pub use push::{MAX_REGISTRATIONS, PushRegistration};
 pub use roles::{NewRole, PERMISSIONS_CHANNEL, PERMISSIONS_DEPLOYMENT};
 pub use services::{NotificationKindPatch, ServicePatch};
 pub use tokens::{CLOCK_SKEW_SECS, MAX_TTL_SECS, NewToken, TOKEN_CTY, TokenCache, TokenIdentity};
@@ -78,6 +82,8 @@ pub struct Chat {
     feeds: Arc<feed::Feeds>,
     /// Typing indicators of every node.
     typing: tokio::sync::broadcast::Sender<typing::Typing>,
+    /// This process as a holder of presence rows.
+    node: Arc<presence::Node>,
     /// Media files, when configured (deleting a media message deletes its file).
     blobs: Option<Arc<dyn crate::media::Blobs>>,
 }
@@ -112,8 +118,16 @@ impl Chat {
             tokens: Arc::new(TokenCache::default()),
             feeds: Arc::new(feed::Feeds::default()),
             typing: tokio::sync::broadcast::channel(typing::TYPING_CAPACITY).0,
+            node: Arc::new(presence::Node::new(PresenceSettings::default())),
             blobs: None,
         }
+    }
+
+    /// Keeps presence (reachability) with `settings`.
+    #[must_use]
+    pub fn with_presence(mut self, settings: PresenceSettings) -> Self {
+        self.node = Arc::new(presence::Node::new(settings));
+        self
     }
 
     /// Uses `hook` for pre-event webhooks.

@@ -104,6 +104,12 @@ impl Chat {
             channel_sid: channel_sid.map(str::to_owned),
             sid: sid.to_owned(),
         };
+        self.publish(event).await;
+    }
+
+    /// Sends `event` to the bus of every node (this one's directly, others' by a notice).
+    pub(super) async fn publish(&self, event: ChatEvent) {
+        let shared = self.store.shared();
         if shared {
             let payload = match serde_json::to_string(&event) {
                 Ok(json) => format!("event:{json}"),

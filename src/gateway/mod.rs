@@ -9,6 +9,7 @@
 //! - [`aim`]: the chat API's tunnelled routes: the configuration document, and the reads and
 //!   commands behind its links.
 //! - [`sync`]: the Sync objects the SDKs read their live state from.
+//! - [`ers`]: push registrations, which become the user's push bindings.
 //!
 //! Bounds, each documented where it is set: [`frame::MAX_FRAME_BYTES`] per frame,
 //! [`GatewaySettings`] for the `init` deadline, the ping policy, the outbound queue, the write
@@ -16,6 +17,7 @@
 //! `--max-connections` permits for as long as it is open.
 
 pub mod aim;
+pub mod ers;
 pub mod frame;
 pub mod protocol;
 mod session;
@@ -88,7 +90,7 @@ impl Gateway {
     /// once `stop` turns true or its sender is dropped.
     #[must_use]
     pub fn new(settings: GatewaySettings, stop: watch::Receiver<bool>) -> Self {
-        let routes = sync::routes(aim::routes(tunnel::Routes::new()));
+        let routes = ers::routes(sync::routes(aim::routes(tunnel::Routes::new())));
         Self(Arc::new(Inner { settings, routes, stop }))
     }
 

@@ -60,11 +60,12 @@ impl Status {
         Self::new(406, "NOT_ACCEPTABLE_MESSAGE", Some(description.into()), Some(51214))
     }
 
-    /// `close` for an `update` with another identity's token: 308 / 51232.
+    /// The reply to an `update` with another identity's token: 403 / `UPDATE_IS_FORBIDDEN` / 51232
+    /// (Twilio closes with 308, which the JS client takes as "reconnect with the new token").
     #[must_use]
     pub fn update_forbidden() -> Self {
         Self::new(
-            308,
+            403,
             "UPDATE_IS_FORBIDDEN",
             Some("Token from update is unauthorised or different from initial".to_owned()),
             Some(51232),
@@ -197,10 +198,10 @@ mod tests {
 
     #[test]
     fn statuses_render_like_twilios() {
-        let f = close("TM1", &Status::update_forbidden());
+        let f = reply("TM1", &Status::update_forbidden());
         assert_eq!(
             f.header["status"],
-            json!({"code": 308, "status": "UPDATE_IS_FORBIDDEN",
+            json!({"code": 403, "status": "UPDATE_IS_FORBIDDEN",
                    "description": "Token from update is unauthorised or different from initial",
                    "errorCode": 51232})
         );

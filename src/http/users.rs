@@ -12,7 +12,7 @@ use super::extract::{BaseUrl, Client, Form, Query};
 use super::page::{self, Paging};
 use super::{ApiError, AppState};
 use crate::chat::{NewUser, UserPatch};
-use crate::store::User;
+use crate::store::{Reachability, User};
 use crate::time;
 
 pub(super) fn router() -> Router<AppState> {
@@ -24,9 +24,9 @@ pub(super) fn router() -> Router<AppState> {
         )
 }
 
-/// The user resource. `is_online`/`is_notifiable` are null: reachability is reported only for
-/// users that have been online, and Banter's REST surface has no such user yet.
-fn render(u: &User, base: &str) -> Value {
+/// The user resource. `is_online`/`is_notifiable` are given on fetch when the service tracks
+/// reachability, null otherwise (and always null in lists, as on Twilio).
+fn render(u: &User, reachability: Option<Reachability>, base: &str) -> Value {
     let url = format!("{base}/v2/Services/{}/Users/{}", u.service_sid, u.sid);
     json!({
         "sid": u.sid,
@@ -35,8 +35,8 @@ fn render(u: &User, base: &str) -> Value {
         "role_sid": u.role_sid,
         "identity": u.identity,
         "attributes": u.attributes,
-        "is_online": null,
-        "is_notifiable": null,
+        "is_online": reachability.map(|r| r.online),
+        "is_notifiable": reachability.map(|r| r.notifiable),
         "friendly_name": u.friendly_name,
         "joined_channels_count": u.joined_channels_count,
         "date_created": time::format(&u.date_created),
@@ -66,7 +66,7 @@ async fn create(
         friendly_name: f.string("FriendlyName"),
     };
     let user = app.chat.create_user(caller.service(&service), input).await?;
-    Ok((StatusCode::CREATED, Json(render(&user, &base))))
+    Ok((StatusCode::CREATED, Json(render(&user, None, &base))))
 }
 
 /// `GET /v2/Services/{ServiceSid}/Users/{Sid}`
@@ -78,8 +78,8 @@ async fn fetch(
     BaseUrl(base): BaseUrl,
     Path((service, key)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
-    let user = app.chat.user(caller.service(&service), &key).await?;
-    Ok(Json(render(&user, &base)))
+    let view = app.chat.user_view(caller.service(&service), &key).await?;
+    Ok(Json(render(&view.user, view.reachability, &base)))
 }
 
 /// `GET /v2/Services/{ServiceSid}/Users`
@@ -96,7 +96,7 @@ async fn list(
     let rows = app.chat.list_users(caller.service(&service), paging.req).await?;
     let path = format!("/v2/Services/{service}/Users");
     Ok(page::render("users", rows, &paging, &base, &path, &[], |buf, u| {
-        serde_json::to_writer(buf, &render(u, &base))
+        serde_json::to_writer(buf, &render(u, None, &base))
     }))
 }
 
@@ -116,7 +116,7 @@ async fn update(
         friendly_name: f.string("FriendlyName"),
     };
     let user = app.chat.update_user(caller.service(&service), &key, patch).await?;
-    Ok(Json(render(&user, &base)))
+    Ok(Json(render(&user, None, &base)))
 }
 
 /// `DELETE /v2/Services/{ServiceSid}/Users/{Sid}`

@@ -44,6 +44,9 @@ pub enum ChangeKind {
     UserUpdated,
     /// A user was deleted.
     UserRemoved,
+    /// A user went online or offline, or became notifiable or not (see
+    /// [`crate::store::PresenceStore`]).
+    UserReachability,
     /// An identity was invited to a channel.
     InviteAdded,
     /// An invite was deleted, consumed by the identity joining, or removed with its user.
@@ -53,7 +56,7 @@ pub enum ChangeKind {
 
 impl ChangeKind {
     /// Every kind, in declaration order.
-    pub const ALL: [Self; 14] = [
+    pub const ALL: [Self; 15] = [
         Self::MessageAdded,
         Self::MessageUpdated,
         Self::MessageRemoved,
@@ -66,6 +69,7 @@ impl ChangeKind {
         Self::UserAdded,
         Self::UserUpdated,
         Self::UserRemoved,
+        Self::UserReachability,
         Self::InviteAdded,
         Self::InviteRemoved,
     ];
@@ -86,6 +90,7 @@ impl ChangeKind {
             Self::UserAdded => "user_added",
             Self::UserUpdated => "user_updated",
             Self::UserRemoved => "user_removed",
+            Self::UserReachability => "user_reachability",
             Self::InviteAdded => "invite_added",
             Self::InviteRemoved => "invite_removed",
         }

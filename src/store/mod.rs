@@ -12,6 +12,7 @@ mod media;
 mod messaging;
 pub mod model;
 pub mod postgres;
+pub mod presence;
 pub mod queries;
 pub mod row;
 pub mod schema;
@@ -24,6 +25,7 @@ pub use changes::{ChangeStore, NewChange};
 pub use media::{AttachMedia, MediaStore};
 pub use messaging::*;
 pub use model::*;
+pub use presence::{Flip, PresenceStore, Reachability, SocketPresence};
 
 /// The cause carried by a [`StoreError`]: the driver's own error (kept as the source, never
 /// flattened into text), or a message where there is no underlying error.
@@ -356,6 +358,7 @@ pub trait Store:
     + OutboxStore
     + NoticeStore
     + ChangeStore
+    + PresenceStore
     + MediaStore
 {
 }
@@ -376,6 +379,7 @@ impl<T> Store for T where
         + OutboxStore
         + NoticeStore
         + ChangeStore
+        + PresenceStore
         + MediaStore
 {
 }

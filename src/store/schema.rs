@@ -318,7 +318,17 @@ pub const TABLES: &[Table] = &[
 /// a copy is a new database. The copy carries `change_heads` over (positions continue where the
 /// source stopped, so no position is ever handed out twice) and marks every copied position as
 /// pruned: a client resuming from an older position is told to resynchronise.
-pub const UNCOPIED: &[(&str, &[&str])] = &[("changes", super::row::CHANGE_COLUMNS)];
+///
+/// `presence` and `presence_nodes` describe the sockets open at the moment (reachability): a
+/// copy has none.
+pub const UNCOPIED: &[(&str, &[&str])] = &[
+    ("changes", super::row::CHANGE_COLUMNS),
+    (
+        "presence",
+        &["service_sid", "identity", "socket_id", "node_id", "closed_until"],
+    ),
+    ("presence_nodes", &["node_id", "expires_at"]),
+];
 
 /// Each record decoder's column list with the table it reads (see `store::row`).
 pub const RECORD_COLUMNS: &[(&str, &[&str])] = &[

@@ -307,12 +307,16 @@ async fn gateway_update_accepts_the_same_identity_and_closes_for_another() {
     let (_, body) = c.request("TMq", "GET", "/Client/v1/Configuration").await;
     assert_eq!(body["identity"], "alice");
 
-    // Another identity: close 308 / 51232.
+    // Another identity: the update is refused (403 / 51232) and the socket closed.
     let bob = app.end_user(&service, "bob").await;
     c.send(json!({"id": "TMu3", "method": "update", "token": bob.jwt}), "")
         .await;
-    let close = c.expect_twilsock_close(308, Some(51232), 1008).await;
-    assert_eq!(close.header["status"]["status"], "UPDATE_IS_FORBIDDEN");
+    let reply = c.frame().await;
+    assert_eq!((reply.method(), reply.id()), (Some("reply"), Some("TMu3")));
+    assert_eq!(reply.header["status"]["code"], 403);
+    assert_eq!(reply.header["status"]["errorCode"], 51232);
+    assert_eq!(reply.header["status"]["status"], "UPDATE_IS_FORBIDDEN");
+    c.expect_closed(1008).await;
 }
 
 #[tokio::test]

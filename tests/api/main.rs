@@ -20,6 +20,7 @@ mod gateway_aim;
 mod gateway_aim_edges;
 mod gateway_aim_people;
 mod gateway_flows;
+mod gateway_presence;
 mod gateway_sync;
 mod gateway_sync_removals;
 mod gateway_tls;

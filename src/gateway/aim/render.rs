@@ -10,7 +10,8 @@ use serde_json::{Value, json};
 
 use super::super::sync::{ObjectKind, SyncObject};
 use super::super::tunnel::TunnelResponse;
-use crate::store::{Channel, Invite, Member, Message, User, UserChannel};
+use crate::chat::UserView;
+use crate::store::{Channel, Invite, Member, Message, UserChannel};
 use crate::time;
 
 /// What a path segment keeps unencoded: RFC 3986's unreserved characters.
@@ -180,17 +181,18 @@ pub(super) fn invite(links: &str, i: &Invite) -> Value {
     })
 }
 
-/// **UserDesc** (A19, A20, A21). Reachability is not tracked yet: `is_online` is `false` and
-/// `is_notifiable` `null`.
-pub(super) fn user_desc(links: &str, u: &User) -> Value {
+/// **UserDesc** (A19, A20, A21). `is_online` and `is_notifiable` are the user's reachability
+/// when the service tracks it (`false` and `null` otherwise).
+pub(super) fn user_desc(links: &str, v: &UserView) -> Value {
+    let u = &v.user;
     let info = sync_name(ObjectKind::UserInfo, &u.sid);
     json!({
         "sid": u.sid,
         "identity": u.identity,
         "friendly_name": u.friendly_name,
         "attributes": u.attributes.as_deref().unwrap_or("{}"),
-        "is_online": false,
-        "is_notifiable": null,
+        "is_online": v.reachability.is_some_and(|r| r.online),
+        "is_notifiable": v.reachability.map(|r| r.notifiable),
         "sync_objects": {"user_info_map": info},
         "sync_unique_name": info,
         "url": format!("{links}/Users/{}", segment(&u.identity)),

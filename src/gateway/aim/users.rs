@@ -77,8 +77,8 @@ pub(super) async fn fetch(c: Call<'_>) -> Result<TunnelResponse, ChatError> {
     let [identity] = c.args else {
         return Err(ChatError::NotFound);
     };
-    let user = c.ctx.chat.user(c.service(), identity).await?;
-    Ok(TunnelResponse::json(200, render::user_desc(&c.links(), &user)))
+    let view = c.ctx.chat.user_view(c.service(), identity).await?;
+    Ok(TunnelResponse::json(200, render::user_desc(&c.links(), &view)))
 }
 
 /// `GET {S}/Users?ConversationSid={CH}[&PageToken=]` (A20)
@@ -96,11 +96,11 @@ pub(super) async fn list(c: Call<'_>) -> Result<TunnelResponse, ChatError> {
     let links = c.links();
     // One read for the page's users, shown in the members' order.
     let identities: Vec<String> = rows.iter().map(|r| r.item.identity.clone()).collect();
-    let found = c.ctx.chat.users_by_identity(c.service(), &identities).await?;
+    let found = c.ctx.chat.user_views(c.service(), &identities).await?;
     let users: Vec<_> = identities
         .iter()
-        .filter_map(|i| found.iter().find(|u| &u.identity == i))
-        .map(|u| render::user_desc(&links, u))
+        .filter_map(|i| found.iter().find(|v| &v.user.identity == i))
+        .map(|v| render::user_desc(&links, v))
         .collect();
     let meta = json!({"prev_token": prev, "next_token": next});
     Ok(TunnelResponse::json(200, json!({"users": users, "meta": meta})))
@@ -124,5 +124,6 @@ pub(super) async fn update(c: Call<'_>) -> Result<TunnelResponse, ChatError> {
         return Err(ChatError::missing("friendly_name"));
     }
     let user = c.ctx.chat.update_user(c.service(), identity, patch).await?;
-    Ok(TunnelResponse::json(200, render::user_desc(&c.links(), &user)))
+    let view = c.ctx.chat.user_view(c.service(), &user.sid).await?;
+    Ok(TunnelResponse::json(200, render::user_desc(&c.links(), &view)))
 }

@@ -32,6 +32,7 @@ use super::sync::subscriptions::{self, Mailbox, Subscriptions};
 use super::tunnel::{TunnelContext, TunnelRequest};
 use crate::chat::{CLOCK_SKEW_SECS, Caller, Chat, ChatError, TokenIdentity};
 use crate::conn::ConnectionHold;
+use crate::store::SocketPresence;
 use live::{next_sync, revoked};
 
 /// Capabilities this server confirms when a client asks for them.
@@ -104,6 +105,8 @@ struct Session {
     jwt: Option<String>,
     /// Moves when a key or account is revoked on any node.
     revocations: Option<tokio::sync::watch::Receiver<i64>>,
+    /// How this socket counts towards its user being online, from `init` on.
+    presence: Option<SocketPresence>,
 }
 
 /// Serves one upgraded socket until either side ends it.
@@ -129,8 +132,13 @@ pub(super) async fn run(socket: WebSocket, start: Start) {
         mailbox: None,
         jwt: None,
         revocations: None,
+        presence: None,
     };
-    tokio::join!(session.read(stream), write(sink, queue, settings.write_timeout));
+    let chat = session.chat.clone();
+    let (presence, ()) = tokio::join!(session.read(stream), write(sink, queue, settings.write_timeout));
+    if let Some(p) = presence {
+        chat.socket_closed(&p).await;
+    }
     drop(start.hold);
 }
 
@@ -177,7 +185,8 @@ async fn until(at: Option<(Instant, Timer)>) -> Timer {
 }
 
 impl Session {
-    async fn read(mut self, mut stream: SplitStream<WebSocket>) {
+    /// Serves the socket until it ends; returns its presence, to be closed.
+    async fn read(mut self, mut stream: SplitStream<WebSocket>) -> Option<SocketPresence> {
         let mut stop = self.gateway.stop();
         let max_in_flight = self.gateway.settings().max_in_flight.max(1);
         loop {
@@ -207,7 +216,7 @@ impl Session {
                 },
             };
             if let Flow::Stop = flow {
-                return;
+                return self.presence.take();
             }
         }
     }
@@ -364,14 +373,18 @@ impl Session {
                    "instance_sids": {"ip_messaging": token.service_sid}}),
         );
         tracing::debug!(identity = %token.identity, endpoint = %endpoint.endpoint_id, "client socket initialised");
+        match self.chat.socket_opened(&token).await {
+            Ok(presence) => self.presence = presence,
+            Err(e) => tracing::warn!(error = %e, "cannot count a client socket as online"),
+        }
         self.start(token, frame.str_field("token").unwrap_or_default());
         self.next_ping = Some(Instant::now() + self.gateway.settings().ping_interval);
         self.send(protocol::reply_with(id, &Status::ok(), fields))
     }
 
     /// `update`: a new token for the same account, service and identity; another identity's
-    /// token closes the socket (308 / 51232), an invalid one is refused (401) and the socket
-    /// keeps its current token.
+    /// token is refused (403 / 51232) and closes the socket, an invalid one is refused (401)
+    /// and the socket keeps its current token.
     async fn on_update(&mut self, ctx: &TunnelContext, id: &str, frame: &Frame) -> Flow {
         let token = match verify(&self.chat, frame).await {
             Ok(token) => token,
@@ -381,11 +394,12 @@ impl Session {
         if (&token.account_sid, &token.service_sid, &token.identity)
             != (&current.account_sid, &current.service_sid, &current.identity)
         {
-            self.close(
-                Some(Status::update_forbidden()),
-                WS_POLICY,
-                "update with another identity",
-            );
+            // The update is answered 403 / 51232 and the socket closed, without Twilio's
+            // twilsock `close` 308: the JS client takes any 308 as "reconnect" and would come
+            // back with the other identity's token; after the 403 it stays `denied` and its
+            // `updateToken` rejects.
+            let _ = self.send(protocol::reply(id, &Status::update_forbidden()));
+            self.close(None, WS_POLICY, "update with another identity");
             return Flow::Stop;
         }
         self.start(token, frame.str_field("token").unwrap_or_default());

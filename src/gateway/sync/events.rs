@@ -110,7 +110,7 @@ pub fn events_of(o: &Observed) -> Vec<SyncEvent> {
         }
         Detail::User(user) if kind == ChangeKind::UserUpdated => {
             let info = SyncObject::new(ObjectKind::UserInfo, &user.sid);
-            for (key, data) in render::user_info_items(user) {
+            for (key, data) in render::user_info_items(user, None) {
                 if key == "reachability" {
                     continue;
                 }
@@ -123,6 +123,18 @@ pub fn events_of(o: &Observed) -> Vec<SyncEvent> {
                     event_type: "map_item_updated",
                 });
             }
+        }
+        Detail::Reachability { user, reachability } => {
+            let info = SyncObject::new(ObjectKind::UserInfo, &user.sid);
+            out.push(SyncEvent {
+                event: json!({
+                    "id": id, "map_sid": info.sid(), "item_key": "reachability",
+                    "item_revision": format!("{id:x}"), "item_data": render::reachability_item(*reachability),
+                    "date_created": at,
+                }),
+                object: info,
+                event_type: "map_item_updated",
+            });
         }
         _ => {}
     }

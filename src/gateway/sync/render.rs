@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use super::names::{ObjectKind, SyncObject};
 use crate::chat::ChannelView;
-use crate::store::{Member, Message, User, UserChannel};
+use crate::store::{Member, Message, Reachability, User, UserChannel};
 use crate::time::Timestamp;
 
 /// An ISO-8601 date with milliseconds, as Sync writes them.
@@ -110,12 +110,19 @@ pub fn user_channel_row(uc: &UserChannel) -> Value {
     )
 }
 
-/// The user-info items: `friendlyName`, `attributes` and `reachability`.
+/// The user-info items: `friendlyName`, `attributes` and `reachability` (both false when the
+/// service does not track it).
 #[must_use]
-pub fn user_info_items(u: &User) -> Vec<(&'static str, Value)> {
+pub fn user_info_items(u: &User, reachability: Option<Reachability>) -> Vec<(&'static str, Value)> {
     vec![
         ("friendlyName", json!({"value": u.friendly_name})),
         ("attributes", json!({"value": u.attributes.as_deref().unwrap_or("{}")})),
-        ("reachability", json!({"online": false, "notifiable": false})),
+        ("reachability", reachability_item(reachability.unwrap_or_default())),
     ]
+}
+
+/// The `reachability` item of a user's info.
+#[must_use]
+pub fn reachability_item(r: Reachability) -> Value {
+    json!({"online": r.online, "notifiable": r.notifiable})
 }

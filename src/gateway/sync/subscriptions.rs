@@ -479,7 +479,7 @@ fn may_change(object: &SyncObject, c: &Change) -> bool {
                 | K::InviteRemoved
                 | K::ChannelRemoved
         ),
-        ObjectKind::UserInfo => c.sid == object.owner && c.kind == K::UserUpdated,
+        ObjectKind::UserInfo => c.sid == object.owner && matches!(c.kind, K::UserUpdated | K::UserReachability),
     }
 }
 

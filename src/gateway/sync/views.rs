@@ -329,9 +329,9 @@ async fn map_items(ctx: &TunnelContext, o: &SyncObject) -> Result<Vec<(String, V
             }
         }
         ObjectKind::UserInfo => {
-            let user = ctx.chat.user(service, &o.owner).await?;
+            let view = ctx.chat.user_view(service, &o.owner).await?;
             items.extend(
-                render::user_info_items(&user)
+                render::user_info_items(&view.user, view.reachability)
                     .into_iter()
                     .map(|(k, v)| (k.to_owned(), v)),
             );

@@ -2,9 +2,11 @@
 
 use async_trait::async_trait;
 
-use super::{PgStore, execute, finish_page, map_rows};
+use super::presence::{flipped, lock_and_count};
+use super::{PgStore, execute, finish_page, map_rows, query_opt};
 use crate::store::queries::bindings as q;
-use crate::store::row;
+use crate::store::queries::presence as pq;
+use crate::store::row::{self, Cursor};
 use crate::store::{Binding, BindingStore, Keyed, PageReq, StoreError};
 use crate::time;
 
@@ -14,6 +16,7 @@ impl BindingStore for PgStore {
         let types = serde_json::to_string(&b.message_types).map_err(StoreError::other)?;
         self.write(&(b, types), |t, (b, types)| {
             Box::pin(async move {
+                let before = lock_and_count(t, pq::BINDINGS.pg(), &b.service_sid, &b.identity).await?;
                 execute(
                     t,
                     q::INSERT.pg(),
@@ -31,6 +34,9 @@ impl BindingStore for PgStore {
                     ],
                 )
                 .await?;
+                if before == 0 {
+                    flipped(t, &b.service_sid, &b.identity).await?;
+                }
                 Ok(())
             })
         })
@@ -59,8 +65,14 @@ impl BindingStore for PgStore {
     async fn delete_binding(&self, service_sid: &str, sid: &str) -> Result<bool, StoreError> {
         self.write(&(service_sid, sid), |t, (service_sid, sid)| {
             Box::pin(async move {
-                let n = execute(t, q::DELETE.pg(), &[sid, service_sid]).await?;
-                Ok(n > 0)
+                let Some(row) = query_opt(t, q::DELETE.pg(), &[sid, service_sid]).await? else {
+                    return Ok(false);
+                };
+                let identity = Cursor::new(&row, 0).text()?;
+                if lock_and_count(t, pq::BINDINGS.pg(), service_sid, &identity).await? == 0 {
+                    flipped(t, service_sid, &identity).await?;
+                }
+                Ok(true)
             })
         })
         .await

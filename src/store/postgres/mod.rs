@@ -23,6 +23,7 @@ mod members;
 mod messages;
 mod notices;
 mod outbox;
+mod presence;
 mod roles;
 mod services;
 mod users;
@@ -59,6 +60,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     ),
     (6, include_str!("../../../migrations/postgres/0006_change_log.sql")),
     (7, include_str!("../../../migrations/postgres/0007_change_detail.sql")),
+    (8, include_str!("../../../migrations/postgres/0008_presence.sql")),
     (9, include_str!("../../../migrations/postgres/0009_media.sql")),
 ];
 

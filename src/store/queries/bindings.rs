@@ -13,8 +13,8 @@ shared_sql! {
         "select {} from bindings where sid = $1 and service_sid = $2",
         columns(BINDING_COLUMNS, "")
     );
-    /// Deletes binding `$1` of service `$2`.
-    pub DELETE = "delete from bindings where sid = $1 and service_sid = $2";
+    /// Deletes binding `$1` of service `$2`; returns its identity.
+    pub DELETE = "delete from bindings where sid = $1 and service_sid = $2 returning identity";
 }
 
 paged_sql! {

@@ -13,6 +13,7 @@ pub mod media;
 pub mod members;
 pub mod messages;
 pub mod outbox;
+pub mod presence;
 pub mod roles;
 pub mod services;
 pub mod users;

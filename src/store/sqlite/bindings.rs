@@ -4,9 +4,11 @@ use async_trait::async_trait;
 use rusqlite::params;
 
 use super::channels::json_list;
+use super::presence::{count, flipped};
 use super::{SqliteStore, finish_page, other, query_first, query_rows};
 use crate::store::queries::bindings as q;
-use crate::store::row;
+use crate::store::queries::presence as pq;
+use crate::store::row::{self, Cursor};
 use crate::store::{Binding, BindingStore, Keyed, PageReq, StoreError};
 use crate::time;
 
@@ -15,7 +17,8 @@ impl BindingStore for SqliteStore {
     async fn insert_binding(&self, b: &Binding) -> Result<(), StoreError> {
         let b = b.clone();
         let types = serde_json::to_string(&b.message_types).map_err(StoreError::other)?;
-        self.write(move |c| {
+        self.write_logged(move |c, log| {
+            let before = count(c, pq::BINDINGS.sqlite(), &b.service_sid, &b.identity)?;
             c.prepare_cached(q::INSERT.sqlite())
                 .and_then(|mut s| {
                     s.execute(params![
@@ -32,6 +35,9 @@ impl BindingStore for SqliteStore {
                     ])
                 })
                 .map_err(other)?;
+            if before == 0 {
+                flipped(c, log, &b.service_sid, &b.identity)?;
+            }
             Ok(())
         })
         .await
@@ -66,12 +72,17 @@ impl BindingStore for SqliteStore {
 
     async fn delete_binding(&self, service_sid: &str, sid: &str) -> Result<bool, StoreError> {
         let (service_sid, sid) = (service_sid.to_owned(), sid.to_owned());
-        self.write(move |c| {
-            let n = c
-                .prepare_cached(q::DELETE.sqlite())
-                .and_then(|mut s| s.execute([sid, service_sid]))
-                .map_err(other)?;
-            Ok(n > 0)
+        self.write_logged(move |c, log| {
+            let deleted = query_first(c, q::DELETE.sqlite(), [&sid, &service_sid], |r| {
+                Cursor::new(r, 0).text()
+            })?;
+            let Some(identity) = deleted else {
+                return Ok(false);
+            };
+            if count(c, pq::BINDINGS.sqlite(), &service_sid, &identity)? == 0 {
+                flipped(c, log, &service_sid, &identity)?;
+            }
+            Ok(true)
         })
         .await
     }

@@ -18,6 +18,7 @@ mod members;
 mod messages;
 mod notices;
 mod outbox;
+mod presence;
 mod roles;
 mod services;
 mod users;
@@ -56,6 +57,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     ),
     (6, include_str!("../../../migrations/sqlite/0006_change_log.sql")),
     (7, include_str!("../../../migrations/sqlite/0007_change_detail.sql")),
+    (8, include_str!("../../../migrations/sqlite/0008_presence.sql")),
     (9, include_str!("../../../migrations/sqlite/0009_media.sql")),
 ];
 
