@@ -30,6 +30,18 @@ pub async fn upload(app: &TestApp, service: &str, bytes: Vec<u8>, ctype: &str, f
     created(r).await
 }
 
+/// A new channel of `service`; returns its path.
+pub async fn channel(app: &TestApp, service: &str) -> String {
+    let ch = created(
+        app.post(&format!("/v2/Services/{service}/Channels"), &[])
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    format!("/v2/Services/{service}/Channels/{}", ch["sid"].as_str().unwrap())
+}
+
 fn no_redirects() -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -300,17 +312,8 @@ async fn cors_preflight_and_headers() {
 async fn end_users_read_their_uploads_and_the_media_of_their_channels_only() {
     let app = TestApp::spawn().await;
     let service = app.service().await["sid"].as_str().unwrap().to_owned();
-    let ch_sid = created(
-        app.post(&format!("/v2/Services/{service}/Channels"), &[])
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await["sid"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let ch = format!("/v2/Services/{service}/Channels/{ch_sid}");
+    let ch = channel(&app, &service).await;
+    let ch_sid = ch.rsplit('/').next().unwrap().to_owned();
     let alice = app.member(&ch, "alice").await;
     let bob = app.member(&ch, "bob").await;
     let eve = app.end_user(&service, "eve").await;

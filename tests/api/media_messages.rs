@@ -4,18 +4,7 @@
 use serde_json::Value;
 
 use crate::harness::{TestApp, assert_twilio_error, created, ok_json};
-use crate::media::{sample, upload};
-
-async fn channel(app: &TestApp, service: &str) -> String {
-    let ch = created(
-        app.post(&format!("/v2/Services/{service}/Channels"), &[])
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
-    format!("/v2/Services/{service}/Channels/{}", ch["sid"].as_str().unwrap())
-}
+use crate::media::{channel, sample, upload};
 
 #[tokio::test]
 async fn a_media_message_carries_the_media_description() {
