@@ -32,13 +32,13 @@ PG_DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/postgres"
 
 
 class Banter:
-    def __init__(self, binary, data_dir=None, database_url=None):
+    def __init__(self, binary, data_dir=None, database_url=None, extra_args=()):
         self.sid = "AC" + secrets.token_hex(16)
         self.token = secrets.token_hex(16)
         env = dict(os.environ, BANTER_ACCOUNT_SID=self.sid, BANTER_AUTH_TOKEN=self.token, BANTER_LOG="warn")
         db_args = ["--database-url", database_url] if database_url else ["--data-dir", data_dir]
         self.proc = subprocess.Popen(
-            [binary, "serve", "--listen", "127.0.0.1:0", *db_args],
+            [binary, "serve", "--listen", "127.0.0.1:0", *db_args, *extra_args],
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, text=True)
         deadline = time.time() + 30
         for line in self.proc.stdout:
@@ -74,9 +74,10 @@ class Banter:
 
 
 @contextlib.contextmanager
-def server(binary, postgres=None, prefix="banter-bench-"):
+def server(binary, postgres=None, prefix="banter-bench-", extra_args=()):
     """A started Banter on a fresh database: a temporary SQLite directory, or a new database
-    banter_bench_<hex> on the PostgreSQL server at `postgres`; stopped and removed afterwards."""
+    banter_bench_<hex> on the PostgreSQL server at `postgres`; stopped and removed afterwards.
+    `extra_args`: more `banter serve` flags."""
     data_dir = pg_db = db_url = None
     if postgres:
         pg_db = "banter_bench_" + secrets.token_hex(6)
@@ -86,7 +87,7 @@ def server(binary, postgres=None, prefix="banter-bench-"):
         data_dir = tempfile.mkdtemp(prefix=prefix)
     banter = None
     try:
-        banter = Banter(binary, data_dir=data_dir, database_url=db_url)
+        banter = Banter(binary, data_dir=data_dir, database_url=db_url, extra_args=extra_args)
         yield banter
     finally:
         if banter:
@@ -185,7 +186,7 @@ def main():
         data_dir = tempfile.mkdtemp(prefix="banter-bench-")
         backend = "SQLite synchronous=FULL"
     try:
-        banter = Banter(binary, data_dir=data_dir, database_url=db_url)
+        banter = Banter(binary, data_dir=data_dir, database_url=db_url, extra_args=extra_args)
     except BaseException:
         if pg_db:
             psql(args.postgres, f"drop database if exists {pg_db} with (force);", timeout=60)

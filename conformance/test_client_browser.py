@@ -2,7 +2,9 @@
 driven by puppeteer-core from conformance/node) loads twilio-chat 6.0.0's and
 @twilio/conversations 3.0.1's bundles with <script> tags in a page of its own origin
 (conformance/node/browser_client.js, browser_page.js) and runs two users in each SDK against
-the suite's server: send, receive, typing, read horizon.
+the suite's server: send, receive, typing, read horizon; then a picture sent with twilio-chat
+(uploaded from the page to Banter's MCS, another origin) shown by an <img> whose src is the
+message's temporary URL.
 """
 
 import os
@@ -36,3 +38,9 @@ def test_sdk_browser_bundles_chat_in_headless_chromium(banter, service):
     assert conv["messages"] == [{"index": 0, "body": "hello from a browser", "author": alice}]
     assert conv["typing"] == [bob]
     assert conv["unread"] == 0
+    media = r["media"]
+    assert media["type"] == "media"
+    assert media["content_type"] == "image/png"
+    assert media["size"] == media["sent_size"] > 0
+    assert media["url"].startswith(banter.url) and "Signature=" in media["url"]
+    assert media["img"] == {"width": 7, "height": 5}

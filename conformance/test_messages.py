@@ -3,6 +3,7 @@
 from datetime import datetime, timezone
 
 from conftest import SID_RE, assert_rest_error, last_json, list_error, rest_error, unique
+from media import upload
 
 MAX_BODY = 32 * 1024
 MESSAGE_KEYS = {"sid", "account_sid", "service_sid", "to", "channel_sid", "date_created",
@@ -236,12 +237,15 @@ def test_invalid_media_sid_400(svc, channel):
     assert svc.channels(channel.sid).fetch().messages_count == 0
 
 
-def test_media_sid_is_accepted_as_a_media_message(svc, channel):
-    """Until the media store lands, a well-formed ME sid is accepted and reported as media."""
-    media_sid = "ME" + "0" * 32
+def test_media_sid_is_accepted_as_a_media_message(banter, service, svc, channel):
+    """An uploaded media's SID makes a media message; an unknown one is Twilio's 50507."""
+    assert_rest_error(lambda: _msgs(svc, channel).create(media_sid="ME" + "0" * 32), 400, 50507)
+    r = upload(banter, service.sid, b"\x89PNG fake", "image/png", filename="x.png")
+    assert r.status_code == 201, r.text
+    media_sid = r.json()["sid"]
     m = _msgs(svc, channel).create(media_sid=media_sid)
     assert m.type == "media"
-    assert m.media["sid"] == media_sid
+    assert m.media == {"sid": media_sid, "size": 9, "content_type": "image/png", "filename": "x.png"}
     assert svc.channels(channel.sid).fetch().messages_count == 1
 
 

@@ -35,6 +35,11 @@ pub struct StoreConfig {
     /// The server key (64 hex digits) that seals stored secrets; without it the key lives in
     /// `data_dir` (created on first use).
     pub secret_key: Option<String>,
+    /// Where media files live: `s3://bucket/prefix` (an S3-compatible object store), or files
+    /// under `data_dir/media` when `None`.
+    pub media_url: Option<String>,
+    /// Settings of an S3-compatible media store beyond the URL.
+    pub s3: crate::media::S3Options,
 }
 
 impl Default for StoreConfig {
@@ -46,6 +51,8 @@ impl Default for StoreConfig {
             pg_pool_size: 16,
             pg_statement_timeout: Duration::from_secs(30),
             secret_key: None,
+            media_url: None,
+            s3: crate::media::S3Options::default(),
         }
     }
 }
@@ -99,6 +106,14 @@ impl StoreConfig {
         Ok(Arc::new(Secrets::load(&self.data_dir, self.secret_key.as_deref())?))
     }
 
+    /// The media storage: the object store of `media_url`, or `data_dir/media`.
+    ///
+    /// # Errors
+    /// An unsupported URL, bad S3 settings, or a directory that cannot be created.
+    pub fn blobs(&self) -> anyhow::Result<Arc<dyn crate::media::Blobs>> {
+        crate::media::open(self.media_url.as_deref(), &self.data_dir.join("media"), &self.s3)
+    }
+
     /// The domain over the configured store and server key (what operator commands use).
     ///
     /// # Errors
@@ -147,6 +162,8 @@ pub struct ServeConfig {
     pub gateway: GatewaySettings,
     /// How reachability (who is online) is kept.
     pub presence: PresenceSettings,
+    /// Limits of the Media Content Service.
+    pub media: http::MediaSettings,
 }
 
 /// [`ServeConfig::change_retention`] unless configured: a week, so a client that was offline
@@ -171,6 +188,7 @@ impl Default for ServeConfig {
             change_retention: DEFAULT_CHANGE_RETENTION,
             gateway: GatewaySettings::default(),
             presence: PresenceSettings::default(),
+            media: http::MediaSettings::default(),
         }
     }
 }
@@ -218,10 +236,13 @@ pub async fn run(
         tracing::info!("webhooks to private and loopback addresses are refused");
     }
     let hooks = HookClient::new(allow_private).context("building the webhook HTTP client")?;
+    let blobs = cfg.store.blobs().context("opening the media storage")?;
+    tracing::info!(storage = %blobs.describe(), "media storage");
     let chat = cfg
         .store
         .chat()
         .await?
+        .with_blobs(blobs)
         .with_pre_hook(Arc::new(HttpPreHook::new(hooks.clone())))
         .with_presence(cfg.presence.clone());
     let sealed = chat.seal_stored_secrets().await.context(
@@ -257,6 +278,7 @@ pub async fn run(
         throttle: AuthThrottle::new(cfg.auth_throttle),
         metrics,
         gateway: Gateway::new(cfg.gateway.clone(), stopping),
+        media: cfg.media,
     });
     let app = http::router(state);
     let limits = ConnLimits {

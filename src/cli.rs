@@ -57,6 +57,13 @@ enum Command {
         /// Rows read and written per batch.
         #[arg(long, default_value_t = crate::copy::DEFAULT_BATCH)]
         batch_size: u32,
+        /// Where the source's media files are (`s3://bucket/prefix` or a directory); default:
+        /// `media/` beside a SQLite file. S3 settings come from the AWS_* variables.
+        #[arg(long)]
+        from_media: Option<String>,
+        /// Where the destination's media files go, same forms and default.
+        #[arg(long)]
+        to_media: Option<String>,
     },
 }
 
@@ -146,6 +153,25 @@ struct Db {
     /// Server key that seals stored secrets (64 hex digits); default: `secret.key` in --data-dir.
     #[arg(long, env = "BANTER_SECRET_KEY", hide_env_values = true)]
     secret_key: Option<String>,
+    /// Where media files live: `s3://bucket[/prefix]` for an S3-compatible object store shared
+    /// by every node; default: `media/` in --data-dir.
+    #[arg(long, env = "BANTER_MEDIA_URL")]
+    media_url: Option<String>,
+    /// S3 endpoint for a store other than AWS (default: AWS_ENDPOINT_URL, else AWS).
+    #[arg(long, env = "BANTER_S3_ENDPOINT")]
+    s3_endpoint: Option<String>,
+    /// S3 region (default: AWS_REGION / AWS_DEFAULT_REGION).
+    #[arg(long, env = "BANTER_S3_REGION")]
+    s3_region: Option<String>,
+    /// S3 access key ID (default: AWS_ACCESS_KEY_ID).
+    #[arg(long, env = "BANTER_S3_ACCESS_KEY_ID")]
+    s3_access_key_id: Option<String>,
+    /// S3 secret access key (default: AWS_SECRET_ACCESS_KEY).
+    #[arg(long, env = "BANTER_S3_SECRET_ACCESS_KEY", hide_env_values = true)]
+    s3_secret_access_key: Option<String>,
+    /// Allow plain HTTP to the S3 endpoint (a store on a private network).
+    #[arg(long, env = "BANTER_S3_ALLOW_HTTP")]
+    s3_allow_http: bool,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -166,6 +192,14 @@ impl Db {
             pg_pool_size: self.pg_pool_size,
             pg_statement_timeout: Duration::from_millis(self.pg_statement_timeout_ms),
             secret_key: self.secret_key.clone(),
+            media_url: self.media_url.clone(),
+            s3: crate::media::S3Options {
+                endpoint: self.s3_endpoint.clone(),
+                region: self.s3_region.clone(),
+                access_key_id: self.s3_access_key_id.clone(),
+                secret_access_key: self.s3_secret_access_key.clone(),
+                allow_http: self.s3_allow_http,
+            },
         }
     }
 }
@@ -237,6 +271,12 @@ struct Serve {
     /// reconnecting client never looks offline), for services with reachability enabled.
     #[arg(long, env = "BANTER_OFFLINE_AFTER_SECS", default_value_t = 5, value_parser = clap::value_parser!(u64).range(0..=3600))]
     offline_after_secs: u64,
+    /// Largest media upload in MB (Twilio's `media.size_limit_mb`: 150).
+    #[arg(long, env = "BANTER_MEDIA_SIZE_LIMIT_MB", default_value_t = crate::media::DEFAULT_SIZE_LIMIT_MB, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    media_size_limit_mb: u64,
+    /// How long a signed media download URL (`content_direct_temporary`) works, in seconds.
+    #[arg(long, env = "BANTER_MEDIA_URL_TTL_SECS", default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    media_url_ttl_secs: u64,
 }
 
 #[derive(Subcommand)]
@@ -338,6 +378,10 @@ pub async fn run() -> anyhow::Result<()> {
                     linger: Duration::from_secs(s.offline_after_secs),
                     ..crate::chat::PresenceSettings::default()
                 },
+                media: crate::http::MediaSettings {
+                    size_limit: s.media_size_limit_mb.saturating_mul(1024 * 1024),
+                    url_ttl: Duration::from_secs(s.media_url_ttl_secs),
+                },
             })
             .await
         }
@@ -404,13 +448,21 @@ pub async fn run() -> anyhow::Result<()> {
             }
         },
         Command::Token(args) => token(*args).await,
-        Command::Copy { from, to, batch_size } => {
+        Command::Copy {
+            from,
+            to,
+            batch_size,
+            from_media,
+            to_media,
+        } => {
             let report = crate::copy::run(&from, &to, batch_size).await?;
             print!("{}", report.render());
             if !report.ok() {
                 anyhow::bail!("verification failed: the row counts marked MISMATCH differ");
             }
             println!("copy complete: {} rows inserted", report.inserted());
+            let media = crate::media::copy::run(&from, &to, from_media.as_deref(), to_media.as_deref()).await?;
+            println!("{media}");
             Ok(())
         }
         Command::Binding {

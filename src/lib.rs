@@ -23,6 +23,7 @@ pub mod dburl;
 pub mod events;
 pub mod gateway;
 pub mod http;
+pub mod media;
 pub mod secrets;
 pub mod sid;
 pub mod store;

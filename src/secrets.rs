@@ -24,6 +24,9 @@ use ring::rand::{SecureRandom, SystemRandom};
 /// Marks a sealed value.
 const PREFIX: &str = "sealed:v1:";
 
+/// What the URL-signing key is derived under (see [`Secrets::sign_url`]).
+const URL_KEY_LABEL: &[u8] = b"banter signed URL key v1";
+
 /// The key file's name in the data directory.
 pub const KEY_FILE: &str = "secret.key";
 
@@ -36,6 +39,9 @@ pub struct WrongKey;
 pub struct Secrets {
     key: LessSafeKey,
     rng: SystemRandom,
+    /// Signs URLs that work without credentials (media downloads), derived from the server key
+    /// so every node signs and verifies alike.
+    url_key: ring::hmac::Key,
 }
 
 impl std::fmt::Debug for Secrets {
@@ -52,10 +58,24 @@ impl Secrets {
     pub fn from_bytes(key: &[u8]) -> anyhow::Result<Self> {
         let unbound =
             UnboundKey::new(&CHACHA20_POLY1305, key).map_err(|_| anyhow::anyhow!("the secret key must be 32 bytes"))?;
+        let derived = ring::hmac::sign(&ring::hmac::Key::new(ring::hmac::HMAC_SHA256, key), URL_KEY_LABEL);
         Ok(Self {
             key: LessSafeKey::new(unbound),
             rng: SystemRandom::new(),
+            url_key: ring::hmac::Key::new(ring::hmac::HMAC_SHA256, derived.as_ref()),
         })
+    }
+
+    /// An HMAC-SHA256 tag of `data` under the URL-signing key.
+    #[must_use]
+    pub fn sign_url(&self, data: &[u8]) -> Vec<u8> {
+        ring::hmac::sign(&self.url_key, data).as_ref().to_vec()
+    }
+
+    /// Whether `tag` is [`Secrets::sign_url`] of `data` (compared in constant time).
+    #[must_use]
+    pub fn verify_url(&self, data: &[u8], tag: &[u8]) -> bool {
+        ring::hmac::verify(&self.url_key, data, tag).is_ok()
     }
 
     /// The operator's key (64 hex digits) when given, otherwise the one in `data_dir`, created

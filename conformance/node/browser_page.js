@@ -90,7 +90,49 @@
     return report;
   }
 
+  // A PNG drawn on a canvas (7×5), as an app would upload a picture.
+  function picture() {
+    const canvas = document.createElement("canvas");
+    canvas.width = 7;
+    canvas.height = 5;
+    const g = canvas.getContext("2d");
+    g.fillStyle = "#c03";
+    g.fillRect(0, 0, 7, 5);
+    return new Promise((resolve) => canvas.toBlob(resolve, "image/png"));
+  }
+
+  // alice sends a picture (upload to MCS from the page: a cross-origin, preflighted XHR); bob
+  // shows it with an <img> whose src is the message's temporary URL.
+  async function media(o) {
+    const options = { Twilsock: { uri: o.uri }, logLevel: "silent" };
+    const alice = await Twilio.Chat.Client.create(o.alice, options);
+    const bob = await Twilio.Chat.Client.create(o.bob, options);
+    const ch = await alice.createChannel({ uniqueName: `${o.unique_name}-media` });
+    await ch.join();
+    const bch = await bob.getChannelByUniqueName(`${o.unique_name}-media`);
+    await bch.join();
+    const got = [];
+    bch.on("messageAdded", (m) => got.push(m));
+    await bch.getMessages();
+    const blob = await picture();
+    await ch.sendMessage({ contentType: "image/png", media: blob });
+    const m = await until(() => got.find((x) => x.type === "media"), "bob's picture");
+    const url = await m.media.getContentTemporaryUrl();
+    const img = document.createElement("img");
+    const loaded = new Promise((resolve, reject) => {
+      img.onload = () => resolve({ width: img.naturalWidth, height: img.naturalHeight });
+      img.onerror = () => reject(new Error(`the <img> did not load ${url}`));
+    });
+    img.src = url;
+    document.body.appendChild(img);
+    const report = { type: m.type, size: m.media.size, sent_size: blob.size, content_type: m.media.contentType,
+      url, img: await loaded };
+    await alice.shutdown();
+    await bob.shutdown();
+    return report;
+  }
+
   window.runScenario = async function (o) {
-    return { chat: await chat(o), conversations: await conversations(o) };
+    return { chat: await chat(o), conversations: await conversations(o), media: await media(o) };
   };
 })();

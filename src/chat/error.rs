@@ -59,6 +59,9 @@ pub const CODES: &[Code] = &[
     c(50403, 403, "Channel member limit exceeded"),
     c(50404, 409, "Member already exists"),
     c(50504, 400, "Message body too long"),
+    c(50507, 400, "Media not found"),
+    c(50508, 400, "Media already sent with another message"),
+    c(50512, 413, "Message media size is too large"),
 ];
 
 const fn c(code: u32, status: u16, title: &'static str) -> Code {

@@ -179,8 +179,8 @@ pub(super) fn message_params(m: &Message, stored: bool) -> Params {
         p("From", &m.from),
         p("DateCreated", ms(&m.date_created)),
     ];
-    if let Some(media) = &m.media_sid {
-        v.push(p("MediaSid", media));
+    if let Some(media) = &m.media {
+        v.push(p("MediaSid", &media.sid));
     }
     if stored {
         v.push(p("MessageSid", &m.sid));

@@ -143,6 +143,10 @@ impl Chat {
         let allowed = member_may(&scope.access, permission);
         let place = channel.as_ref().map_or(Where::ChannelSid(&channel_sid), Where::Channel);
         let change = self.change(&scope, place, event, allowed)?;
+        let media = match &input.media_sid {
+            Some(m) => Some(self.media_for_message(&scope.service.sid, m).await?),
+            None => None,
+        };
         let mut message = Message {
             sid: sid::generate(sid::MESSAGE),
             account_sid: scope.service.account_sid.clone(),
@@ -152,7 +156,7 @@ impl Chat {
             from,
             body: body.clone(),
             attributes: Some(attributes.clone()),
-            media_sid: input.media_sid,
+            media,
             was_edited: date_updated != date_created,
             last_updated_by,
             date_created,
@@ -173,12 +177,7 @@ impl Chat {
                 &message.sid,
                 || message_params(message, true),
                 Some(&message.body),
-                async |outbox| {
-                    self.store
-                        .append_message(message, outbox)
-                        .await?
-                        .ok_or(ChatError::NotFound)
-                },
+                async |outbox| self.append_with_media(message, outbox).await,
             )
             .await
     }
@@ -307,7 +306,11 @@ impl Chat {
                     false => Err(ChatError::NotFound),
                 },
             )
-            .await
+            .await?;
+        if let Some(media) = &m.media {
+            self.delete_media(&m.service_sid, &media.sid).await;
+        }
+        Ok(())
     }
 }
 

@@ -15,6 +15,7 @@ mod error;
 pub mod events;
 pub mod feed;
 mod invites;
+mod media;
 mod members;
 mod memo;
 mod messages;
@@ -42,6 +43,7 @@ pub use credentials::{CredentialPatch, NewCredential};
 pub use error::{CODES, ChatError, Code};
 pub use events::{Event, HookFailure, HookRequest, PreEventHook};
 pub use feed::{ChannelView, Detail, FeedBatch, Observed};
+pub use media::{MAX_FILENAME, NewMedia, Upload};
 pub use members::{MemberPatch, NewMember};
 pub use messages::{MessagePatch, NewMessage};
 pub use presence::{PresenceSettings, UserView};
@@ -82,6 +84,8 @@ pub struct Chat {
     typing: tokio::sync::broadcast::Sender<typing::Typing>,
     /// This process as a holder of presence rows.
     node: Arc<presence::Node>,
+    /// Media files, when configured (deleting a media message deletes its file).
+    blobs: Option<Arc<dyn crate::media::Blobs>>,
 }
 
 /// Services remembered per process before the cache starts over.
@@ -115,6 +119,7 @@ impl Chat {
             feeds: Arc::new(feed::Feeds::default()),
             typing: tokio::sync::broadcast::channel(typing::TYPING_CAPACITY).0,
             node: Arc::new(presence::Node::new(PresenceSettings::default())),
+            blobs: None,
         }
     }
 

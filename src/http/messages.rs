@@ -31,8 +31,8 @@ pub(super) fn router() -> Router<AppState> {
 #[derive(Serialize)]
 struct MediaRef<'a> {
     sid: &'a str,
-    size: Option<u64>,
-    content_type: Option<&'a str>,
+    size: i64,
+    content_type: &'a str,
     filename: Option<&'a str>,
 }
 
@@ -73,12 +73,12 @@ fn render<'a>(m: &'a Message, base: &str) -> MessageResource<'a> {
         attributes: m.attributes.as_deref(),
         body: &m.body,
         index: m.index,
-        kind: if m.media_sid.is_some() { "media" } else { "text" },
-        media: m.media_sid.as_deref().map(|sid| MediaRef {
-            sid,
-            size: None,
-            content_type: None,
-            filename: None,
+        kind: if m.media.is_some() { "media" } else { "text" },
+        media: m.media.as_ref().map(|x| MediaRef {
+            sid: &x.sid,
+            size: x.size,
+            content_type: &x.content_type,
+            filename: x.filename.as_deref(),
         }),
         url: format!(
             "{base}/v2/Services/{}/Channels/{}/Messages/{}",
@@ -97,6 +97,9 @@ async fn create(
     Path((service, channel)): Path<(String, String)>,
     Form(f): Form,
 ) -> Result<Response, ApiError> {
+    if f.all("MediaSid").len() > 1 {
+        return Err(ApiError::invalid("MediaSid", "a message carries one media file"));
+    }
     let input = NewMessage {
         from: f.string("From"),
         body: f.string("Body"),

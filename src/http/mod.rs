@@ -7,6 +7,7 @@ mod credentials;
 pub mod error;
 pub mod extract;
 mod invites;
+mod media;
 mod members;
 mod messages;
 pub mod page;
@@ -69,6 +70,26 @@ pub struct Shared {
     pub metrics: Arc<Metrics>,
     /// The client SDK socket's settings, routes and shutdown signal.
     pub gateway: crate::gateway::Gateway,
+    /// Limits of the Media Content Service.
+    pub media: MediaSettings,
+}
+
+/// Limits of the Media Content Service.
+#[derive(Debug, Clone, Copy)]
+pub struct MediaSettings {
+    /// Largest upload in bytes (`media.size_limit_mb`).
+    pub size_limit: u64,
+    /// How long a signed download URL works.
+    pub url_ttl: std::time::Duration,
+}
+
+impl Default for MediaSettings {
+    fn default() -> Self {
+        Self {
+            size_limit: crate::media::DEFAULT_SIZE_LIMIT_MB * 1024 * 1024,
+            url_ttl: crate::media::DEFAULT_URL_TTL,
+        }
+    }
 }
 
 /// Builds the whole router.
@@ -88,6 +109,7 @@ pub fn router(state: AppState) -> Router {
         .merge(channel_webhooks::router())
         .merge(user_channels::router())
         .merge(bindings::router())
+        .merge(media::router())
         .merge(crate::gateway::router())
         .fallback(error::fallback)
         .method_not_allowed_fallback(error::method_not_allowed)

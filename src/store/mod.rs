@@ -8,6 +8,7 @@
 pub mod access;
 mod changes;
 pub mod copy;
+mod media;
 mod messaging;
 pub mod model;
 pub mod postgres;
@@ -21,6 +22,7 @@ pub mod sqlite;
 pub use access::{AccessStore, ChannelAccess};
 use async_trait::async_trait;
 pub use changes::{ChangeStore, NewChange};
+pub use media::{AttachMedia, MediaStore};
 pub use messaging::*;
 pub use model::*;
 pub use presence::{Flip, PresenceStore, Reachability, SocketPresence};
@@ -357,6 +359,7 @@ pub trait Store:
     + NoticeStore
     + ChangeStore
     + PresenceStore
+    + MediaStore
 {
 }
 
@@ -377,5 +380,6 @@ impl<T> Store for T where
         + NoticeStore
         + ChangeStore
         + PresenceStore
+        + MediaStore
 {
 }

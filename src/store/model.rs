@@ -301,8 +301,8 @@ pub struct Message {
     pub body: String,
     /// JSON text, if set.
     pub attributes: Option<String>,
-    /// Attached media (`ME…`).
-    pub media_sid: Option<String>,
+    /// Attached media: a copy of its description.
+    pub media: Option<MessageMedia>,
     /// Whether body or attributes changed after creation.
     pub was_edited: bool,
     /// Identity of the last editor.
@@ -311,6 +311,64 @@ pub struct Message {
     pub date_created: Timestamp,
     /// Last update time.
     pub date_updated: Timestamp,
+}
+
+/// The media of a media message, as the message carries it (copied from the [`Media`] record,
+/// which never changes after upload).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageMedia {
+    /// `ME…`
+    pub sid: String,
+    /// Size in bytes.
+    pub size: i64,
+    /// MIME type.
+    pub content_type: String,
+    /// File name, when the uploader gave one.
+    pub filename: Option<String>,
+}
+
+/// An uploaded media file (Media Content Service); its bytes live in the media storage.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Media {
+    /// `ME…`
+    pub sid: String,
+    /// The owning account.
+    pub account_sid: String,
+    /// The owning service.
+    pub service_sid: String,
+    /// The channel of the message it is attached to.
+    pub channel_sid: Option<String>,
+    /// The message it is attached to.
+    pub message_sid: Option<String>,
+    /// The uploader's identity (`system` for the operator).
+    pub author: String,
+    /// File name, when given.
+    pub filename: Option<String>,
+    /// MIME type.
+    pub content_type: String,
+    /// Size in bytes.
+    pub size: i64,
+    /// `media` (or `body`/`history` for Conversations' e-mail parts).
+    pub category: String,
+    /// Creation time.
+    pub date_created: Timestamp,
+    /// Last update time (attachment to a message).
+    pub date_updated: Timestamp,
+    /// When the bytes were stored.
+    pub date_upload_updated: Timestamp,
+}
+
+impl Media {
+    /// The description a message carries of this media.
+    #[must_use]
+    pub fn for_message(&self) -> MessageMedia {
+        MessageMedia {
+            sid: self.sid.clone(),
+            size: self.size,
+            content_type: self.content_type.clone(),
+            filename: self.filename.clone(),
+        }
+    }
 }
 
 /// An invitation of a user to a channel.

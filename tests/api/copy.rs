@@ -56,7 +56,11 @@ async fn serve_on(url: &str, account: &(String, String)) -> TestApp {
     let store = config(url);
     let bootstrap = account.clone();
     let mut app = TestApp::spawn_with(move |cfg| {
-        cfg.store = store;
+        // Media files stay in the test app's own temporary directory.
+        cfg.store = StoreConfig {
+            data_dir: cfg.store.data_dir.clone(),
+            ..store
+        };
         cfg.bootstrap = Some(bootstrap);
     })
     .await;
@@ -200,6 +204,8 @@ async fn seed(app: &TestApp, op: &Chat) -> (String, String) {
     while let Some(r) = sends.join_next().await {
         assert!(r.unwrap().unwrap().status().is_success());
     }
+    // An uploaded media file (its record is copied; the bytes are in the media storage).
+    crate::media::upload(app, &service, crate::media::sample(100), "image/png", Some("x.png")).await;
     // Three messages whose post-event webhook lands in the outbox (the URL never answers).
     for i in 0..3 {
         ok_json(

@@ -14,6 +14,8 @@ struct World {
     sp: String,
     ch: String,
     alice: EndUser,
+    /// An uploaded, unattached media file of the service.
+    media: String,
 }
 
 /// What a case does as alice, on a fresh [`World`]: (method, path relative to the channel or
@@ -27,8 +29,11 @@ const CASES: &[(&str, bool, Action)] = &[
         ("POST", format!("{}/Messages", w.ch), vec![("Body", "hi".into())])
     }),
     ("sendMediaMessage", true, |w| {
-        let media = format!("ME{}", "0".repeat(32));
-        ("POST", format!("{}/Messages", w.ch), vec![("MediaSid", media)])
+        (
+            "POST",
+            format!("{}/Messages", w.ch),
+            vec![("MediaSid", w.media.clone())],
+        )
     }),
     ("leaveChannel", true, |w| {
         ("DELETE", format!("{}/Members/alice", w.ch), vec![])
@@ -190,8 +195,13 @@ async fn world(app: &TestApp, case: &str, channel_perms: &[&str], service_perms:
         }
     };
     let (alice_msg, bob_msg) = (msg("alice").await, msg("bob").await);
-    let alice = app.end_user(s["sid"].as_str().unwrap(), "alice").await;
-    (World { sp, ch, alice }, alice_msg, bob_msg)
+    let service_sid = s["sid"].as_str().unwrap();
+    let alice = app.end_user(service_sid, "alice").await;
+    let media = crate::media::upload(app, service_sid, vec![1, 2, 3], "image/png", None).await["sid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    (World { sp, ch, alice, media }, alice_msg, bob_msg)
 }
 
 async fn act(app: &TestApp, w: &World, action: Action, alice_msg: &str, bob_msg: &str) -> reqwest::Response {

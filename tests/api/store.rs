@@ -103,7 +103,7 @@ impl Pair {
             from: "system".to_owned(),
             body: body.to_owned(),
             attributes: None,
-            media_sid: None,
+            media: None,
             was_edited: false,
             last_updated_by: None,
             date_created: time::now(),

@@ -157,7 +157,9 @@ pub(super) fn message(links: &str, m: &Message) -> Value {
         "attributes": m.attributes.as_deref().unwrap_or("{}"),
         "date_created": time::format(&m.date_created),
         "date_updated": time::format(&m.date_updated),
-        "media": m.media_sid.as_ref().map(|sid| json!({"sid": sid})),
+        "media": m.media.as_ref().map(|x| json!([{
+            "sid": x.sid, "size": x.size, "content_type": x.content_type, "filename": x.filename, "category": "media",
+        }])),
         "links": {"conversation": conversation, "messages_receipts": format!("{url}/Receipts")},
         "url": url,
     })

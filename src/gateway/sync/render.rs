@@ -50,12 +50,14 @@ pub fn message_item(m: &Message) -> Value {
         "dateUpdated": date(&m.date_updated),
         "lastUpdatedBy": m.last_updated_by,
         "attributes": m.attributes.as_deref().unwrap_or("{}"),
-        "type": if m.media_sid.is_some() { "media" } else { "text" },
+        "type": if m.media.is_some() { "media" } else { "text" },
     });
-    if let Some(media) = &m.media_sid {
+    if let Some(x) = &m.media {
         item["text"] = Value::Null;
-        item["media"] = json!({"sid": media});
-        item["medias"] = json!([{"sid": media, "category": "media"}]);
+        item["media"] = json!({"sid": x.sid, "filename": x.filename, "contentType": x.content_type, "size": x.size});
+        item["medias"] = json!([{
+            "sid": x.sid, "category": "media", "filename": x.filename, "contentType": x.content_type, "size": x.size,
+        }]);
     }
     item
 }

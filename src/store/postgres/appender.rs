@@ -171,14 +171,17 @@ async fn append_all(
             |f: fn(&Message) -> Option<&str>| stored.iter().map(|(m, _)| f(m)).collect::<Vec<Option<&str>>>();
         let idx: Vec<i64> = stored.iter().map(|(_, i)| *i).collect();
         let edited: Vec<bool> = stored.iter().map(|(m, _)| m.was_edited).collect();
+        let media_size: Vec<Option<i64>> = stored.iter().map(|(m, _)| m.media.as_ref().map(|x| x.size)).collect();
         let created: Vec<String> = stored.iter().map(|(m, _)| time::format(&m.date_created)).collect();
         let updated: Vec<String> = stored.iter().map(|(m, _)| time::format(&m.date_updated)).collect();
         execute(
             t,
             "insert into messages (sid, account_sid, service_sid, channel_sid, idx, from_identity, body, \
-             attributes, media_sid, was_edited, last_updated_by, date_created, date_updated) \
+             attributes, media_sid, was_edited, last_updated_by, date_created, date_updated, media_size, \
+             media_content_type, media_filename) \
              select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[], \
-             $7::text[], $8::text[], $9::text[], $10::boolean[], $11::text[], $12::text[], $13::text[])",
+             $7::text[], $8::text[], $9::text[], $10::boolean[], $11::text[], $12::text[], $13::text[], \
+             $14::bigint[], $15::text[], $16::text[])",
             &[
                 &column(|m| &m.sid),
                 &column(|m| &m.account_sid),
@@ -188,11 +191,14 @@ async fn append_all(
                 &column(|m| &m.from),
                 &column(|m| &m.body),
                 &optional(|m| m.attributes.as_deref()),
-                &optional(|m| m.media_sid.as_deref()),
+                &optional(|m| m.media.as_ref().map(|x| x.sid.as_str())),
                 &edited,
                 &optional(|m| m.last_updated_by.as_deref()),
                 &created,
                 &updated,
+                &media_size,
+                &optional(|m| m.media.as_ref().map(|x| x.content_type.as_str())),
+                &optional(|m| m.media.as_ref().and_then(|x| x.filename.as_deref())),
             ],
         )
         .await?;

@@ -9,11 +9,12 @@ shared_sql! {
     pub RESERVE = "update channels set next_index = next_index + $2, messages_count = messages_count + $2, \
         last_message_sid = $3 where sid = $1 returning next_index - $2";
     /// Inserts one message: sid, account, service, channel, index, from, body, attributes,
-    /// media, edited, last updated by, created, updated (SQLite; the PostgreSQL appender inserts
-    /// a batch at once).
+    /// media, edited, last updated by, created, updated, media size, type and file name (SQLite;
+    /// the PostgreSQL appender inserts a batch at once).
     pub INSERT = "insert into messages (sid, account_sid, service_sid, channel_sid, idx, from_identity, body, \
-        attributes, media_sid, was_edited, last_updated_by, date_created, date_updated) \
-        values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)";
+        attributes, media_sid, was_edited, last_updated_by, date_created, date_updated, media_size, \
+        media_content_type, media_filename) \
+        values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)";
     /// A message of channel `$2` by SID `$1`.
     pub BY_SID = format!(
         "select {} from messages where sid = $1 and channel_sid = $2",

@@ -9,6 +9,7 @@ pub mod channels;
 pub mod copy;
 pub mod credentials;
 pub mod invites;
+pub mod media;
 pub mod members;
 pub mod messages;
 pub mod outbox;

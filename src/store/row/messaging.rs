@@ -3,9 +3,53 @@
 
 use super::{Cells, Cursor};
 use crate::store::{
-    Change, ChangeKind, Channel, ChannelWebhook, Invite, Keyed, Member, Message, OutboxItem, OutboxRow, StoreError,
-    UserChannel,
+    Change, ChangeKind, Channel, ChannelWebhook, Invite, Keyed, Media, Member, Message, MessageMedia, OutboxItem,
+    OutboxRow, StoreError, UserChannel,
 };
+
+/// What a [`Media`] record is read from.
+pub const MEDIA_COLUMNS: &[&str] = &[
+    "seq",
+    "sid",
+    "account_sid",
+    "service_sid",
+    "channel_sid",
+    "message_sid",
+    "author",
+    "filename",
+    "content_type",
+    "size",
+    "category",
+    "date_created",
+    "date_updated",
+    "date_upload_updated",
+];
+
+/// Decodes a [`Media`] record (columns [`MEDIA_COLUMNS`] from `at`).
+///
+/// # Errors
+/// When a cell cannot be read.
+pub fn media(r: &(impl Cells + ?Sized), at: usize) -> Result<Keyed<Media>, StoreError> {
+    let mut c = Cursor::new(r, at);
+    Ok(Keyed {
+        key: c.int()?,
+        item: Media {
+            sid: c.text()?,
+            account_sid: c.text()?,
+            service_sid: c.text()?,
+            channel_sid: c.opt_text()?,
+            message_sid: c.opt_text()?,
+            author: c.text()?,
+            filename: c.opt_text()?,
+            content_type: c.text()?,
+            size: c.int()?,
+            category: c.text()?,
+            date_created: c.ts()?,
+            date_updated: c.ts()?,
+            date_upload_updated: c.ts()?,
+        },
+    })
+}
 
 /// What a [`Channel`] is read from.
 pub const CHANNEL_COLUMNS: &[&str] = &[
@@ -110,6 +154,9 @@ pub const MESSAGE_COLUMNS: &[&str] = &[
     "last_updated_by",
     "date_created",
     "date_updated",
+    "media_size",
+    "media_content_type",
+    "media_filename",
 ];
 
 /// Decodes a [`Message`] (columns [`MESSAGE_COLUMNS`] from `at`). A stored NULL body reads as
@@ -120,22 +167,41 @@ pub const MESSAGE_COLUMNS: &[&str] = &[
 pub fn message(r: &(impl Cells + ?Sized), at: usize) -> Result<Keyed<Message>, StoreError> {
     let mut c = Cursor::new(r, at);
     let index = c.int()?;
+    let sid = c.text()?;
+    let account_sid = c.text()?;
+    let service_sid = c.text()?;
+    let channel_sid = c.text()?;
+    let from = c.text()?;
+    let body = c.opt_text()?.unwrap_or_default();
+    let attributes = c.opt_text()?;
+    let media_sid = c.opt_text()?;
+    let was_edited = c.bool()?;
+    let last_updated_by = c.opt_text()?;
+    let date_created = c.ts()?;
+    let date_updated = c.ts()?;
+    let (size, content_type, filename) = (c.opt_int()?, c.opt_text()?, c.opt_text()?);
+    let media = media_sid.map(|sid| MessageMedia {
+        sid,
+        size: size.unwrap_or(0),
+        content_type: content_type.unwrap_or_else(|| "application/octet-stream".to_owned()),
+        filename,
+    });
     Ok(Keyed {
         key: index,
         item: Message {
             index,
-            sid: c.text()?,
-            account_sid: c.text()?,
-            service_sid: c.text()?,
-            channel_sid: c.text()?,
-            from: c.text()?,
-            body: c.opt_text()?.unwrap_or_default(),
-            attributes: c.opt_text()?,
-            media_sid: c.opt_text()?,
-            was_edited: c.bool()?,
-            last_updated_by: c.opt_text()?,
-            date_created: c.ts()?,
-            date_updated: c.ts()?,
+            sid,
+            account_sid,
+            service_sid,
+            channel_sid,
+            from,
+            body,
+            attributes,
+            media,
+            was_edited,
+            last_updated_by,
+            date_created,
+            date_updated,
         },
     })
 }

@@ -35,11 +35,14 @@ impl MessageStore for SqliteStore {
                         m.from,
                         m.body,
                         m.attributes,
-                        m.media_sid,
+                        m.media.as_ref().map(|x| &x.sid),
                         m.was_edited,
                         m.last_updated_by,
                         time::format(&m.date_created),
-                        time::format(&m.date_updated)
+                        time::format(&m.date_updated),
+                        m.media.as_ref().map(|x| x.size),
+                        m.media.as_ref().map(|x| &x.content_type),
+                        m.media.as_ref().and_then(|x| x.filename.as_ref())
                     ])
                 })
                 .map_err(other)?;

@@ -13,6 +13,7 @@ mod channels;
 mod copy;
 mod credentials;
 mod invites;
+mod media;
 mod members;
 mod messages;
 mod notices;
@@ -57,6 +58,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (6, include_str!("../../../migrations/sqlite/0006_change_log.sql")),
     (7, include_str!("../../../migrations/sqlite/0007_change_detail.sql")),
     (8, include_str!("../../../migrations/sqlite/0008_presence.sql")),
+    (9, include_str!("../../../migrations/sqlite/0009_media.sql")),
 ];
 
 /// Page cache of the writer connection (KiB): the hot pages of every index stay in memory.

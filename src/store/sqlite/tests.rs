@@ -52,7 +52,7 @@ async fn messages_survive_the_move_to_arrival_order() {
 
     let b = store.message("CHb", "IMb1").await.expect("fetch").expect("present");
     assert_eq!(
-        (b.index, b.body.as_str(), b.media_sid.as_deref()),
+        (b.index, b.body.as_str(), b.media.as_ref().map(|m| m.sid.as_str())),
         (1, "only", Some("ME1"))
     );
     assert!(b.was_edited);
