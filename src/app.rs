@@ -243,6 +243,7 @@ pub async fn run(
         .chat()
         .await?
         .with_blobs(blobs)
+        .with_media_size_limit_mb(cfg.media.size_limit / (1024 * 1024))
         .with_pre_hook(Arc::new(HttpPreHook::new(hooks.clone())))
         .with_presence(cfg.presence.clone());
     let sealed = chat.seal_stored_secrets().await.context(
@@ -260,6 +261,7 @@ pub async fn run(
     ));
     chat.spawn_change_pruner(cfg.change_retention);
     chat.spawn_presence();
+    chat.spawn_media_sweeper();
     bootstrap(&chat, cfg.bootstrap.as_ref(), &format!("{scheme}://{addr}")).await?;
     chat.spawn_auth_watcher();
     // Upgraded sockets have left the connection's graceful shutdown: they learn of it here

@@ -124,7 +124,7 @@ impl Chat {
             user_infos_to_subscribe: USER_INFOS_TO_SUBSCRIBE,
             my_conversations_page_size: MY_CONVERSATIONS_PAGE_SIZE,
             media_attachments_count_limit: 1,
-            media_attachment_size_limit_mb: 150,
+            media_attachment_size_limit_mb: u32::try_from(self.media_limit_mb).unwrap_or(u32::MAX),
         })
     }
 

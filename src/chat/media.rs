@@ -41,6 +41,20 @@ impl Chat {
         self.blobs.as_ref()
     }
 
+    /// The largest media file in MB (`media.size_limit_mb`, the client configuration's
+    /// attachment size limit).
+    #[must_use]
+    pub fn media_size_limit_mb(&self) -> u64 {
+        self.media_limit_mb
+    }
+
+    /// Uses `mb` as the largest media file, in MB (as `--media-size-limit-mb` enforces it).
+    #[must_use]
+    pub fn with_media_size_limit_mb(mut self, mb: u64) -> Self {
+        self.media_limit_mb = mb;
+        self
+    }
+
     /// Uses `blobs` for media files (deleting a media message deletes its file).
     #[must_use]
     pub fn with_blobs(mut self, blobs: Arc<dyn Blobs>) -> Self {
@@ -237,6 +251,77 @@ impl Chat {
         {
             tracing::warn!(media = sid, error = %e, "deleting a media file failed");
         }
+    }
+}
+
+/// Files the orphan sweep reads per page.
+const SWEEP_PAGE: usize = 500;
+
+/// How often each node sweeps media files that lost their record.
+pub const MEDIA_SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Files younger than this are never swept: an upload writes its file before its record.
+pub const MEDIA_SWEEP_GRACE: std::time::Duration = std::time::Duration::from_secs(3600);
+
+impl Chat {
+    /// Deletes media files older than `grace` whose record is gone: files of channels and
+    /// services deleted with their media, and of uploads whose record was never written (a
+    /// crash between the two). Walks the storage a page at a time, one read per page for the
+    /// records; returns how many files went.
+    ///
+    /// # Errors
+    /// When the storage cannot be listed or the store read.
+    pub async fn sweep_media_files(&self, grace: std::time::Duration) -> Result<u64, ChatError> {
+        let Some(blobs) = &self.blobs else {
+            return Ok(0);
+        };
+        let cutoff = std::time::SystemTime::now()
+            .checked_sub(grace)
+            .unwrap_or(std::time::UNIX_EPOCH);
+        let mut after: Option<String> = None;
+        let mut swept = 0;
+        loop {
+            let page = blobs
+                .list(after.as_deref(), SWEEP_PAGE)
+                .await
+                .map_err(|e| ChatError::Store(crate::store::StoreError::other(e.to_string())))?;
+            let Some((last, _)) = page.last() else {
+                return Ok(swept);
+            };
+            after = Some(last.clone());
+            let old: Vec<(String, String)> = page
+                .iter()
+                .filter(|(_, modified)| *modified < cutoff)
+                .filter_map(|(key, _)| key.rsplit_once('/').map(|(_, sid)| (key.clone(), sid.to_owned())))
+                .collect();
+            let sids: Vec<String> = old.iter().map(|(_, sid)| sid.clone()).collect();
+            let kept = self.store.existing_media(&sids).await?;
+            for (key, sid) in &old {
+                if !kept.contains(sid) && blobs.delete(key).await.is_ok() {
+                    swept += 1;
+                }
+            }
+            if page.len() < SWEEP_PAGE {
+                return Ok(swept);
+            }
+        }
+    }
+
+    /// Starts this node's hourly sweep of orphaned media files (call once per server).
+    pub fn spawn_media_sweeper(&self) {
+        let chat = self.clone();
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(MEDIA_SWEEP_EVERY);
+            every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                every.tick().await;
+                match chat.sweep_media_files(MEDIA_SWEEP_GRACE).await {
+                    Ok(0) => {}
+                    Ok(swept) => tracing::info!(swept, "deleted media files whose record is gone"),
+                    Err(e) => tracing::warn!(error = %e, "cannot sweep media files; retrying next round"),
+                }
+            }
+        });
     }
 }
 

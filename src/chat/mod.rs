@@ -86,6 +86,8 @@ pub struct Chat {
     node: Arc<presence::Node>,
     /// Media files, when configured (deleting a media message deletes its file).
     blobs: Option<Arc<dyn crate::media::Blobs>>,
+    /// The largest media file in MB.
+    media_limit_mb: u64,
 }
 
 /// Services remembered per process before the cache starts over.
@@ -120,6 +122,7 @@ impl Chat {
             typing: tokio::sync::broadcast::channel(typing::TYPING_CAPACITY).0,
             node: Arc::new(presence::Node::new(PresenceSettings::default())),
             blobs: None,
+            media_limit_mb: crate::media::DEFAULT_SIZE_LIMIT_MB,
         }
     }
 

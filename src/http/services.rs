@@ -36,7 +36,7 @@ fn kind(k: &NotificationKind, badge: bool) -> Value {
 }
 
 /// The service resource as Twilio renders it.
-pub(super) fn render(s: &Service, base: &str) -> Value {
+pub(super) fn render(s: &Service, base: &str, media_limit_mb: u64) -> Value {
     let url = format!("{base}/v2/Services/{}", s.sid);
     let st = &s.settings;
     let n = &st.notifications;
@@ -67,7 +67,7 @@ pub(super) fn render(s: &Service, base: &str) -> Value {
             "removed_from_channel": kind(&n.removed_from_channel, false),
             "invited_to_channel": kind(&n.invited_to_channel, false),
         },
-        "media": { "size_limit_mb": 150, "compatibility_message": st.media_compatibility_message },
+        "media": { "size_limit_mb": media_limit_mb, "compatibility_message": st.media_compatibility_message },
         "url": url,
         "links": {
             "channels": format!("{url}/Channels"),
@@ -146,7 +146,10 @@ async fn create(
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let name = f.required("FriendlyName")?;
     let service = app.chat.create_service(&auth.account_sid, &name).await?;
-    Ok((StatusCode::CREATED, Json(render(&service, &base))))
+    Ok((
+        StatusCode::CREATED,
+        Json(render(&service, &base, app.chat.media_size_limit_mb())),
+    ))
 }
 
 /// `GET /v2/Services/{Sid}`
@@ -159,7 +162,7 @@ async fn fetch(
     Path(sid): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let service = app.chat.service(&auth.account_sid, &sid).await?;
-    Ok(Json(render(&service, &base)))
+    Ok(Json(render(&service, &base, app.chat.media_size_limit_mb())))
 }
 
 /// `GET /v2/Services`
@@ -180,7 +183,7 @@ async fn list(
         &base,
         "/v2/Services",
         &[],
-        |buf, s| serde_json::to_writer(buf, &render(s, &base)),
+        |buf, s| serde_json::to_writer(buf, &render(s, &base, app.chat.media_size_limit_mb())),
     ))
 }
 
@@ -195,7 +198,7 @@ async fn update(
     Form(f): Form,
 ) -> Result<Json<Value>, ApiError> {
     let service = app.chat.update_service(&auth.account_sid, &sid, patch(&f)?).await?;
-    Ok(Json(render(&service, &base)))
+    Ok(Json(render(&service, &base, app.chat.media_size_limit_mb())))
 }
 
 /// `DELETE /v2/Services/{Sid}`

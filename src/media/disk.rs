@@ -6,6 +6,7 @@
 
 use std::io::SeekFrom;
 use std::path::{Path, PathBuf};
+use std::time::SystemTime;
 
 use async_trait::async_trait;
 use futures_util::StreamExt;
@@ -84,6 +85,44 @@ fn io(e: std::io::Error) -> BlobError {
     } else {
         BlobError::storage(e)
     }
+}
+
+/// Sorted visible entries of `dir` (none when it does not exist).
+fn sorted_names(dir: &Path) -> Result<Vec<String>, BlobError> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(BlobError::storage(e)),
+    };
+    let mut names: Vec<String> = entries
+        .filter_map(Result::ok)
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|n| !n.starts_with('.'))
+        .collect();
+    names.sort_unstable();
+    Ok(names)
+}
+
+/// [`Blobs::list`] over `{dir}/{service}/{media}` files.
+fn list_dir(dir: &Path, after: Option<&str>, limit: usize) -> Result<Vec<(String, SystemTime)>, BlobError> {
+    let mut out = Vec::new();
+    let after_service = after.and_then(|a| a.split('/').next()).unwrap_or("");
+    for service in sorted_names(dir)?.into_iter().filter(|s| s.as_str() >= after_service) {
+        for file in sorted_names(&dir.join(&service))? {
+            let key = format!("{service}/{file}");
+            if after.is_some_and(|a| key.as_str() <= a) {
+                continue;
+            }
+            let Ok(modified) = std::fs::metadata(dir.join(&key)).and_then(|m| m.modified()) else {
+                continue;
+            };
+            out.push((key, modified));
+            if out.len() >= limit {
+                return Ok(out);
+            }
+        }
+    }
+    Ok(out)
 }
 
 async fn sync_dir(dir: PathBuf) -> Result<(), BlobError> {
@@ -186,6 +225,13 @@ impl Blobs for DiskBlobs {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
             Err(e) => Err(BlobError::storage(e)),
         }
+    }
+
+    async fn list(&self, after: Option<&str>, limit: usize) -> Result<Vec<(String, SystemTime)>, BlobError> {
+        let (dir, after) = (self.dir.clone(), after.map(str::to_owned));
+        tokio::task::spawn_blocking(move || list_dir(&dir, after.as_deref(), limit))
+            .await
+            .map_err(BlobError::storage)?
     }
 
     fn describe(&self) -> String {

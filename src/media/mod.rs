@@ -13,7 +13,7 @@ pub mod signed;
 
 use std::pin::Pin;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
 use axum::body::Bytes;
@@ -75,6 +75,9 @@ pub trait Blobs: Send + Sync {
     async fn get(&self, key: &str, range: Option<Range>) -> Result<Download, BlobError>;
     /// Deletes the file under `key` (no error when it is already gone).
     async fn delete(&self, key: &str) -> Result<(), BlobError>;
+    /// Up to `limit` keys after `after` (all when `None`), in key order, each with when its file
+    /// was last written: how the orphan sweep walks the storage a page at a time.
+    async fn list(&self, after: Option<&str>, limit: usize) -> Result<Vec<(String, SystemTime)>, BlobError>;
     /// Describes the storage for logs (never with credentials).
     fn describe(&self) -> String;
 }

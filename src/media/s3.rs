@@ -7,6 +7,7 @@
 //! makes the bytes durable; a failed or abandoned multipart upload is aborted (never visible).
 
 use std::sync::Arc;
+use std::time::SystemTime;
 
 use async_trait::async_trait;
 use axum::body::Bytes;
@@ -180,6 +181,29 @@ impl Blobs for S3Blobs {
             Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
             Err(e) => Err(BlobError::storage(e)),
         }
+    }
+
+    async fn list(&self, after: Option<&str>, limit: usize) -> Result<Vec<(String, SystemTime)>, BlobError> {
+        let prefix = (!self.prefix.is_empty()).then(|| Path::from(self.prefix.as_str()));
+        let mut listing = match after {
+            Some(a) => self.store.list_with_offset(prefix.as_ref(), &self.path(a)),
+            None => self.store.list(prefix.as_ref()),
+        };
+        let strip = if self.prefix.is_empty() {
+            0
+        } else {
+            self.prefix.len() + 1
+        };
+        let mut out = Vec::new();
+        while let Some(meta) = listing.next().await {
+            let meta = meta.map_err(store_error)?;
+            let key = meta.location.as_ref().get(strip..).unwrap_or_default().to_owned();
+            out.push((key, SystemTime::from(meta.last_modified)));
+            if out.len() >= limit {
+                break;
+            }
+        }
+        Ok(out)
     }
 
     fn describe(&self) -> String {

@@ -37,4 +37,6 @@ pub trait MediaStore: Send + Sync {
     async fn detach_media(&self, sid: &str, message_sid: &str) -> Result<bool, StoreError>;
     /// Deletes a media record; false when there was none.
     async fn delete_media(&self, service_sid: &str, sid: &str) -> Result<bool, StoreError>;
+    /// Which of `sids` have a record (in any order), in one read.
+    async fn existing_media(&self, sids: &[String]) -> Result<Vec<String>, StoreError>;
 }

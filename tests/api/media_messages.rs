@@ -160,6 +160,62 @@ async fn deleting_a_media_message_deletes_its_media() {
 }
 
 #[tokio::test]
+async fn the_sweep_deletes_the_files_of_deleted_channels_and_keeps_the_others() {
+    // Arrange: a media message in a channel that is then deleted (its records go by cascade),
+    // and an unattached upload that stays.
+    let app = TestApp::spawn().await;
+    let service = app.service().await["sid"].as_str().unwrap().to_owned();
+    let ch = channel(&app, &service).await;
+    let sent = upload(&app, &service, sample(2048), "image/gif", None).await;
+    let kept = upload(&app, &service, sample(1024), "image/gif", None).await;
+    let path = |m: &serde_json::Value| {
+        app.store
+            .data_dir
+            .join("media")
+            .join(&service)
+            .join(m["sid"].as_str().unwrap())
+    };
+    let sid = sent["sid"].as_str().unwrap();
+    created(
+        app.post(&format!("{ch}/Messages"), &[("MediaSid", sid)])
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(app.delete(&ch).send().await.unwrap().status().as_u16(), 204);
+    assert!(path(&sent).exists(), "the channel's deletion leaves its media file");
+
+    // Act: a sweep (another handle on the same data, as a second node would run it); a file
+    // younger than the grace is left alone, then swept with none.
+    let node = app
+        .operator()
+        .await
+        .with_blobs(app.store.blobs().expect("media storage"));
+    assert_eq!(
+        node.sweep_media_files(std::time::Duration::from_secs(3600))
+            .await
+            .unwrap(),
+        0
+    );
+    let swept = node.sweep_media_files(std::time::Duration::ZERO).await.unwrap();
+
+    // Assert
+    assert_eq!(swept, 1);
+    assert!(!path(&sent).exists(), "the orphaned file is swept");
+    assert!(path(&kept).exists(), "a file whose record exists stays");
+    let r = app
+        .get(&format!(
+            "/mcs/v1/Services/{service}/Media/{}",
+            kept["sid"].as_str().unwrap()
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+}
+
+#[tokio::test]
 async fn end_users_need_send_media_message() {
     let app = TestApp::spawn().await;
     let service = app.service().await["sid"].as_str().unwrap().to_owned();

@@ -4,7 +4,7 @@ use async_trait::async_trait;
 
 use super::{PgStore, execute, map_rows, query_opt};
 use crate::store::queries::media as q;
-use crate::store::row;
+use crate::store::row::{self, Cursor};
 use crate::store::{AttachMedia, Media, MediaStore, StoreError};
 use crate::time::{self, Timestamp};
 
@@ -84,5 +84,10 @@ impl MediaStore for PgStore {
             Box::pin(async move { Ok(execute(t, q::DELETE.pg(), &[sid, service_sid]).await? > 0) })
         })
         .await
+    }
+
+    async fn existing_media(&self, sids: &[String]) -> Result<Vec<String>, StoreError> {
+        let rows = self.read(q::EXISTING_PG.pg(), &[&sids]).await?;
+        map_rows(&rows, |r| Cursor::new(r, 0).text())
     }
 }

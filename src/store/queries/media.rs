@@ -25,4 +25,8 @@ shared_sql! {
     pub DETACH = "update media set channel_sid = null, message_sid = null where sid = $1 and message_sid = $2";
     /// Deletes media `$1` of service `$2`.
     pub DELETE = "delete from media where sid = $1 and service_sid = $2";
+    /// The SIDs among the JSON array `$1` that have a record (SQLite).
+    pub EXISTING_SQLITE = "select sid from media where sid in (select value from json_each($1))";
+    /// The SIDs among the array `$1` that have a record (PostgreSQL).
+    pub EXISTING_PG = "select sid from media where sid = any($1::text[])";
 }

@@ -3,9 +3,9 @@
 use async_trait::async_trait;
 use rusqlite::params;
 
-use super::{SqliteStore, other, query_first};
+use super::{SqliteStore, other, query_first, query_rows};
 use crate::store::queries::media as q;
-use crate::store::row;
+use crate::store::row::{self, Cursor};
 use crate::store::{AttachMedia, Media, MediaStore, StoreError};
 use crate::time::{self, Timestamp};
 
@@ -86,5 +86,11 @@ impl MediaStore for SqliteStore {
             Ok(n > 0)
         })
         .await
+    }
+
+    async fn existing_media(&self, sids: &[String]) -> Result<Vec<String>, StoreError> {
+        let list = super::channels::json_list(sids);
+        self.read(|c| query_rows(c, q::EXISTING_SQLITE.sqlite(), [list], |r| Cursor::new(r, 0).text()))
+            .await
     }
 }
