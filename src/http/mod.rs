@@ -3,6 +3,7 @@
 mod bindings;
 mod channel_webhooks;
 mod channels;
+mod conversations;
 mod credentials;
 pub mod error;
 pub mod extract;
@@ -88,6 +89,7 @@ pub fn router(state: AppState) -> Router {
         .merge(channel_webhooks::router())
         .merge(user_channels::router())
         .merge(bindings::router())
+        .merge(conversations::router())
         .merge(crate::gateway::router())
         .fallback(error::fallback)
         .method_not_allowed_fallback(error::method_not_allowed)

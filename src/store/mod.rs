@@ -212,6 +212,16 @@ pub trait AccountStore: Send + Sync {
     fn auth_epoch_is_local(&self) -> bool {
         false
     }
+    /// The account's Conversations configuration, if it was ever created.
+    async fn conversations_account(&self, account_sid: &str) -> Result<Option<ConversationsAccount>, StoreError>;
+    /// Writes an account's Conversations configuration. With `expected` `None` it is created
+    /// only if the account has none yet; otherwise it replaces the stored one only while that
+    /// still names `expected` as its default service. False when nothing was written.
+    async fn put_conversations_account(
+        &self,
+        row: &ConversationsAccount,
+        expected: Option<&str>,
+    ) -> Result<bool, StoreError>;
 }
 
 /// A stored secret that [`AccountStore::reseal`] can replace (statements in

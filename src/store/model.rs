@@ -89,6 +89,22 @@ pub struct ServiceSettings {
     pub notifications: Notifications,
     /// `Media.CompatibilityMessage`.
     pub media_compatibility_message: Option<String>,
+    /// What only the Conversations API sets (absent from services stored before it).
+    #[serde(default)]
+    pub conversations: ConversationsServiceSettings,
+}
+
+/// The settings of a service that only the Conversations API has.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ConversationsServiceSettings {
+    /// `Configuration/Webhooks` `Filters`, under Conversations' event names (Chat's
+    /// `WebhookFilters` name Chat's events; the URLs and method are shared).
+    pub webhook_filters: Vec<String>,
+    /// `NewMessage.WithMedia.Enabled`.
+    pub new_message_with_media_enabled: bool,
+    /// `NewMessage.WithMedia.Template`.
+    pub new_message_with_media_template: Option<String>,
 }
 
 /// `notifications` of a service.
@@ -446,4 +462,38 @@ pub struct OutboxItem {
     pub row: OutboxRow,
     /// Attempts made so far.
     pub attempts: i64,
+}
+
+/// An account's Conversations configuration (`/v1/Configuration`): which service the
+/// top-level Conversations resources act on, and the account-wide defaults.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConversationsAccount {
+    /// The account.
+    pub account_sid: String,
+    /// The default Conversations service (a Chat service).
+    pub default_service_sid: String,
+    /// Everything else, stored as JSON.
+    pub settings: ConversationsSettings,
+}
+
+/// The account-wide Conversations defaults, stored as JSON next to the default service.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ConversationsSettings {
+    /// `default_messaging_service_sid`.
+    pub default_messaging_service_sid: Option<String>,
+    /// `default_inactive_timer` (ISO-8601 duration).
+    pub default_inactive_timer: Option<String>,
+    /// `default_closed_timer` (ISO-8601 duration).
+    pub default_closed_timer: Option<String>,
+    /// `/v1/Configuration/Webhooks`: `method`.
+    pub webhook_method: Option<String>,
+    /// `/v1/Configuration/Webhooks`: `filters`.
+    pub webhook_filters: Vec<String>,
+    /// `/v1/Configuration/Webhooks`: `pre_webhook_url`.
+    pub pre_webhook_url: Option<String>,
+    /// `/v1/Configuration/Webhooks`: `post_webhook_url`.
+    pub post_webhook_url: Option<String>,
+    /// `/v1/Configuration/Webhooks`: `target` (`webhook` or `flex`).
+    pub webhook_target: Option<String>,
 }

@@ -72,6 +72,16 @@ pub const TABLES: &[Table] = &[
         ],
     },
     Table {
+        name: "conversations_accounts",
+        key: TableKey::Seq,
+        columns: &[
+            int_col("seq"),
+            text("account_sid"),
+            text("default_service_sid"),
+            text("settings"),
+        ],
+    },
+    Table {
         name: "api_keys",
         key: TableKey::Seq,
         columns: &[

@@ -97,6 +97,7 @@ async fn snapshot(app: &TestApp, service: &str, channel: &str) -> BTreeMap<Strin
         format!("{ch}/Webhooks"),
         format!("{sp}/Bindings"),
         "/v2/Credentials".to_owned(),
+        "/v1/Configuration".to_owned(),
     ];
     let mut out = BTreeMap::new();
     for path in paths {
@@ -259,6 +260,19 @@ async fn seed(app: &TestApp, op: &Chat) -> (String, String) {
                 ("Certificate", "CERT"),
                 ("PrivateKey", "KEY"),
                 ("Sandbox", "true"),
+            ],
+        )
+        .send()
+        .await
+        .unwrap(),
+    )
+    .await;
+    ok_json(
+        app.post(
+            "/v1/Configuration",
+            &[
+                ("DefaultChatServiceSid", service.as_str()),
+                ("DefaultInactiveTimer", "PT1H"),
             ],
         )
         .send()

@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use super::{PgStore, conflict, execute, map_rows};
 use crate::store::queries::accounts as q;
 use crate::store::row::{self, Cursor};
-use crate::store::{Account, AccountStore, ApiKey, SecretSlot, StoreError};
+use crate::store::{Account, AccountStore, ApiKey, ConversationsAccount, SecretSlot, StoreError};
 use crate::time;
 
 #[async_trait]
@@ -83,6 +83,42 @@ impl AccountStore for PgStore {
     async fn reseal(&self, slot: SecretSlot, sid: &str, from: &str, to: &str) -> Result<bool, StoreError> {
         self.write(&(q::reseal(slot), to, sid, from), |t, (sql, to, sid, from)| {
             Box::pin(async move { Ok(execute(t, sql.pg(), &[to, sid, from]).await? > 0) })
+        })
+        .await
+    }
+
+    async fn conversations_account(&self, account_sid: &str) -> Result<Option<ConversationsAccount>, StoreError> {
+        let rows = self.read(q::CONVERSATIONS_ACCOUNT.pg(), &[&account_sid]).await?;
+        Ok(map_rows(&rows, |r| row::conversations_account(r, 0))?.pop())
+    }
+
+    async fn put_conversations_account(
+        &self,
+        a: &ConversationsAccount,
+        expected: Option<&str>,
+    ) -> Result<bool, StoreError> {
+        let settings = serde_json::to_string(&a.settings).map_err(StoreError::other)?;
+        let args = (
+            a.account_sid.as_str(),
+            a.default_service_sid.as_str(),
+            settings,
+            expected,
+        );
+        self.write(&args, |t, (account, service, settings, expected)| {
+            Box::pin(async move {
+                let n = match expected {
+                    None => execute(t, q::INSERT_CONVERSATIONS_ACCOUNT.pg(), &[account, service, settings]).await?,
+                    Some(old) => {
+                        execute(
+                            t,
+                            q::UPDATE_CONVERSATIONS_ACCOUNT.pg(),
+                            &[account, service, settings, old],
+                        )
+                        .await?
+                    }
+                };
+                Ok(n > 0)
+            })
         })
         .await
     }

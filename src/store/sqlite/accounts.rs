@@ -6,7 +6,7 @@ use rusqlite::params;
 use super::{SqliteStore, is_unique_violation, other, query_first, query_rows};
 use crate::store::queries::accounts as q;
 use crate::store::row::{self, Cursor};
-use crate::store::{Account, AccountStore, ApiKey, SecretSlot, StoreError};
+use crate::store::{Account, AccountStore, ApiKey, ConversationsAccount, SecretSlot, StoreError};
 use crate::time;
 
 #[async_trait]
@@ -103,6 +103,38 @@ impl AccountStore for SqliteStore {
 
     fn auth_epoch_is_local(&self) -> bool {
         true
+    }
+
+    async fn conversations_account(&self, account_sid: &str) -> Result<Option<ConversationsAccount>, StoreError> {
+        self.read(|c| {
+            query_first(c, q::CONVERSATIONS_ACCOUNT.sqlite(), [account_sid], |r| {
+                row::conversations_account(r, 0)
+            })
+        })
+        .await
+    }
+
+    async fn put_conversations_account(
+        &self,
+        a: &ConversationsAccount,
+        expected: Option<&str>,
+    ) -> Result<bool, StoreError> {
+        let settings = serde_json::to_string(&a.settings).map_err(StoreError::other)?;
+        let (account, service) = (a.account_sid.clone(), a.default_service_sid.clone());
+        let expected = expected.map(str::to_owned);
+        self.write(move |c| {
+            let n = match expected {
+                None => c
+                    .prepare_cached(q::INSERT_CONVERSATIONS_ACCOUNT.sqlite())
+                    .and_then(|mut s| s.execute(params![account, service, settings])),
+                Some(old) => c
+                    .prepare_cached(q::UPDATE_CONVERSATIONS_ACCOUNT.sqlite())
+                    .and_then(|mut s| s.execute(params![account, service, settings, old])),
+            }
+            .map_err(other)?;
+            Ok(n > 0)
+        })
+        .await
     }
 
     async fn auth_epoch(&self) -> Result<i64, StoreError> {

@@ -1,0 +1,12 @@
+-- Conversations API: the account-level Conversations configuration.
+--
+-- PostgreSQL twin of migrations/sqlite/0010_conversations.sql: one row per account, created the
+-- first time the account uses the Conversations API (its default Conversations service's SID,
+-- and the rest of `/v1/Configuration` as JSON). The unique `account_sid` makes that first
+-- creation race-free across nodes.
+create table conversations_accounts (
+    seq bigint generated always as identity primary key,
+    account_sid text not null unique references accounts (sid) on delete cascade,
+    default_service_sid text not null,
+    settings text not null
+);

@@ -1,0 +1,13 @@
+-- Conversations API: the account-level Conversations configuration.
+--
+-- One row per account, created the first time the account uses the Conversations API: the
+-- SID of its default Conversations service (a Chat service like any other, which the
+-- top-level `/v1/Conversations…` resources act on) and the rest of `/v1/Configuration` and
+-- `/v1/Configuration/Webhooks` as JSON. The unique `account_sid` makes that first creation
+-- race-free across nodes: the insert of the loser does nothing.
+create table conversations_accounts (
+    seq integer primary key,
+    account_sid text not null unique references accounts (sid) on delete cascade,
+    default_service_sid text not null,
+    settings text not null
+);
