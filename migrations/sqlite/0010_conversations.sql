@@ -11,3 +11,8 @@ create table conversations_accounts (
     default_service_sid text not null,
     settings text not null
 );
+
+-- What only a conversation has, in the channel's own row: its `state` (active, inactive,
+-- closed; NULL reads as active) and the Messaging Service it is bound to.
+alter table channels add column state text;
+alter table channels add column messaging_service_sid text;

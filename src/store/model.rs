@@ -267,6 +267,10 @@ pub struct Channel {
     pub date_created: Timestamp,
     /// Last update time.
     pub date_updated: Timestamp,
+    /// The conversation state (`active`, `inactive` or `closed`; Conversations API).
+    pub state: String,
+    /// The Messaging Service of the conversation (Conversations API, Chat v3).
+    pub messaging_service_sid: Option<String>,
 }
 
 /// A user's membership in a channel.

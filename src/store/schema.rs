@@ -188,6 +188,8 @@ pub const TABLES: &[Table] = &[
             text("last_message_sid"),
             text("date_created"),
             text("date_updated"),
+            text("state"),
+            text("messaging_service_sid"),
         ],
     },
     Table {

@@ -13,17 +13,6 @@ const UNSERVED: &[&str] = &[
     "get /v1/Configuration/Addresses/{Sid}",
     "post /v1/Configuration/Addresses/{Sid}",
     "delete /v1/Configuration/Addresses/{Sid}",
-    "get /v1/Conversations/{ConversationSid}/Webhooks",
-    "post /v1/Conversations/{ConversationSid}/Webhooks",
-    "get /v1/Conversations/{ConversationSid}/Webhooks/{Sid}",
-    "post /v1/Conversations/{ConversationSid}/Webhooks/{Sid}",
-    "delete /v1/Conversations/{ConversationSid}/Webhooks/{Sid}",
-    "get /v1/Services/{ChatServiceSid}/Conversations/{ConversationSid}/Webhooks",
-    "post /v1/Services/{ChatServiceSid}/Conversations/{ConversationSid}/Webhooks",
-    "get /v1/Services/{ChatServiceSid}/Conversations/{ConversationSid}/Webhooks/{Sid}",
-    "post /v1/Services/{ChatServiceSid}/Conversations/{ConversationSid}/Webhooks/{Sid}",
-    "delete /v1/Services/{ChatServiceSid}/Conversations/{ConversationSid}/Webhooks/{Sid}",
-    "post /v3/Services/{ServiceSid}/Channels/{Sid}",
 ];
 
 /// Calls every operation of the spec `file` with made-up SIDs; returns how many it has and

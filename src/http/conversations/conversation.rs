@@ -30,12 +30,12 @@ pub(super) fn render(c: &Channel, at: &At) -> Value {
     json!({
         "account_sid": c.account_sid,
         "chat_service_sid": c.service_sid,
-        "messaging_service_sid": null,
+        "messaging_service_sid": c.messaging_service_sid,
         "sid": c.sid,
         "friendly_name": c.friendly_name,
         "unique_name": c.unique_name,
         "attributes": c.attributes,
-        "state": "active",
+        "state": c.state,
         "date_created": time::format(&c.date_created),
         "date_updated": time::format(&c.date_updated),
         "timers": {},
@@ -51,7 +51,6 @@ pub(super) fn render(c: &Channel, at: &At) -> Value {
 
 /// The fields a create shares with ConversationWithParticipants.
 fn new_conversation(f: &crate::http::extract::Params) -> Result<NewChannel, ApiError> {
-    check_state(f)?;
     Ok(NewChannel {
         friendly_name: f.string("FriendlyName"),
         unique_name: f.string("UniqueName"),
@@ -60,15 +59,9 @@ fn new_conversation(f: &crate::http::extract::Params) -> Result<NewChannel, ApiE
         date_created: f.date("DateCreated")?,
         date_updated: f.date("DateUpdated")?,
         created_by: None,
+        state: f.string("State"),
+        messaging_service_sid: f.string("MessagingServiceSid"),
     })
-}
-
-/// `State` must be one of Conversations' states.
-fn check_state(f: &crate::http::extract::Params) -> Result<(), ApiError> {
-    match f.get("State") {
-        None | Some("active" | "inactive" | "closed") => Ok(()),
-        Some(_) => Err(ApiError::invalid("State", "must be active, inactive or closed")),
-    }
 }
 
 /// `POST /v1/Conversations`
@@ -147,9 +140,8 @@ async fn list(State(app): State<AppState>, at: At, Query(q): Query) -> Result<Re
 
 /// `POST /v1/Conversations/{Sid}`
 ///
-/// Updates names, attributes and dates. `200`.
+/// Updates names, attributes, state, messaging service and dates. `200`.
 async fn update(State(app): State<AppState>, at: At, Form(f): Form) -> Result<Response, ApiError> {
-    check_state(&f)?;
     let channel = conversation(&app, &at, at.param("sid")).await?;
     let patch = ChannelPatch {
         friendly_name: f.string("FriendlyName"),
@@ -157,7 +149,9 @@ async fn update(State(app): State<AppState>, at: At, Form(f): Form) -> Result<Re
         attributes: f.string("Attributes"),
         date_created: f.date("DateCreated")?,
         date_updated: f.date("DateUpdated")?,
-        created_by: None,
+        state: f.string("State"),
+        messaging_service_sid: f.string("MessagingServiceSid"),
+        ..ChannelPatch::default()
     };
     let channel = app
         .chat

@@ -9,6 +9,7 @@
 //! for the account's default Conversations service, at the top level `/v1/…` (the [`At`]
 //! extractor resolves which service a request acts on).
 
+mod addresses;
 mod configuration;
 mod conversation;
 mod messages;
@@ -16,7 +17,8 @@ mod participants;
 mod people;
 mod roles;
 mod services;
-mod unserved;
+mod v3;
+mod webhooks;
 
 use std::collections::HashMap;
 
@@ -42,7 +44,7 @@ pub(super) fn router() -> Router<AppState> {
         .chain(messages::routes())
         .chain(people::routes())
         .chain(roles::routes())
-        .chain(unserved::routes())
+        .chain(webhooks::routes())
     {
         r = r
             .route(&format!("/v1{rel}"), route.clone())
@@ -52,7 +54,8 @@ pub(super) fn router() -> Router<AppState> {
         .merge(configuration::router())
         .merge(configuration::service_router())
         .merge(super::credentials::routes("v1"))
-        .merge(unserved::router())
+        .merge(v3::router())
+        .merge(addresses::router())
 }
 
 /// The service-scoped routes of one resource file: paths relative to `/v1` or

@@ -119,7 +119,7 @@ fn render_user_conversation(user: &User, uc: &UserChannel, at: &At) -> Value {
         "participant_sid": uc.member_sid,
         "user_sid": user.sid,
         "friendly_name": c.friendly_name,
-        "conversation_state": "active",
+        "conversation_state": c.state,
         "timers": {},
         "attributes": c.attributes,
         "date_created": time::format(&c.date_created),
@@ -249,7 +249,7 @@ fn render_participant_conversation(user: &User, uc: &UserChannel, at: &At) -> Va
         "conversation_date_created": time::format(&c.date_created),
         "conversation_date_updated": time::format(&c.date_updated),
         "conversation_created_by": c.created_by,
-        "conversation_state": "active",
+        "conversation_state": c.state,
         "conversation_timers": {},
         "links": {
             "participant": uc.member_sid.as_ref().map(|m| format!("{conversation_url}/Participants/{m}")),

@@ -31,6 +31,8 @@ impl ChannelStore for PgStore {
                         &ch.created_by,
                         &time::format(&ch.date_created),
                         &time::format(&ch.date_updated),
+                        &ch.state,
+                        &ch.messaging_service_sid,
                     ],
                 )
                 .await
@@ -90,6 +92,9 @@ impl ChannelStore for PgStore {
                         &time::format(&ch.date_updated),
                         &ch.sid,
                         &ch.service_sid,
+                        &ch.channel_type,
+                        &ch.state,
+                        &ch.messaging_service_sid,
                     ],
                 )
                 .await

@@ -43,7 +43,9 @@ impl ChannelStore for SqliteStore {
                         ch.channel_type,
                         ch.created_by,
                         time::format(&ch.date_created),
-                        time::format(&ch.date_updated)
+                        time::format(&ch.date_updated),
+                        ch.state,
+                        ch.messaging_service_sid
                     ])
                 })
                 .map_err(conflict)?;
@@ -101,7 +103,10 @@ impl ChannelStore for SqliteStore {
                         time::format(&ch.date_created),
                         time::format(&ch.date_updated),
                         ch.sid,
-                        ch.service_sid
+                        ch.service_sid,
+                        ch.channel_type,
+                        ch.state,
+                        ch.messaging_service_sid
                     ])
                 })
                 .map_err(conflict)?;

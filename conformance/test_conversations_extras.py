@@ -1,0 +1,98 @@
+"""Conversations API: conversation-scoped Webhooks (the channel's Chat webhooks), conversation
+`State` and `MessagingServiceSid`, and Chat v3's channel update that turns a public channel into
+a conversation."""
+
+import pytest
+import requests
+
+from conftest import assert_rest_error, list_error, unique
+
+
+@pytest.fixture
+def conv(client, service):
+    return client.conversations.v1.services(service.sid)
+
+
+def test_conversation_webhooks(conv, client, service):
+    c = conv.conversations.create()
+    hooks = conv.conversations(c.sid).webhooks
+    w = hooks.create(target="webhook", configuration_url="https://example.com/hook",
+                     configuration_method="GET",
+                     configuration_filters=["onMessageAdded", "onParticipantAdded"])
+    assert w.sid.startswith("WH")
+    assert w.target == "webhook"
+    assert w.conversation_sid == c.sid
+    assert w.configuration["url"] == "https://example.com/hook"
+    assert w.configuration["method"] == "GET"
+    assert w.configuration["filters"] == ["onMessageAdded", "onParticipantAdded"]
+    chat = client.chat.v2.services(service.sid).channels(c.sid).webhooks(w.sid).fetch()
+    assert chat.type == "webhook"
+    assert chat.configuration["filters"] == ["onMessageSent", "onMemberAdded"]
+    t = hooks.create(target="trigger", configuration_url="https://example.com/t",
+                     configuration_triggers=["help"])
+    assert t.configuration["triggers"] == ["help"]
+    assert sorted(x.sid for x in hooks.list()) == sorted([w.sid, t.sid])
+    up = hooks(w.sid).update(configuration_filters=["onMessageRemoved"])
+    assert up.configuration["filters"] == ["onMessageRemoved"]
+    assert hooks(w.sid).fetch().configuration["filters"] == ["onMessageRemoved"]
+    assert_rest_error(hooks.create, 400, 20001, target="webhook",
+                      configuration_url="https://example.com", configuration_filters=["onNothing"])
+    assert hooks(w.sid).delete() is True
+    assert [x.sid for x in hooks.list()] == [t.sid]
+
+
+def test_state_and_messaging_service_are_stored(conv, client, service):
+    mg = "MG" + "1" * 32
+    c = conv.conversations.create(state="inactive", messaging_service_sid=mg)
+    assert c.state == "inactive" and c.messaging_service_sid == mg
+    got = conv.conversations(c.sid).fetch()
+    assert got.state == "inactive" and got.messaging_service_sid == mg
+    up = conv.conversations(c.sid).update(state="closed")
+    assert up.state == "closed"
+    assert conv.conversations(c.sid).fetch().state == "closed"
+    user_convs = conv.users  # the participant's view carries the state too
+    conv.conversations(c.sid).participants.create(identity="alice")
+    uc = user_convs("alice").user_conversations(c.sid).fetch()
+    assert uc.conversation_state == "closed"
+    plain = conv.conversations.create()
+    assert plain.state == "active" and plain.messaging_service_sid is None
+
+
+def _v3_update(banter, service_sid, channel_sid, **form):
+    return requests.post(
+        "%s/v3/Services/%s/Channels/%s" % (banter.url, service_sid, channel_sid),
+        data=form, auth=(banter.account_sid, banter.auth_token),
+        proxies={"http": None, "https": None}, timeout=10)
+
+
+def test_chat_v3_makes_a_public_channel_a_conversation(conv, client, service, banter):
+    chat = client.chat.v2.services(service.sid)
+    public = chat.channels.create(friendly_name="pub", unique_name=unique("p"))
+    chat.channels(public.sid).members.create(identity="alice")
+    chat.channels(public.sid).messages.create(from_="alice", body="before")
+    assert_rest_error(conv.conversations(public.sid).fetch, 404, 20404)
+    r = _v3_update(banter, service.sid, public.sid, Type="private",
+                   MessagingServiceSid="MG" + "2" * 32)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["type"] == "private"
+    assert body["messaging_service_sid"] == "MG" + "2" * 32
+    assert body["url"] == "%s/v3/Services/%s/Channels/%s" % (banter.url, service.sid, public.sid)
+    assert body["members_count"] == 1 and body["messages_count"] == 1
+    got = conv.conversations(public.sid).fetch()
+    assert got.friendly_name == "pub"
+    assert got.messaging_service_sid == "MG" + "2" * 32
+    assert [m.body for m in conv.conversations(public.sid).messages.list()] == ["before"]
+    assert chat.channels(public.sid).fetch().type == "private"
+    # Private stays private: Chat v3 does not turn a conversation back into a public channel.
+    r = _v3_update(banter, service.sid, public.sid, Type="public")
+    assert r.status_code == 400 and r.json()["code"] == 20001, r.text
+    r = _v3_update(banter, service.sid, "CH" + "f" * 32, Type="private")
+    assert r.status_code == 404 and r.json()["code"] == 20404
+    r = _v3_update(banter, service.sid, public.sid, Type="secret")
+    assert r.status_code == 400
+
+
+def test_unknown_conversation_webhook_list_is_404(conv):
+    status, body = list_error(conv.conversations("CH" + "f" * 32).webhooks.list)
+    assert status == 404 and body["code"] == 20404
