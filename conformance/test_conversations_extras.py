@@ -96,3 +96,38 @@ def test_chat_v3_makes_a_public_channel_a_conversation(conv, client, service, ba
 def test_unknown_conversation_webhook_list_is_404(conv):
     status, body = list_error(conv.conversations("CH" + "f" * 32).webhooks.list)
     assert status == 404 and body["code"] == 20404
+
+
+def test_address_configurations(client, base_url, banter):
+    addrs = client.conversations.v1.address_configurations
+    number = "+1555%07d" % (int(unique("n").split("-")[1], 16) % 10 ** 7)
+    a = addrs.create(type="sms", address=number, friendly_name="support",
+                     auto_creation_enabled=True, auto_creation_type="webhook",
+                     auto_creation_webhook_url="https://example.com/auto",
+                     auto_creation_webhook_method="POST",
+                     auto_creation_webhook_filters=["onParticipantAdded", "onMessageAdded"],
+                     address_country="US")
+    try:
+        assert a.sid.startswith("IG") and len(a.sid) == 34
+        assert a.account_sid == banter.account_sid
+        assert a.type == "sms" and a.address == number and a.friendly_name == "support"
+        assert a.address_country == "US"
+        assert a.auto_creation["enabled"] is True
+        assert a.auto_creation["type"] == "webhook"
+        assert a.auto_creation["webhook_url"] == "https://example.com/auto"
+        assert a.auto_creation["webhook_filters"] == ["onParticipantAdded", "onMessageAdded"]
+        assert a.url == "%s/v1/Configuration/Addresses/%s" % (base_url, a.sid)
+        assert addrs(a.sid).fetch().address == number
+        assert addrs(number).fetch().sid == a.sid
+        up = addrs(a.sid).update(friendly_name="sales", auto_creation_enabled=False)
+        assert up.friendly_name == "sales" and up.auto_creation["enabled"] is False
+        assert up.auto_creation["webhook_url"] == "https://example.com/auto"
+        assert a.sid in [x.sid for x in addrs.list(type="sms")]
+        assert a.sid not in [x.sid for x in addrs.list(type="whatsapp")]
+        assert_rest_error(addrs.create, 409, None, type="sms", address=number)
+        assert_rest_error(addrs.create, 400, 20001, type="pigeon", address="coo")
+        assert_rest_error(addrs.create, 400, 20001, type="sms", address="+15550000000",
+                          auto_creation_type="carrier")
+    finally:
+        assert addrs(a.sid).delete() is True
+    assert_rest_error(addrs(a.sid).fetch, 404, 20404)

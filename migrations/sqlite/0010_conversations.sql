@@ -16,3 +16,19 @@ create table conversations_accounts (
 -- closed; NULL reads as active) and the Messaging Service it is bound to.
 alter table channels add column state text;
 alter table channels add column messaging_service_sid text;
+
+-- The account's address configurations (`/v1/Configuration/Addresses`), stored and returned:
+-- Banter connects to no carrier, so nothing arrives at them. One per address and account.
+create table conversation_addresses (
+    seq integer primary key,
+    sid text not null unique,
+    account_sid text not null references accounts (sid) on delete cascade,
+    type text not null,
+    address text not null,
+    friendly_name text,
+    auto_creation text not null,
+    address_country text,
+    date_created text not null,
+    date_updated text not null,
+    unique (account_sid, address)
+);

@@ -5,6 +5,7 @@
 
 mod access;
 mod accounts;
+mod addresses;
 mod auth;
 mod bindings;
 mod changes;
@@ -35,6 +36,7 @@ use std::sync::Arc;
 use memo::Memo;
 
 pub use access::{Access, Actor, Caller, ChannelRef, Permission, Scope, ServiceRef};
+pub use addresses::{AddressPatch, NewAddress};
 pub use auth::AuthCache;
 pub use bindings::NewBinding;
 pub use changes::{Catchup, MAX_CHANGES_PER_READ};

@@ -222,6 +222,22 @@ pub trait AccountStore: Send + Sync {
         row: &ConversationsAccount,
         expected: Option<&str>,
     ) -> Result<bool, StoreError>;
+    /// Inserts an address configuration. [`StoreError::Conflict`] (`address.address`) when
+    /// the account has configured the address already.
+    async fn insert_address(&self, address: &AddressConfig) -> Result<(), StoreError>;
+    /// An address configuration of an account by SID or address.
+    async fn address(&self, account_sid: &str, key: &str) -> Result<Option<AddressConfig>, StoreError>;
+    /// A page of an account's address configurations, of one type when `kind` is given.
+    async fn list_addresses(
+        &self,
+        account_sid: &str,
+        kind: Option<&str>,
+        page: PageReq,
+    ) -> Result<Vec<Keyed<AddressConfig>>, StoreError>;
+    /// Writes an address configuration's friendly name, auto creation and updated date.
+    async fn update_address(&self, address: &AddressConfig) -> Result<bool, StoreError>;
+    /// Deletes an address configuration; false when there was none.
+    async fn delete_address(&self, account_sid: &str, sid: &str) -> Result<bool, StoreError>;
 }
 
 /// A stored secret that [`AccountStore::reseal`] can replace (statements in

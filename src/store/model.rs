@@ -480,6 +480,51 @@ pub struct ConversationsAccount {
     pub settings: ConversationsSettings,
 }
 
+/// An address configuration of the Conversations API (`/v1/Configuration/Addresses`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AddressConfig {
+    /// `IG…`
+    pub sid: String,
+    /// The account.
+    pub account_sid: String,
+    /// `type` (`sms`, `whatsapp`, …).
+    pub address_type: String,
+    /// `address`
+    pub address: String,
+    /// `friendly_name`
+    pub friendly_name: Option<String>,
+    /// `auto_creation`, stored as JSON.
+    pub auto_creation: AutoCreation,
+    /// `address_country`
+    pub address_country: Option<String>,
+    /// Created.
+    pub date_created: Timestamp,
+    /// Last updated.
+    pub date_updated: Timestamp,
+}
+
+/// `auto_creation` of an address configuration.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AutoCreation {
+    /// `enabled`
+    pub enabled: bool,
+    /// `type` (`webhook`, `studio` or `default`).
+    pub kind: Option<String>,
+    /// `conversation_service_sid`
+    pub conversation_service_sid: Option<String>,
+    /// `webhook_url`
+    pub webhook_url: Option<String>,
+    /// `webhook_method`
+    pub webhook_method: Option<String>,
+    /// `webhook_filters`
+    pub webhook_filters: Vec<String>,
+    /// `studio_flow_sid`
+    pub studio_flow_sid: Option<String>,
+    /// `studio_retry_count`
+    pub studio_retry_count: Option<i64>,
+}
+
 /// The account-wide Conversations defaults, stored as JSON next to the default service.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]

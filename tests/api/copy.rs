@@ -98,6 +98,7 @@ async fn snapshot(app: &TestApp, service: &str, channel: &str) -> BTreeMap<Strin
         format!("{sp}/Bindings"),
         "/v2/Credentials".to_owned(),
         "/v1/Configuration".to_owned(),
+        "/v1/Configuration/Addresses".to_owned(),
     ];
     let mut out = BTreeMap::new();
     for path in paths {
@@ -273,6 +274,22 @@ async fn seed(app: &TestApp, op: &Chat) -> (String, String) {
             &[
                 ("DefaultChatServiceSid", service.as_str()),
                 ("DefaultInactiveTimer", "PT1H"),
+            ],
+        )
+        .send()
+        .await
+        .unwrap(),
+    )
+    .await;
+    ok_json(
+        app.post(
+            "/v1/Configuration/Addresses",
+            &[
+                ("Type", "sms"),
+                ("Address", "+15550001111"),
+                ("AutoCreation.Enabled", "true"),
+                ("AutoCreation.Type", "webhook"),
+                ("AutoCreation.WebhookUrl", "https://example.com/auto"),
             ],
         )
         .send()
