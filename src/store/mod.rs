@@ -7,6 +7,7 @@
 
 pub mod access;
 mod changes;
+mod conversations;
 pub mod copy;
 mod messaging;
 pub mod model;
