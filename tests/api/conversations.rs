@@ -31,7 +31,7 @@ async fn conversations_default_service_is_created_once_under_concurrent_first_us
     // Assert: one service, the same for everyone, and no other service was left behind.
     let sid = a[0].clone();
     assert!(a.iter().chain(b.iter()).all(|s| *s == sid), "{a:?} {b:?}");
-    let services: Value = app.get("/v1/Services").send().await.unwrap().json().await.unwrap();
+    let services: Value = app.get_json("/v1/Services").await;
     let sids: Vec<&str> = services["services"]
         .as_array()
         .unwrap()
@@ -45,7 +45,7 @@ async fn conversations_default_service_is_created_once_under_concurrent_first_us
 #[tokio::test]
 async fn conversations_a_deleted_default_service_is_replaced() {
     let app = TestApp::spawn().await;
-    let first: Value = app.get("/v1/Configuration").send().await.unwrap().json().await.unwrap();
+    let first: Value = app.get_json("/v1/Configuration").await;
     let sid = first["default_chat_service_sid"].as_str().unwrap();
     let r = app.delete(&format!("/v1/Services/{sid}")).send().await.unwrap();
     assert_eq!(r.status().as_u16(), 204);
@@ -57,7 +57,7 @@ async fn conversations_a_deleted_default_service_is_replaced() {
         .json()
         .await
         .unwrap();
-    let second: Value = app.get("/v1/Configuration").send().await.unwrap().json().await.unwrap();
+    let second: Value = app.get_json("/v1/Configuration").await;
     let replaced = second["default_chat_service_sid"].as_str().unwrap();
     assert_ne!(replaced, sid);
     assert_eq!(c["chat_service_sid"].as_str(), Some(replaced));
