@@ -3,7 +3,6 @@
 a conversation."""
 
 import pytest
-import requests
 
 from conftest import assert_rest_error, list_error, unique
 
@@ -58,39 +57,28 @@ def test_state_and_messaging_service_are_stored(conv, client, service):
     assert plain.state == "active" and plain.messaging_service_sid is None
 
 
-def _v3_update(banter, service_sid, channel_sid, **form):
-    return requests.post(
-        "%s/v3/Services/%s/Channels/%s" % (banter.url, service_sid, channel_sid),
-        data=form, auth=(banter.account_sid, banter.auth_token),
-        proxies={"http": None, "https": None}, timeout=10)
-
-
 def test_chat_v3_makes_a_public_channel_a_conversation(conv, client, service, banter):
     chat = client.chat.v2.services(service.sid)
+    v3 = client.chat.v3.channels
     public = chat.channels.create(friendly_name="pub", unique_name=unique("p"))
     chat.channels(public.sid).members.create(identity="alice")
     chat.channels(public.sid).messages.create(from_="alice", body="before")
     assert_rest_error(conv.conversations(public.sid).fetch, 404, 20404)
-    r = _v3_update(banter, service.sid, public.sid, Type="private",
-                   MessagingServiceSid="MG" + "2" * 32)
-    assert r.status_code == 200, r.text
-    body = r.json()
-    assert body["type"] == "private"
-    assert body["messaging_service_sid"] == "MG" + "2" * 32
-    assert body["url"] == "%s/v3/Services/%s/Channels/%s" % (banter.url, service.sid, public.sid)
-    assert body["members_count"] == 1 and body["messages_count"] == 1
-    got = conv.conversations(public.sid).fetch()
-    assert got.friendly_name == "pub"
+    got = v3(service.sid, public.sid).update(type="private", messaging_service_sid="MG" + "2" * 32,
+                                             x_twilio_webhook_enabled="true")
+    assert got.type == "private"
     assert got.messaging_service_sid == "MG" + "2" * 32
+    assert got.url == "%s/v3/Services/%s/Channels/%s" % (banter.url, service.sid, public.sid)
+    assert got.members_count == 1 and got.messages_count == 1
+    c = conv.conversations(public.sid).fetch()
+    assert c.friendly_name == "pub"
+    assert c.messaging_service_sid == "MG" + "2" * 32
     assert [m.body for m in conv.conversations(public.sid).messages.list()] == ["before"]
     assert chat.channels(public.sid).fetch().type == "private"
     # Private stays private: Chat v3 does not turn a conversation back into a public channel.
-    r = _v3_update(banter, service.sid, public.sid, Type="public")
-    assert r.status_code == 400 and r.json()["code"] == 20001, r.text
-    r = _v3_update(banter, service.sid, "CH" + "f" * 32, Type="private")
-    assert r.status_code == 404 and r.json()["code"] == 20404
-    r = _v3_update(banter, service.sid, public.sid, Type="secret")
-    assert r.status_code == 400
+    assert_rest_error(v3(service.sid, public.sid).update, 400, 20001, type="public")
+    assert_rest_error(v3(service.sid, "CH" + "f" * 32).update, 404, 20404, type="private")
+    assert_rest_error(v3(service.sid, public.sid).update, 400, 20001, type="secret")
 
 
 def test_unknown_conversation_webhook_list_is_404(conv):
