@@ -157,3 +157,22 @@ def test_conversation_with_participants(conv):
     assert c.friendly_name == "group"
     ids = sorted(p.identity for p in conv.conversations(c.sid).participants.list())
     assert ids == ["alice", "bob"]
+
+
+def test_conversation_list_filters(conv):
+    active = conv.conversations.create(friendly_name="a")
+    closed = conv.conversations.create(friendly_name="c", state="closed")
+    inactive = conv.conversations.create(friendly_name="i", state="inactive")
+    assert [c.sid for c in conv.conversations.list(state="closed")] == [closed.sid]
+    assert [c.sid for c in conv.conversations.list(state="active")] == [active.sid]
+    everything = [active.sid, closed.sid, inactive.sid]
+    day = active.date_created.strftime("%Y-%m-%d")
+    assert [c.sid for c in conv.conversations.list(start_date=day, end_date=day)] == everything
+    assert conv.conversations.list(start_date="2999-01-01") == []
+    assert conv.conversations.list(end_date="2000-01-01") == []
+    page = conv.conversations.page(state="inactive", page_size=1)
+    assert [c.sid for c in page] == [inactive.sid]
+    status, body = list_error(conv.conversations.list, state="asleep")
+    assert status == 400 and body["code"] == 20001
+    status, body = list_error(conv.conversations.list, start_date="yesterday")
+    assert status == 400 and body["code"] == 20001

@@ -6,7 +6,7 @@ use super::events::{Event, channel_params, modified};
 use super::write::Where;
 use super::{ChannelRef, Chat, ChatError, Permission, ServiceRef, validate};
 use crate::sid;
-use crate::store::{Channel, Keyed, PageReq, Service, StoreError};
+use crate::store::{Channel, ConversationFilter, Keyed, PageReq, Service, StoreError};
 use crate::time::{self, Timestamp};
 
 /// Channel keys remembered per process before the map starts over.
@@ -269,6 +269,35 @@ impl Chat {
         Ok(self
             .store
             .list_channels(&scope.service.sid, types, visible_to, page)
+            .await?)
+    }
+
+    /// ListConversation: a page of the service's conversations (private channels) the caller
+    /// may see, kept by `filter` (its state and dates checked here).
+    ///
+    /// # Errors
+    /// [`ChatError::NotFound`] for an unknown service; 20001 for a bad state or date.
+    pub async fn list_conversations(
+        &self,
+        at: ServiceRef<'_>,
+        filter: &ConversationFilter,
+        page: PageReq,
+    ) -> Result<Vec<Keyed<Channel>>, ChatError> {
+        let scope = self.scope(at).await?;
+        if let Some(s) = &filter.state {
+            state(s)?;
+        }
+        for (param, day) in [("StartDate", &filter.start_date), ("EndDate", &filter.end_date)] {
+            if let Some(d) = day
+                && chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").is_err()
+            {
+                return Err(ChatError::invalid(param, "must be a date, YYYY-MM-DD"));
+            }
+        }
+        let visible_to = scope.access.identity();
+        Ok(self
+            .store
+            .list_conversations(&scope.service.sid, visible_to, filter, page)
             .await?)
     }
 

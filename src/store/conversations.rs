@@ -39,6 +39,17 @@ pub struct ConversationsSettings {
     pub webhook_target: Option<String>,
 }
 
+/// What a list of conversations keeps (`State`, `StartDate`, `EndDate`; `None` keeps all).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ConversationFilter {
+    /// Only conversations in this state.
+    pub state: Option<String>,
+    /// Only conversations created on this day (`YYYY-MM-DD`, UTC) or later.
+    pub start_date: Option<String>,
+    /// Only conversations created on this day (`YYYY-MM-DD`, UTC) or earlier.
+    pub end_date: Option<String>,
+}
+
 /// An address configuration of the Conversations API (`/v1/Configuration/Addresses`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AddressConfig {

@@ -4,7 +4,8 @@ use serde::{Deserialize, Serialize};
 
 pub use super::changes::{Change, ChangeHead, ChangeKind};
 pub use super::conversations::{
-    AddressConfig, AutoCreation, ConversationsAccount, ConversationsServiceSettings, ConversationsSettings,
+    AddressConfig, AutoCreation, ConversationFilter, ConversationsAccount, ConversationsServiceSettings,
+    ConversationsSettings,
 };
 use crate::time::Timestamp;
 

@@ -13,7 +13,7 @@ use crate::chat::{ChannelPatch, NewChannel};
 use crate::http::extract::{Form, Query};
 use crate::http::page::Paging;
 use crate::http::{ApiError, AppState};
-use crate::store::Channel;
+use crate::store::{Channel, ConversationFilter};
 use crate::time;
 
 pub(super) fn routes() -> Routes {
@@ -127,15 +127,29 @@ async fn fetch(State(app): State<AppState>, at: At) -> Result<Response, ApiError
 
 /// `GET /v1/Conversations`
 ///
-/// One page of the service's conversations, oldest first. `200`.
+/// One page of the service's conversations, oldest first; `State`, `StartDate` and `EndDate`
+/// (`YYYY-MM-DD`, inclusive) filter. `200`.
 async fn list(State(app): State<AppState>, at: At, Query(q): Query) -> Result<Response, ApiError> {
     let paging = Paging::from_query(&q, 100, false)?;
-    let rows = app
-        .chat
-        .list_channels(at.svc(), &["private".to_owned()], paging.req)
-        .await?;
-    let rel = "/Conversations";
-    Ok(at.page("conversations", rows, &paging, rel, &[], |c| render(c, &at)))
+    let filter = ConversationFilter {
+        state: q.string("State"),
+        start_date: q.string("StartDate"),
+        end_date: q.string("EndDate"),
+    };
+    let rows = app.chat.list_conversations(at.svc(), &filter, paging.req).await?;
+    let filters: Vec<(&str, String)> = [
+        ("StartDate", filter.start_date),
+        ("EndDate", filter.end_date),
+        ("State", filter.state),
+    ]
+    .into_iter()
+    .filter_map(|(k, v)| v.map(|v| (k, v)))
+    .collect();
+    Ok(
+        at.page("conversations", rows, &paging, "/Conversations", &filters, |c| {
+            render(c, &at)
+        }),
+    )
 }
 
 /// `POST /v1/Conversations/{Sid}`

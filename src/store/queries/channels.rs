@@ -41,6 +41,20 @@ paged_sql! {
          and {tail}",
         columns(CHANNEL_COLUMNS, "c")
     ));
+    /// A page of the conversations (private channels) of service `$1` that identity `$4` may
+    /// see (every one for `''`), in state `$5` (NULL state reads active), created on day `$6`
+    /// or later and on day `$7` or earlier (each unless NULL).
+    pub LIST_CONVERSATIONS = ("c.seq", |tail| format!(
+        "select {} from channels c where c.service_sid = $1 and c.type = 'private' \
+         and ($4 = '' or c.created_by = $4 \
+              or exists (select 1 from members m where m.channel_sid = c.sid and m.identity = $4) \
+              or exists (select 1 from invites i where i.channel_sid = c.sid and i.identity = $4)) \
+         and (cast($5 as text) is null or coalesce(c.state, 'active') = cast($5 as text)) \
+         and (cast($6 as text) is null or substr(c.date_created, 1, 10) >= cast($6 as text)) \
+         and (cast($7 as text) is null or substr(c.date_created, 1, 10) <= cast($7 as text)) \
+         and {tail}",
+        columns(CHANNEL_COLUMNS, "c")
+    ));
     /// A page of the channels of service `$1` whose type is in the array `$4` (PostgreSQL;
     /// every type when empty) that identity `$5` may see: public, created by it, or joined or invited to (every channel
     /// for `''`).
