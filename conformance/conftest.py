@@ -69,6 +69,7 @@ def make_client(username, password, base_url, account_sid=None):
     c.edge = None
     c.region = None
     c.chat.base_url = base_url
+    c.conversations.base_url = base_url
     return c
 
 

@@ -6,7 +6,7 @@ use super::events::{Event, channel_params, modified};
 use super::write::Where;
 use super::{ChannelRef, Chat, ChatError, Permission, ServiceRef, validate};
 use crate::sid;
-use crate::store::{Channel, Keyed, PageReq, Service, StoreError};
+use crate::store::{Channel, ConversationFilter, Keyed, PageReq, Service, StoreError};
 use crate::time::{self, Timestamp};
 
 /// Channel keys remembered per process before the map starts over.
@@ -32,6 +32,10 @@ pub struct NewChannel {
     pub date_updated: Option<Timestamp>,
     /// `CreatedBy` (`system` when absent).
     pub created_by: Option<String>,
+    /// Conversations' `State` (`active` when absent).
+    pub state: Option<String>,
+    /// Conversations' and Chat v3's `MessagingServiceSid`.
+    pub messaging_service_sid: Option<String>,
 }
 
 /// UpdateChannel input: absent fields stay unchanged; an empty `UniqueName` clears it.
@@ -49,6 +53,34 @@ pub struct ChannelPatch {
     pub date_updated: Option<Timestamp>,
     /// `CreatedBy`
     pub created_by: Option<String>,
+    /// Chat v3's `Type`: a public channel may become private (a conversation), not back.
+    pub channel_type: Option<String>,
+    /// Conversations' `State`.
+    pub state: Option<String>,
+    /// Conversations' and Chat v3's `MessagingServiceSid`.
+    pub messaging_service_sid: Option<String>,
+}
+
+/// A conversation state, checked.
+fn state(s: &str) -> Result<String, ChatError> {
+    match s {
+        "active" | "inactive" | "closed" => Ok(s.to_owned()),
+        _ => Err(ChatError::invalid("State", "must be active, inactive or closed")),
+    }
+}
+
+/// A Messaging Service SID, checked (empty clears it).
+fn messaging_service(s: &str) -> Result<Option<String>, ChatError> {
+    if s.is_empty() {
+        Ok(None)
+    } else if sid::is_sid("MG", s) {
+        Ok(Some(s.to_owned()))
+    } else {
+        Err(ChatError::invalid(
+            "MessagingServiceSid",
+            "must be a Messaging Service SID (MG…)",
+        ))
+    }
 }
 
 fn unique_name(name: &str) -> Result<Option<String>, ChatError> {
@@ -185,6 +217,11 @@ impl Chat {
             last_message_sid: None,
             date_created,
             date_updated: date_updated.unwrap_or(date_created),
+            state: input.state.as_deref().map_or(Ok("active".to_owned()), state)?,
+            messaging_service_sid: match input.messaging_service_sid.as_deref() {
+                Some(m) => messaging_service(m)?,
+                None => None,
+            },
         };
         let allowed = scope.access.require(Permission::CreateChannel);
         let draft = channel.clone();
@@ -235,6 +272,35 @@ impl Chat {
             .await?)
     }
 
+    /// ListConversation: a page of the service's conversations (private channels) the caller
+    /// may see, kept by `filter` (its state and dates checked here).
+    ///
+    /// # Errors
+    /// [`ChatError::NotFound`] for an unknown service; 20001 for a bad state or date.
+    pub async fn list_conversations(
+        &self,
+        at: ServiceRef<'_>,
+        filter: &ConversationFilter,
+        page: PageReq,
+    ) -> Result<Vec<Keyed<Channel>>, ChatError> {
+        let scope = self.scope(at).await?;
+        if let Some(s) = &filter.state {
+            state(s)?;
+        }
+        for (param, day) in [("StartDate", &filter.start_date), ("EndDate", &filter.end_date)] {
+            if let Some(d) = day
+                && chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").is_err()
+            {
+                return Err(ChatError::invalid(param, "must be a date, YYYY-MM-DD"));
+            }
+        }
+        let visible_to = scope.access.identity();
+        Ok(self
+            .store
+            .list_conversations(&scope.service.sid, visible_to, filter, page)
+            .await?)
+    }
+
     /// UpdateChannel. An end user changes names with `editChannelName` and attributes with
     /// `editChannelAttributes`; authorship and dates are the operator's to change.
     ///
@@ -253,6 +319,9 @@ impl Chat {
             if allowed.is_ok() && patch.attributes.is_some() {
                 allowed = scope.access.require(Permission::EditChannelAttributes);
             }
+            if allowed.is_ok() && patch.channel_type.is_some() {
+                allowed = scope.access.require_operator();
+            }
         }
         if let Some(n) = &patch.friendly_name {
             channel.friendly_name = Some(validate::friendly_name(n, validate::MAX_FRIENDLY_NAME)?);
@@ -268,6 +337,19 @@ impl Chat {
         }
         if let Some(d) = patch.date_created {
             channel.date_created = d;
+        }
+        if let Some(t) = &patch.channel_type {
+            match (channel.channel_type.as_str(), t.as_str()) {
+                (_, "private") | ("public", "public") => channel.channel_type.clone_from(t),
+                (_, "public") => return Err(ChatError::invalid("Type", "a private channel cannot become public")),
+                _ => return Err(ChatError::invalid("Type", "must be public or private")),
+            }
+        }
+        if let Some(s) = &patch.state {
+            channel.state = state(s)?;
+        }
+        if let Some(m) = &patch.messaging_service_sid {
+            channel.messaging_service_sid = messaging_service(m)?;
         }
         channel.date_updated = patch.date_updated.unwrap_or_else(time::now);
         let before = channel.clone();

@@ -5,11 +5,13 @@
 
 mod access;
 mod accounts;
+mod addresses;
 mod auth;
 mod bindings;
 mod changes;
 mod channels;
 pub mod client_config;
+mod conversations;
 mod credentials;
 mod error;
 pub mod events;
@@ -35,10 +37,12 @@ use std::sync::Arc;
 use memo::Memo;
 
 pub use access::{Access, Actor, Caller, ChannelRef, Permission, Scope, ServiceRef};
+pub use addresses::{AddressPatch, NewAddress};
 pub use auth::AuthCache;
 pub use bindings::NewBinding;
 pub use changes::{Catchup, MAX_CHANGES_PER_READ};
 pub use channels::{ChannelPatch, NewChannel};
+pub use conversations::{ConversationsConfigPatch, DEFAULT_SERVICE_NAME};
 pub use credentials::{CredentialPatch, NewCredential};
 pub use error::{CODES, ChatError, Code};
 pub use events::{Event, HookFailure, HookRequest, PreEventHook};
@@ -49,7 +53,7 @@ pub use messages::{MessagePatch, NewMessage};
 pub use presence::{PresenceSettings, UserView};
 pub use push::{MAX_REGISTRATIONS, PushRegistration};
 pub use roles::{NewRole, PERMISSIONS_CHANNEL, PERMISSIONS_DEPLOYMENT};
-pub use services::{NotificationKindPatch, ServicePatch};
+pub use services::{CONVERSATIONS_EVENTS, NotificationKindPatch, ServicePatch};
 pub use tokens::{CLOCK_SKEW_SECS, MAX_TTL_SECS, NewToken, TOKEN_CTY, TokenCache, TokenIdentity};
 pub use typing::Typing;
 pub use users::{NewUser, UserPatch};

@@ -5,7 +5,9 @@ use std::sync::Arc;
 use super::roles::default_roles;
 use super::{Chat, ChatError, validate};
 use crate::sid;
-use crate::store::{Keyed, NotificationKind, Notifications, PageReq, RoleType, Service, ServiceSettings};
+use crate::store::{
+    ConversationsServiceSettings, Keyed, NotificationKind, Notifications, PageReq, RoleType, Service, ServiceSettings,
+};
 use crate::time;
 
 /// Highest value of `Limits.ChannelMembers` and `Limits.UserChannels`.
@@ -71,6 +73,12 @@ pub struct ServicePatch {
     pub limit_user_channels: Option<i64>,
     /// `Media.CompatibilityMessage`
     pub media_compatibility_message: Option<String>,
+    /// Conversations' `Configuration/Webhooks` `Filters` (Conversations event names).
+    pub conversations_webhook_filters: Option<Vec<String>>,
+    /// Conversations' `NewMessage.WithMedia.Enabled`.
+    pub new_message_with_media_enabled: Option<bool>,
+    /// Conversations' `NewMessage.WithMedia.Template`.
+    pub new_message_with_media_template: Option<String>,
     /// `PreWebhookRetryCount`
     pub pre_webhook_retry_count: Option<i64>,
     /// `PostWebhookRetryCount`
@@ -96,6 +104,7 @@ fn default_settings() -> ServiceSettings {
         post_webhook_retry_count: 0,
         notifications: Notifications::default(),
         media_compatibility_message: None,
+        conversations: ConversationsServiceSettings::default(),
     }
 }
 
@@ -332,6 +341,23 @@ fn apply(service: &mut Service, p: &ServicePatch) -> Result<(), ChatError> {
     if let Some(msg) = &p.media_compatibility_message {
         s.media_compatibility_message = Some(validate::text("Media.CompatibilityMessage", msg, MAX_TEMPLATE)?);
     }
+    if let Some(filters) = &p.conversations_webhook_filters {
+        if let Some(bad) = filters
+            .iter()
+            .find(|f| !f.is_empty() && !CONVERSATIONS_EVENTS.contains(&f.as_str()))
+        {
+            return Err(ChatError::invalid("Filters", &format!("unknown event {bad}")));
+        }
+        s.conversations.webhook_filters = filters.iter().filter(|f| !f.is_empty()).cloned().collect();
+    }
+    set(
+        &mut s.conversations.new_message_with_media_enabled,
+        p.new_message_with_media_enabled,
+    );
+    if let Some(t) = &p.new_message_with_media_template {
+        s.conversations.new_message_with_media_template =
+            Some(validate::text("NewMessage.WithMedia.Template", t, MAX_TEMPLATE)?);
+    }
     set(&mut s.pre_webhook_retry_count, retry_count(p.pre_webhook_retry_count)?);
     set(
         &mut s.post_webhook_retry_count,
@@ -339,6 +365,33 @@ fn apply(service: &mut Service, p: &ServicePatch) -> Result<(), ChatError> {
     );
     Ok(())
 }
+
+/// The webhook events of the Conversations API (its `Filters` name these).
+pub const CONVERSATIONS_EVENTS: &[&str] = &[
+    "onConversationAdd",
+    "onConversationAdded",
+    "onConversationRemove",
+    "onConversationRemoved",
+    "onConversationUpdate",
+    "onConversationUpdated",
+    "onConversationStateUpdated",
+    "onMessageAdd",
+    "onMessageAdded",
+    "onMessageRemove",
+    "onMessageRemoved",
+    "onMessageUpdate",
+    "onMessageUpdated",
+    "onParticipantAdd",
+    "onParticipantAdded",
+    "onParticipantRemove",
+    "onParticipantRemoved",
+    "onParticipantUpdate",
+    "onParticipantUpdated",
+    "onDeliveryUpdated",
+    "onUserAdded",
+    "onUserUpdate",
+    "onUserUpdated",
+];
 
 fn set<T>(slot: &mut T, value: Option<T>) {
     if let Some(v) = value {

@@ -12,7 +12,7 @@ use super::extract::{BaseUrl, Client, Form, Params, Query};
 use super::page::{self, Paging};
 use super::{ApiError, AppState};
 use crate::chat::WebhookConfigPatch;
-use crate::store::ChannelWebhook;
+use crate::store::{ChannelWebhook, WebhookConfig};
 use crate::time;
 
 pub(super) fn router() -> Router<AppState> {
@@ -31,23 +31,15 @@ pub(super) fn router() -> Router<AppState> {
 /// Trigger keywords are also echoed under `filters`, as Twilio's examples show.
 fn render(w: &ChannelWebhook, base: &str) -> Value {
     let c = &w.configuration;
-    let mut config = Map::new();
-    let mut put = |k: &str, v: Value| {
-        if !v.is_null() {
-            config.insert(k.to_owned(), v);
-        }
-    };
-    put("url", json!(c.url));
-    put("method", json!(c.method));
     let filters = if w.webhook_type == "trigger" {
         &c.triggers
     } else {
         &c.filters
     };
-    put("filters", json!(filters));
-    put("triggers", json!(c.triggers));
-    put("flow_sid", json!(c.flow_sid));
-    put("retry_count", json!(c.retry_count));
+    let mut config = configuration(c, json!(filters));
+    if let Some(n) = c.retry_count {
+        config.insert("retry_count".to_owned(), json!(n));
+    }
     json!({
         "account_sid": w.account_sid,
         "service_sid": w.service_sid,
@@ -59,6 +51,23 @@ fn render(w: &ChannelWebhook, base: &str) -> Value {
         "date_updated": time::format(&w.date_updated),
         "url": format!("{base}/v2/Services/{}/Channels/{}/Webhooks/{}", w.service_sid, w.channel_sid, w.sid),
     })
+}
+
+/// A webhook's `configuration` object: only the keys that are set, with `filters` as given
+/// (Chat and Conversations name the events differently).
+pub(super) fn configuration(c: &WebhookConfig, filters: Value) -> Map<String, Value> {
+    let mut config = Map::new();
+    let mut put = |k: &str, v: Value| {
+        if !v.is_null() {
+            config.insert(k.to_owned(), v);
+        }
+    };
+    put("url", json!(c.url));
+    put("method", json!(c.method));
+    put("filters", filters);
+    put("triggers", json!(c.triggers));
+    put("flow_sid", json!(c.flow_sid));
+    config
 }
 
 fn patch(f: &Params) -> Result<WebhookConfigPatch, ApiError> {

@@ -100,6 +100,7 @@ async fn create(
         date_created: f.date("DateCreated")?,
         date_updated: f.date("DateUpdated")?,
         created_by: f.string("CreatedBy"),
+        ..Default::default()
     };
     let channel = app.chat.create_channel(caller.service(&service), input).await?;
     Ok((StatusCode::CREATED, Json(render(&channel, &base))).into_response())
@@ -169,6 +170,7 @@ async fn update(
         date_created: f.date("DateCreated")?,
         date_updated: f.date("DateUpdated")?,
         created_by: f.string("CreatedBy"),
+        ..Default::default()
     };
     let channel = app
         .chat

@@ -1,8 +1,11 @@
 //! `/v2/Credentials`: push credentials of the account. Secrets are write-only.
+//!
+//! The same credentials are Conversations' `/v1/Credentials` (`conversations::credentials`
+//! routes these handlers there): `url`s name the version requested.
 
 use axum::Json;
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::{MatchedPath, Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
@@ -16,13 +19,26 @@ use crate::store::Credential;
 use crate::time;
 
 pub(super) fn router() -> Router<AppState> {
+    routes("v2")
+}
+
+/// The credential routes under `/{version}` (`v2` for Chat, `v1` for Conversations).
+pub(super) fn routes(version: &str) -> Router<AppState> {
     Router::new()
-        .route("/v2/Credentials", get(list).post(create))
-        .route("/v2/Credentials/{sid}", get(fetch).post(update).delete(delete))
+        .route(&format!("/{version}/Credentials"), get(list).post(create))
+        .route(
+            &format!("/{version}/Credentials/{{sid}}"),
+            get(fetch).post(update).delete(delete),
+        )
+}
+
+/// The API version a request was routed under (`v1` or `v2`).
+fn version(matched: &MatchedPath) -> &str {
+    matched.as_str().split('/').nth(1).unwrap_or("v2")
 }
 
 /// The credential resource; `sandbox` is the string `"True"`/`"False"` as Twilio sends it.
-fn render(c: &Credential, base: &str) -> Value {
+fn render(c: &Credential, base: &str, version: &str) -> Value {
     json!({
         "sid": c.sid,
         "account_sid": c.account_sid,
@@ -31,7 +47,7 @@ fn render(c: &Credential, base: &str) -> Value {
         "sandbox": c.sandbox.map(|s| if s { "True" } else { "False" }),
         "date_created": time::format(&c.date_created),
         "date_updated": time::format(&c.date_updated),
-        "url": format!("{base}/v2/Credentials/{}", c.sid),
+        "url": format!("{base}/{version}/Credentials/{}", c.sid),
     })
 }
 
@@ -52,6 +68,7 @@ fn patch(f: &Params) -> Result<CredentialPatch, ApiError> {
 async fn create(
     State(app): State<AppState>,
     auth: Auth,
+    matched: MatchedPath,
     BaseUrl(base): BaseUrl,
     Form(f): Form,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
@@ -60,7 +77,7 @@ async fn create(
         fields: patch(&f)?,
     };
     let credential = app.chat.create_credential(&auth.account_sid, input).await?;
-    Ok((StatusCode::CREATED, Json(render(&credential, &base))))
+    Ok((StatusCode::CREATED, Json(render(&credential, &base, version(&matched)))))
 }
 
 /// `GET /v2/Credentials/{Sid}`
@@ -69,11 +86,12 @@ async fn create(
 async fn fetch(
     State(app): State<AppState>,
     auth: Auth,
+    matched: MatchedPath,
     BaseUrl(base): BaseUrl,
     Path(sid): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let credential = app.chat.credential(&auth.account_sid, &sid).await?;
-    Ok(Json(render(&credential, &base)))
+    Ok(Json(render(&credential, &base, version(&matched))))
 }
 
 /// `GET /v2/Credentials`
@@ -82,6 +100,7 @@ async fn fetch(
 async fn list(
     State(app): State<AppState>,
     auth: Auth,
+    matched: MatchedPath,
     BaseUrl(base): BaseUrl,
     Query(q): Query,
 ) -> Result<Response, ApiError> {
@@ -92,9 +111,9 @@ async fn list(
         rows,
         &paging,
         &base,
-        "/v2/Credentials",
+        &format!("/{}/Credentials", version(&matched)),
         &[],
-        |buf, c| serde_json::to_writer(buf, &render(c, &base)),
+        |buf, c| serde_json::to_writer(buf, &render(c, &base, version(&matched))),
     ))
 }
 
@@ -104,12 +123,13 @@ async fn list(
 async fn update(
     State(app): State<AppState>,
     auth: Auth,
+    matched: MatchedPath,
     BaseUrl(base): BaseUrl,
     Path(sid): Path<String>,
     Form(f): Form,
 ) -> Result<Json<Value>, ApiError> {
     let credential = app.chat.update_credential(&auth.account_sid, &sid, patch(&f)?).await?;
-    Ok(Json(render(&credential, &base)))
+    Ok(Json(render(&credential, &base, version(&matched))))
 }
 
 /// `DELETE /v2/Credentials/{Sid}`

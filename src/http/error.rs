@@ -152,7 +152,10 @@ pub async fn add_not_found_path(req: Request, next: Next) -> Response {
     if resp.extensions().get::<NeedsPath>().is_none() {
         return resp;
     }
-    let shown = path.strip_prefix("/v2").unwrap_or(&path);
+    let shown = ["/v1", "/v2", "/v3"]
+        .iter()
+        .find_map(|v| path.strip_prefix(v))
+        .unwrap_or(&path);
     let message = format!("The requested resource {shown} was not found");
     json_response(StatusCode::NOT_FOUND, body(StatusCode::NOT_FOUND, 20404, &message))
 }

@@ -3,6 +3,7 @@
 mod bindings;
 mod channel_webhooks;
 mod channels;
+mod conversations;
 mod credentials;
 pub mod error;
 pub mod extract;
@@ -110,6 +111,7 @@ pub fn router(state: AppState) -> Router {
         .merge(user_channels::router())
         .merge(bindings::router())
         .merge(media::router())
+        .merge(conversations::router())
         .merge(crate::gateway::router())
         .fallback(error::fallback)
         .method_not_allowed_fallback(error::method_not_allowed)

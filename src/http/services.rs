@@ -21,7 +21,8 @@ pub(super) fn router() -> Router<AppState> {
         .route("/v2/Services/{sid}", get(fetch).post(update).delete(delete))
 }
 
-fn kind(k: &NotificationKind, badge: bool) -> Value {
+/// One kind of push notification as rendered (Chat and Conversations alike).
+pub(super) fn kind(k: &NotificationKind, badge: bool) -> Value {
     let mut v = json!({ "enabled": k.enabled });
     if let Some(t) = &k.template {
         v["template"] = json!(t);
@@ -78,7 +79,8 @@ pub(super) fn render(s: &Service, base: &str, media_limit_mb: u64) -> Value {
     })
 }
 
-fn kind_patch(f: &Params, prefix: &str) -> Result<NotificationKindPatch, ApiError> {
+/// `{prefix}.Enabled`, `.Template`, `.Sound` and `.BadgeCountEnabled`.
+pub(super) fn kind_patch(f: &Params, prefix: &str) -> Result<NotificationKindPatch, ApiError> {
     Ok(NotificationKindPatch {
         enabled: f.bool(&format!("{prefix}.Enabled"))?,
         template: f.string(&format!("{prefix}.Template")),
@@ -111,6 +113,7 @@ fn patch(f: &Params) -> Result<ServicePatch, ApiError> {
         media_compatibility_message: f.string("Media.CompatibilityMessage"),
         pre_webhook_retry_count: retry(f, "PreWebhookRetryCount")?,
         post_webhook_retry_count: retry(f, "PostWebhookRetryCount")?,
+        ..ServicePatch::default()
     })
 }
 

@@ -4,8 +4,8 @@
 use async_trait::async_trait;
 
 use super::{
-    Binding, Channel, ChannelWebhook, Invite, Keyed, Member, Message, OutboxItem, OutboxRow, PageReq, StoreError, User,
-    UserChannel,
+    Binding, Channel, ChannelWebhook, ConversationFilter, Invite, Keyed, Member, Message, OutboxItem, OutboxRow,
+    PageReq, StoreError, User, UserChannel,
 };
 use crate::time::Timestamp;
 
@@ -59,6 +59,15 @@ pub trait ChannelStore: Send + Sync {
         service_sid: &str,
         types: &[String],
         visible_to: Option<&str>,
+        page: PageReq,
+    ) -> Result<Vec<Keyed<Channel>>, StoreError>;
+    /// A page of conversations (private channels) `visible_to` an identity when given, only in
+    /// `filter`'s state and creation dates.
+    async fn list_conversations(
+        &self,
+        service_sid: &str,
+        visible_to: Option<&str>,
+        filter: &ConversationFilter,
         page: PageReq,
     ) -> Result<Vec<Keyed<Channel>>, StoreError>;
     /// Writes the mutable fields; false when the channel is gone. Conflict on a taken unique name.

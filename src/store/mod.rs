@@ -7,6 +7,7 @@
 
 pub mod access;
 mod changes;
+mod conversations;
 pub mod copy;
 mod media;
 mod messaging;
@@ -214,6 +215,32 @@ pub trait AccountStore: Send + Sync {
     fn auth_epoch_is_local(&self) -> bool {
         false
     }
+    /// The account's Conversations configuration, if it was ever created.
+    async fn conversations_account(&self, account_sid: &str) -> Result<Option<ConversationsAccount>, StoreError>;
+    /// Writes an account's Conversations configuration. With `expected` `None` it is created
+    /// only if the account has none yet; otherwise it replaces the stored one only while that
+    /// still names `expected` as its default service. False when nothing was written.
+    async fn put_conversations_account(
+        &self,
+        row: &ConversationsAccount,
+        expected: Option<&str>,
+    ) -> Result<bool, StoreError>;
+    /// Inserts an address configuration. [`StoreError::Conflict`] (`address.address`) when
+    /// the account has configured the address already.
+    async fn insert_address(&self, address: &AddressConfig) -> Result<(), StoreError>;
+    /// An address configuration of an account by SID or address.
+    async fn address(&self, account_sid: &str, key: &str) -> Result<Option<AddressConfig>, StoreError>;
+    /// A page of an account's address configurations, of one type when `kind` is given.
+    async fn list_addresses(
+        &self,
+        account_sid: &str,
+        kind: Option<&str>,
+        page: PageReq,
+    ) -> Result<Vec<Keyed<AddressConfig>>, StoreError>;
+    /// Writes an address configuration's friendly name, auto creation and updated date.
+    async fn update_address(&self, address: &AddressConfig) -> Result<bool, StoreError>;
+    /// Deletes an address configuration; false when there was none.
+    async fn delete_address(&self, account_sid: &str, sid: &str) -> Result<bool, StoreError>;
 }
 
 /// A stored secret that [`AccountStore::reseal`] can replace (statements in

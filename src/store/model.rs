@@ -3,6 +3,10 @@
 use serde::{Deserialize, Serialize};
 
 pub use super::changes::{Change, ChangeHead, ChangeKind};
+pub use super::conversations::{
+    AddressConfig, AutoCreation, ConversationFilter, ConversationsAccount, ConversationsServiceSettings,
+    ConversationsSettings,
+};
 use crate::time::Timestamp;
 
 /// A tenant: everything else belongs to exactly one account.
@@ -89,6 +93,9 @@ pub struct ServiceSettings {
     pub notifications: Notifications,
     /// `Media.CompatibilityMessage`.
     pub media_compatibility_message: Option<String>,
+    /// What only the Conversations API sets (absent from services stored before it).
+    #[serde(default)]
+    pub conversations: ConversationsServiceSettings,
 }
 
 /// `notifications` of a service.
@@ -251,6 +258,10 @@ pub struct Channel {
     pub date_created: Timestamp,
     /// Last update time.
     pub date_updated: Timestamp,
+    /// The conversation state (`active`, `inactive` or `closed`; Conversations API).
+    pub state: String,
+    /// The Messaging Service of the conversation (Conversations API, Chat v3).
+    pub messaging_service_sid: Option<String>,
 }
 
 /// A user's membership in a channel.

@@ -72,6 +72,32 @@ pub const TABLES: &[Table] = &[
         ],
     },
     Table {
+        name: "conversations_accounts",
+        key: TableKey::Seq,
+        columns: &[
+            int_col("seq"),
+            text("account_sid"),
+            text("default_service_sid"),
+            text("settings"),
+        ],
+    },
+    Table {
+        name: "conversation_addresses",
+        key: TableKey::Seq,
+        columns: &[
+            int_col("seq"),
+            text("sid"),
+            text("account_sid"),
+            text("type"),
+            text("address"),
+            text("friendly_name"),
+            text("auto_creation"),
+            text("address_country"),
+            text("date_created"),
+            text("date_updated"),
+        ],
+    },
+    Table {
         name: "api_keys",
         key: TableKey::Seq,
         columns: &[
@@ -178,6 +204,8 @@ pub const TABLES: &[Table] = &[
             text("last_message_sid"),
             text("date_created"),
             text("date_updated"),
+            text("state"),
+            text("messaging_service_sid"),
         ],
     },
     Table {
@@ -334,6 +362,7 @@ pub const UNCOPIED: &[(&str, &[&str])] = &[
 pub const RECORD_COLUMNS: &[(&str, &[&str])] = &[
     ("accounts", super::row::ACCOUNT_COLUMNS),
     ("api_keys", super::row::API_KEY_COLUMNS),
+    ("conversation_addresses", super::row::ADDRESS_COLUMNS),
     ("services", super::row::SERVICE_COLUMNS),
     ("roles", super::row::ROLE_COLUMNS),
     ("users", super::row::USER_COLUMNS),

@@ -101,6 +101,8 @@ async fn snapshot(app: &TestApp, service: &str, channel: &str) -> BTreeMap<Strin
         format!("{ch}/Webhooks"),
         format!("{sp}/Bindings"),
         "/v2/Credentials".to_owned(),
+        "/v1/Configuration".to_owned(),
+        "/v1/Configuration/Addresses".to_owned(),
     ];
     let mut out = BTreeMap::new();
     for path in paths {
@@ -265,6 +267,35 @@ async fn seed(app: &TestApp, op: &Chat) -> (String, String) {
                 ("Certificate", "CERT"),
                 ("PrivateKey", "KEY"),
                 ("Sandbox", "true"),
+            ],
+        )
+        .send()
+        .await
+        .unwrap(),
+    )
+    .await;
+    ok_json(
+        app.post(
+            "/v1/Configuration",
+            &[
+                ("DefaultChatServiceSid", service.as_str()),
+                ("DefaultInactiveTimer", "PT1H"),
+            ],
+        )
+        .send()
+        .await
+        .unwrap(),
+    )
+    .await;
+    ok_json(
+        app.post(
+            "/v1/Configuration/Addresses",
+            &[
+                ("Type", "sms"),
+                ("Address", "+15550001111"),
+                ("AutoCreation.Enabled", "true"),
+                ("AutoCreation.Type", "webhook"),
+                ("AutoCreation.WebhookUrl", "https://example.com/auto"),
             ],
         )
         .send()

@@ -10,6 +10,7 @@ mod auth;
 mod cache;
 mod changes;
 mod conn;
+mod conversations;
 mod copy;
 mod copy_media;
 mod crash;

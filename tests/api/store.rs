@@ -73,6 +73,8 @@ impl Pair {
             last_message_sid: None,
             date_created: time::now(),
             date_updated: time::now(),
+            state: "active".to_owned(),
+            messaging_service_sid: None,
         }
     }
 

@@ -2,10 +2,13 @@
 
 use async_trait::async_trait;
 
-use super::{PgStore, conflict, execute, map_rows};
+use super::{PgStore, conflict, execute, finish_page, map_rows};
 use crate::store::queries::accounts as q;
+use crate::store::queries::addresses as qa;
 use crate::store::row::{self, Cursor};
-use crate::store::{Account, AccountStore, ApiKey, SecretSlot, StoreError};
+use crate::store::{
+    Account, AccountStore, AddressConfig, ApiKey, ConversationsAccount, Keyed, PageReq, SecretSlot, StoreError,
+};
 use crate::time;
 
 #[async_trait]
@@ -83,6 +86,114 @@ impl AccountStore for PgStore {
     async fn reseal(&self, slot: SecretSlot, sid: &str, from: &str, to: &str) -> Result<bool, StoreError> {
         self.write(&(q::reseal(slot), to, sid, from), |t, (sql, to, sid, from)| {
             Box::pin(async move { Ok(execute(t, sql.pg(), &[to, sid, from]).await? > 0) })
+        })
+        .await
+    }
+
+    async fn insert_address(&self, a: &AddressConfig) -> Result<(), StoreError> {
+        let auto = serde_json::to_string(&a.auto_creation).map_err(StoreError::other)?;
+        self.write(&(a, auto), |t, (a, auto)| {
+            Box::pin(async move {
+                execute(
+                    t,
+                    qa::INSERT.pg(),
+                    &[
+                        &a.sid,
+                        &a.account_sid,
+                        &a.address_type,
+                        &a.address,
+                        &a.friendly_name,
+                        auto,
+                        &a.address_country,
+                        &time::format(&a.date_created),
+                        &time::format(&a.date_updated),
+                    ],
+                )
+                .await
+                .map_err(|e| conflict(e, "address.address"))?;
+                Ok(())
+            })
+        })
+        .await
+    }
+
+    async fn address(&self, account_sid: &str, key: &str) -> Result<Option<AddressConfig>, StoreError> {
+        let rows = self.read(qa::BY_KEY.pg(), &[&key, &account_sid]).await?;
+        Ok(map_rows(&rows, |r| row::address(r, 0))?.pop().map(|k| k.item))
+    }
+
+    async fn list_addresses(
+        &self,
+        account_sid: &str,
+        kind: Option<&str>,
+        page: PageReq,
+    ) -> Result<Vec<Keyed<AddressConfig>>, StoreError> {
+        let (sql, bound, limit, reversed) = qa::LIST.pick(&page);
+        let rows = self.read(sql.pg(), &[&account_sid, &bound, &limit, &kind]).await?;
+        Ok(finish_page(map_rows(&rows, |r| row::address(r, 0))?, reversed))
+    }
+
+    async fn update_address(&self, a: &AddressConfig) -> Result<bool, StoreError> {
+        let auto = serde_json::to_string(&a.auto_creation).map_err(StoreError::other)?;
+        self.write(&(a, auto), |t, (a, auto)| {
+            Box::pin(async move {
+                let n = execute(
+                    t,
+                    qa::UPDATE.pg(),
+                    &[
+                        &a.friendly_name,
+                        auto,
+                        &time::format(&a.date_updated),
+                        &a.sid,
+                        &a.account_sid,
+                    ],
+                )
+                .await?;
+                Ok(n > 0)
+            })
+        })
+        .await
+    }
+
+    async fn delete_address(&self, account_sid: &str, sid: &str) -> Result<bool, StoreError> {
+        self.write(&(account_sid, sid), |t, (account_sid, sid)| {
+            Box::pin(async move { Ok(execute(t, qa::DELETE.pg(), &[sid, account_sid]).await? > 0) })
+        })
+        .await
+    }
+
+    async fn conversations_account(&self, account_sid: &str) -> Result<Option<ConversationsAccount>, StoreError> {
+        let rows = self.read(q::CONVERSATIONS_ACCOUNT.pg(), &[&account_sid]).await?;
+        Ok(map_rows(&rows, |r| row::conversations_account(r, 0))?.pop())
+    }
+
+    async fn put_conversations_account(
+        &self,
+        a: &ConversationsAccount,
+        expected: Option<&str>,
+    ) -> Result<bool, StoreError> {
+        let settings = serde_json::to_string(&a.settings).map_err(StoreError::other)?;
+        let args = (
+            a.account_sid.as_str(),
+            a.default_service_sid.as_str(),
+            settings,
+            expected,
+        );
+        self.write(&args, |t, (account, service, settings, expected)| {
+            Box::pin(async move {
+                let n = match expected {
+                    None => execute(t, q::INSERT_CONVERSATIONS_ACCOUNT.pg(), &[account, service, settings]).await?,
+                    Some(old) => {
+                        execute(
+                            t,
+                            q::UPDATE_CONVERSATIONS_ACCOUNT.pg(),
+                            &[account, service, settings, old],
+                        )
+                        .await?
+                    }
+                };
+                Ok(n > 0)
+            })
         })
         .await
     }

@@ -9,7 +9,7 @@ use crate::sid;
 use crate::store::ChangeKind::{ChannelAdded, ChannelRemoved, ChannelUpdated};
 use crate::store::queries::channels as q;
 use crate::store::row;
-use crate::store::{Channel, ChannelStore, Keyed, NewChange, OutboxRow, PageReq, StoreError};
+use crate::store::{Channel, ChannelStore, ConversationFilter, Keyed, NewChange, OutboxRow, PageReq, StoreError};
 use crate::time;
 
 #[async_trait]
@@ -31,6 +31,8 @@ impl ChannelStore for PgStore {
                         &ch.created_by,
                         &time::format(&ch.date_created),
                         &time::format(&ch.date_updated),
+                        &ch.state,
+                        &ch.messaging_service_sid,
                     ],
                 )
                 .await
@@ -75,6 +77,31 @@ impl ChannelStore for PgStore {
         Ok(finish_page(map_rows(&rows, |r| row::channel(r, 0))?, reversed))
     }
 
+    async fn list_conversations(
+        &self,
+        service_sid: &str,
+        visible_to: Option<&str>,
+        filter: &ConversationFilter,
+        page: PageReq,
+    ) -> Result<Vec<Keyed<Channel>>, StoreError> {
+        let (sql, bound, limit, reversed) = q::LIST_CONVERSATIONS.pick(&page);
+        let rows = self
+            .read(
+                sql.pg(),
+                &[
+                    &service_sid,
+                    &bound,
+                    &limit,
+                    &visible_to.unwrap_or(""),
+                    &filter.state,
+                    &filter.start_date,
+                    &filter.end_date,
+                ],
+            )
+            .await?;
+        Ok(finish_page(map_rows(&rows, |r| row::channel(r, 0))?, reversed))
+    }
+
     async fn update_channel(&self, ch: &Channel, outbox: &[OutboxRow]) -> Result<bool, StoreError> {
         self.write(&(ch, outbox), |t, (ch, outbox)| {
             Box::pin(async move {
@@ -90,6 +117,9 @@ impl ChannelStore for PgStore {
                         &time::format(&ch.date_updated),
                         &ch.sid,
                         &ch.service_sid,
+                        &ch.channel_type,
+                        &ch.state,
+                        &ch.messaging_service_sid,
                     ],
                 )
                 .await

@@ -62,6 +62,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (7, include_str!("../../../migrations/postgres/0007_change_detail.sql")),
     (8, include_str!("../../../migrations/postgres/0008_presence.sql")),
     (9, include_str!("../../../migrations/postgres/0009_media.sql")),
+    (10, include_str!("../../../migrations/postgres/0010_conversations.sql")),
 ];
 
 /// Key of the transaction-level advisory lock that serialises migrations across nodes

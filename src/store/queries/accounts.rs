@@ -2,7 +2,7 @@
 
 use crate::shared_sql;
 use crate::store::SecretSlot;
-use crate::store::row::{ACCOUNT_COLUMNS, API_KEY_COLUMNS, columns};
+use crate::store::row::{ACCOUNT_COLUMNS, API_KEY_COLUMNS, CONVERSATIONS_ACCOUNT_COLUMNS, columns};
 use crate::store::sql::Sql;
 
 shared_sql! {
@@ -31,6 +31,19 @@ shared_sql! {
     pub AUTH_EPOCH = "select epoch from auth_epoch where id = 1";
     /// Replaces account `$2`'s auth token by `$1` if it still reads `$3`.
     pub RESEAL_AUTH_TOKEN = "update accounts set auth_token = $1 where sid = $2 and auth_token = $3";
+    /// Account `$1`'s Conversations configuration.
+    pub CONVERSATIONS_ACCOUNT = format!(
+        "select {} from conversations_accounts where account_sid = $1",
+        columns(CONVERSATIONS_ACCOUNT_COLUMNS, "")
+    );
+    /// Creates account `$1`'s Conversations configuration (default service `$2`, settings `$3`)
+    /// unless it has one.
+    pub INSERT_CONVERSATIONS_ACCOUNT = "insert into conversations_accounts (account_sid, default_service_sid, \
+        settings) values ($1, $2, $3) on conflict (account_sid) do nothing";
+    /// Replaces account `$1`'s Conversations configuration by (`$2`, `$3`) while its default
+    /// service is still `$4`.
+    pub UPDATE_CONVERSATIONS_ACCOUNT = "update conversations_accounts set default_service_sid = $2, \
+        settings = $3 where account_sid = $1 and default_service_sid = $4";
     /// Replaces API key `$2`'s secret by `$1` if it still reads `$3`.
     pub RESEAL_API_KEY = "update api_keys set secret = $1 where sid = $2 and secret = $3";
 }

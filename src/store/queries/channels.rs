@@ -7,7 +7,8 @@ shared_sql! {
     /// Inserts a channel: sid, account, service, friendly name, unique name, attributes, type,
     /// created by, created, updated.
     pub INSERT = "insert into channels (sid, account_sid, service_sid, friendly_name, unique_name, attributes, \
-        type, created_by, date_created, date_updated) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
+        type, created_by, date_created, date_updated, state, messaging_service_sid) \
+        values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
     /// A channel of service `$2` by SID `$1`.
     pub BY_SID = format!(
         "select {} from channels c where c.sid = $1 and c.service_sid = $2",
@@ -21,7 +22,8 @@ shared_sql! {
     /// Updates a channel's writable fields: friendly name, unique name, attributes, created by,
     /// created, updated; where sid `$7` and service `$8`.
     pub UPDATE = "update channels set friendly_name = $1, unique_name = $2, attributes = $3, created_by = $4, \
-        date_created = $5, date_updated = $6 where sid = $7 and service_sid = $8";
+        date_created = $5, date_updated = $6, type = $9, state = $10, messaging_service_sid = $11 \
+        where sid = $7 and service_sid = $8";
     /// Deletes channel `$1` of service `$2`.
     pub DELETE = "delete from channels where sid = $1 and service_sid = $2";
 }
@@ -36,6 +38,20 @@ paged_sql! {
          and ($5 = '' or c.type = 'public' or c.created_by = $5 \
               or exists (select 1 from members m where m.channel_sid = c.sid and m.identity = $5) \
               or exists (select 1 from invites i where i.channel_sid = c.sid and i.identity = $5)) \
+         and {tail}",
+        columns(CHANNEL_COLUMNS, "c")
+    ));
+    /// A page of the conversations (private channels) of service `$1` that identity `$4` may
+    /// see (every one for `''`), in state `$5` (NULL state reads active), created on day `$6`
+    /// or later and on day `$7` or earlier (each unless NULL).
+    pub LIST_CONVERSATIONS = ("c.seq", |tail| format!(
+        "select {} from channels c where c.service_sid = $1 and c.type = 'private' \
+         and ($4 = '' or c.created_by = $4 \
+              or exists (select 1 from members m where m.channel_sid = c.sid and m.identity = $4) \
+              or exists (select 1 from invites i where i.channel_sid = c.sid and i.identity = $4)) \
+         and (cast($5 as text) is null or coalesce(c.state, 'active') = cast($5 as text)) \
+         and (cast($6 as text) is null or substr(c.date_created, 1, 10) >= cast($6 as text)) \
+         and (cast($7 as text) is null or substr(c.date_created, 1, 10) <= cast($7 as text)) \
          and {tail}",
         columns(CHANNEL_COLUMNS, "c")
     ));

@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod accounts;
+pub mod addresses;
 pub mod bindings;
 pub mod changes;
 pub mod channels;

@@ -2,7 +2,10 @@
 //! roles, users, push credentials and bindings.
 
 use super::{Cells, Cursor};
-use crate::store::{Account, ApiKey, Binding, Credential, Grants, Keyed, Role, RoleType, Service, StoreError, User};
+use crate::store::{
+    Account, AddressConfig, ApiKey, Binding, ConversationsAccount, Credential, Grants, Keyed, Role, RoleType, Service,
+    StoreError, User,
+};
 
 /// What an [`Account`] is read from.
 pub const ACCOUNT_COLUMNS: &[&str] = &["sid", "auth_token", "friendly_name", "date_created"];
@@ -265,4 +268,56 @@ fn permissions<R: Cells + ?Sized>(c: &mut Cursor<'_, R>) -> Result<Vec<String>, 
         Some(text) => serde_json::from_str(&text).map_err(|e| StoreError::unreadable(at, e)),
         None => Ok(Vec::new()),
     }
+}
+
+/// What an [`AddressConfig`] is read from.
+pub const ADDRESS_COLUMNS: &[&str] = &[
+    "seq",
+    "sid",
+    "account_sid",
+    "type",
+    "address",
+    "friendly_name",
+    "auto_creation",
+    "address_country",
+    "date_created",
+    "date_updated",
+];
+
+/// Decodes an [`AddressConfig`] (columns [`ADDRESS_COLUMNS`] from `at`).
+///
+/// # Errors
+/// When a cell cannot be read.
+pub fn address(r: &(impl Cells + ?Sized), at: usize) -> Result<Keyed<AddressConfig>, StoreError> {
+    let mut c = Cursor::new(r, at);
+    Ok(Keyed {
+        key: c.int()?,
+        item: AddressConfig {
+            sid: c.text()?,
+            account_sid: c.text()?,
+            address_type: c.text()?,
+            address: c.text()?,
+            friendly_name: c.opt_text()?,
+            auto_creation: c.json()?,
+            address_country: c.opt_text()?,
+            date_created: c.ts()?,
+            date_updated: c.ts()?,
+        },
+    })
+}
+
+/// What a [`ConversationsAccount`] is read from.
+pub const CONVERSATIONS_ACCOUNT_COLUMNS: &[&str] = &["account_sid", "default_service_sid", "settings"];
+
+/// Decodes a [`ConversationsAccount`] (columns [`CONVERSATIONS_ACCOUNT_COLUMNS`] from `at`).
+///
+/// # Errors
+/// When a cell cannot be read.
+pub fn conversations_account(r: &(impl Cells + ?Sized), at: usize) -> Result<ConversationsAccount, StoreError> {
+    let mut c = Cursor::new(r, at);
+    Ok(ConversationsAccount {
+        account_sid: c.text()?,
+        default_service_sid: c.text()?,
+        settings: c.json()?,
+    })
 }

@@ -67,6 +67,8 @@ pub const CHANNEL_COLUMNS: &[&str] = &[
     "last_message_sid",
     "date_created",
     "date_updated",
+    "state",
+    "messaging_service_sid",
 ];
 
 /// Decodes a [`Channel`] (columns [`CHANNEL_COLUMNS`] from `at`). Stored NULL attributes read
@@ -92,6 +94,8 @@ pub fn channel(r: &(impl Cells + ?Sized), at: usize) -> Result<Keyed<Channel>, S
             last_message_sid: c.opt_text()?,
             date_created: c.ts()?,
             date_updated: c.ts()?,
+            state: c.opt_text()?.unwrap_or_else(|| "active".to_owned()),
+            messaging_service_sid: c.opt_text()?,
         },
     })
 }

@@ -9,7 +9,7 @@ use crate::sid;
 use crate::store::ChangeKind::{ChannelAdded, ChannelRemoved, ChannelUpdated};
 use crate::store::queries::channels as q;
 use crate::store::row;
-use crate::store::{Channel, ChannelStore, Keyed, NewChange, OutboxRow, PageReq, StoreError};
+use crate::store::{Channel, ChannelStore, ConversationFilter, Keyed, NewChange, OutboxRow, PageReq, StoreError};
 use crate::time;
 
 fn conflict(e: rusqlite::Error) -> StoreError {
@@ -43,7 +43,9 @@ impl ChannelStore for SqliteStore {
                         ch.channel_type,
                         ch.created_by,
                         time::format(&ch.date_created),
-                        time::format(&ch.date_updated)
+                        time::format(&ch.date_updated),
+                        ch.state,
+                        ch.messaging_service_sid
                     ])
                 })
                 .map_err(conflict)?;
@@ -86,6 +88,34 @@ impl ChannelStore for SqliteStore {
         .await
     }
 
+    async fn list_conversations(
+        &self,
+        service_sid: &str,
+        visible_to: Option<&str>,
+        filter: &ConversationFilter,
+        page: PageReq,
+    ) -> Result<Vec<Keyed<Channel>>, StoreError> {
+        let (sql, bound, limit, reversed) = q::LIST_CONVERSATIONS.pick(&page);
+        self.read(|c| {
+            let rows = query_rows(
+                c,
+                sql.sqlite(),
+                params![
+                    service_sid,
+                    bound,
+                    limit,
+                    visible_to.unwrap_or(""),
+                    filter.state,
+                    filter.start_date,
+                    filter.end_date
+                ],
+                |r| row::channel(r, 0),
+            )?;
+            Ok(finish_page(rows, reversed))
+        })
+        .await
+    }
+
     async fn update_channel(&self, ch: &Channel, outbox: &[OutboxRow]) -> Result<bool, StoreError> {
         let ch = ch.clone();
         let outbox = outbox.to_vec();
@@ -101,7 +131,10 @@ impl ChannelStore for SqliteStore {
                         time::format(&ch.date_created),
                         time::format(&ch.date_updated),
                         ch.sid,
-                        ch.service_sid
+                        ch.service_sid,
+                        ch.channel_type,
+                        ch.state,
+                        ch.messaging_service_sid
                     ])
                 })
                 .map_err(conflict)?;

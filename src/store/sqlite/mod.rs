@@ -59,6 +59,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (7, include_str!("../../../migrations/sqlite/0007_change_detail.sql")),
     (8, include_str!("../../../migrations/sqlite/0008_presence.sql")),
     (9, include_str!("../../../migrations/sqlite/0009_media.sql")),
+    (10, include_str!("../../../migrations/sqlite/0010_conversations.sql")),
 ];
 
 /// Page cache of the writer connection (KiB): the hot pages of every index stay in memory.
