@@ -176,3 +176,21 @@ def test_conversation_list_filters(conv):
     assert status == 400 and body["code"] == 20001
     status, body = list_error(conv.conversations.list, start_date="yesterday")
     assert status == 400 and body["code"] == 20001
+
+
+def test_a_closed_conversation_is_final(conv):
+    # Arrange: an active conversation with a participant and a message.
+    c = conv.conversations.create(friendly_name=unique("closing"))
+    conv.conversations(c.sid).participants.create(identity=unique("alice"))
+    conv.conversations(c.sid).messages.create(author="system", body="before")
+
+    # Act
+    closed = conv.conversations(c.sid).update(state="closed")
+
+    # Assert: nothing more is added or changed (Twilio's 50377); it can still be read and deleted.
+    assert closed.state == "closed"
+    assert_rest_error(conv.conversations(c.sid).messages.create, 400, 50377, author="system", body="after")
+    assert_rest_error(conv.conversations(c.sid).participants.create, 400, 50377, identity=unique("bob"))
+    assert_rest_error(conv.conversations(c.sid).update, 400, 50377, friendly_name="renamed")
+    assert [m.body for m in conv.conversations(c.sid).messages.list()] == ["before"]
+    assert conv.conversations(c.sid).delete() is True

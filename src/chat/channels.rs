@@ -308,6 +308,8 @@ impl Chat {
     /// As for create.
     pub async fn update_channel(&self, at: ChannelRef<'_>, mut patch: ChannelPatch) -> Result<Channel, ChatError> {
         let (scope, mut channel) = self.channel_scope(at).await?;
+        // The change is judged on the channel as stored (a closed conversation stays closed).
+        let stored = channel.clone();
         let mut allowed = Ok(());
         if scope.access.identity().is_some() {
             patch.created_by = None;
@@ -352,8 +354,7 @@ impl Chat {
             channel.messaging_service_sid = messaging_service(m)?;
         }
         channel.date_updated = patch.date_updated.unwrap_or_else(time::now);
-        let before = channel.clone();
-        let change = self.change(&scope, Where::Channel(&before), Event::ChannelUpdate, allowed)?;
+        let change = self.change(&scope, Where::Channel(&stored), Event::ChannelUpdate, allowed)?;
         let (approved, answer) = change.pre(|| channel_params(&channel, true)).await?;
         apply_answer(&mut channel, answer.as_ref())?;
         let channel = &channel;

@@ -52,6 +52,7 @@ pub const CODES: &[Code] = &[
     c(50303, 400, "Attributes too long"),
     c(50304, 400, "Attributes not valid JSON"),
     c(50307, 409, "Channel unique name already exists"),
+    c(50377, 400, "Can't update conversation as it's in final closed state"),
     c(50310, 400, "Author parameter too long"),
     c(50321, 403, "Too many channel webhooks"),
     c(50322, 400, "Too many trigger keywords"),

@@ -102,6 +102,8 @@ async fn one(app: &AppState, at: &At, c: &Channel, m: &Message) -> Result<Value,
 /// Sends a message (`Author` defaults to `system`). `201`.
 async fn create(State(app): State<AppState>, at: At, Form(f): Form) -> Result<Response, ApiError> {
     let c = conversation(&app, &at, at.param("conversation")).await?;
+    // The operator's send path knows only the channel's SID; this one has read the channel.
+    crate::chat::require_open(&c)?;
     let input = NewMessage {
         from: f.string("Author"),
         body: f.string("Body"),
