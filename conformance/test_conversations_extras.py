@@ -46,11 +46,11 @@ def test_state_and_messaging_service_are_stored(conv, client, service):
     assert c.state == "inactive" and c.messaging_service_sid == mg
     got = conv.conversations(c.sid).fetch()
     assert got.state == "inactive" and got.messaging_service_sid == mg
+    conv.conversations(c.sid).participants.create(identity="alice")
     up = conv.conversations(c.sid).update(state="closed")
     assert up.state == "closed"
     assert conv.conversations(c.sid).fetch().state == "closed"
     user_convs = conv.users  # the participant's view carries the state too
-    conv.conversations(c.sid).participants.create(identity="alice")
     uc = user_convs("alice").user_conversations(c.sid).fetch()
     assert uc.conversation_state == "closed"
     plain = conv.conversations.create()
