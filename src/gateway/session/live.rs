@@ -51,7 +51,7 @@ impl Session {
         };
         let (frames, wait) = match wake {
             Wake::Request(r) => (sync.on_request(r).await, true),
-            Wake::Batch(b) => (sync.on_batch(&b).await, false),
+            Wake::Batch(b) => (sync.on_batch(&b), false),
             Wake::Lagged => (sync.catch_up().await, true),
             Wake::Typing(t) => (sync.on_typing(&t).into_iter().collect(), false),
         };

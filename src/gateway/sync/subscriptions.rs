@@ -9,8 +9,6 @@
 //! ([`crate::chat::Chat::follow`]) with positions past what was replayed. Replays and live
 //! events run on the one task, so each object's events leave in id order, none skipped.
 
-mod access;
-
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
@@ -345,13 +343,12 @@ impl Subscriptions {
     }
 
     /// The events of live changes for the objects subscribed.
-    pub async fn on_batch(&mut self, batch: &FeedBatch) -> Vec<Frame> {
+    pub fn on_batch(&mut self, batch: &FeedBatch) -> Vec<Frame> {
         let mut out = Vec::new();
         for o in &batch.changes {
             if !self.concerns(o) {
                 continue;
             }
-            let revoke = self.may_revoke(o);
             // One change may give several events for one object (a user's name and
             // attributes): the cursors move once the change is done.
             let mut touched = Vec::new();
@@ -370,11 +367,6 @@ impl Subscriptions {
                 if let Some(sub) = self.subs.get_mut(&sid) {
                     sub.cursor = o.change.position;
                 }
-            }
-            // The change itself is delivered (the SDK learns of the removal from it); what
-            // follows is not, when the user may no longer read the channel.
-            if let Some(channel) = revoke {
-                self.recheck(&channel).await;
             }
         }
         out
@@ -399,18 +391,6 @@ impl Subscriptions {
     /// After a lag: every subscribed object's events after its cursor, from the database.
     pub async fn catch_up(&mut self) -> Vec<Frame> {
         let mut out = Vec::new();
-        // Whatever the socket missed may have taken a channel away from its user.
-        let mut channels: Vec<String> = self
-            .subs
-            .values()
-            .filter(|s| !matches!(s.object.kind, ObjectKind::UserChannels | ObjectKind::UserInfo))
-            .map(|s| s.object.owner.clone())
-            .collect();
-        channels.sort_unstable();
-        channels.dedup();
-        for channel in channels {
-            self.recheck(&channel).await;
-        }
         let sids: Vec<String> = self.subs.keys().cloned().collect();
         for sid in sids {
             let Some(sub) = self.subs.get(&sid) else { continue };
