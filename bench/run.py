@@ -209,9 +209,19 @@ def main():
         msgs = lambda ch: f"/v2/Services/{svc}/Channels/{ch}/Messages"
         banter.call("POST", f"/v2/Services/{svc}/Channels/{chans[2]}/Members", {"Identity": "bench"})
         token = banter.access_token(svc, "bench")
+        conv = banter.call("POST", f"/v1/Services/{svc}/Conversations", {"UniqueName": "conv"})["sid"]
+        banter.call("POST", f"/v1/Services/{svc}/Conversations/{conv}/Participants", {"Identity": "bench"})
+        conv_msgs = f"/v1/Services/{svc}/Conversations/{conv}/Messages"
+        # Chat v2 and Conversations sends, interleaved (this machine's speed drifts): the pair
+        # is compared in the same run.
+        pairs = [(wrk(banter, msgs(chans[0]), "post_one", seconds=5), wrk(banter, conv_msgs, "post_one", seconds=5))
+                 for _ in range(2)]
+        chat_rps = sum(c["rps"] for c, _ in pairs)
+        conv_rps = sum(v["rps"] for _, v in pairs)
         rows = [
             ("(a) GET /healthz (ceiling)", wrk(banter, "/healthz")),
             ("(b) POST Message, 1 channel", wrk(banter, msgs(chans[0]), "post_one")),
+            ("(g) POST Message, Conversations", wrk(banter, conv_msgs, "post_one")),
             ("(c) POST Message, 100 channels", wrk(banter, msgs(chans[0]), "post_many", [msgs(c) for c in chans])),
             ("(f) POST Message, Access Token", wrk(banter, msgs(chans[2]), "post_one", token=token)),
             ("(d) GET Messages page of 50", wrk(banter, msgs(mid) + "?PageSize=50")),
@@ -237,6 +247,7 @@ def main():
         print(f"| {name:<34} | {r['rps']:>9.0f} | {r['p50']:>7.2f} | {r['p99']:>7.2f} | "
               f"{r['rps'] / ceiling:>6.0%} | {r['errors']:>6} |")
     print(f"\nmessages_count of the single-channel target after the run: {count}")
+    print(f"POST Message, Conversations / Chat v2 (2 interleaved pairs of 5 s): {conv_rps / chat_rps:.0%}")
 
 
 if __name__ == "__main__":

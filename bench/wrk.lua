@@ -17,7 +17,8 @@ elseif auth then
 end
 if mode ~= "get" then
   wrk.method = "POST"
-  wrk.body = "Body=hello+from+the+bench&From=bench"
+  -- `From` names the author for Chat v2, `Author` for Conversations (each ignores the other).
+  wrk.body = "Body=hello+from+the+bench&From=bench&Author=bench"
   wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
 end
 

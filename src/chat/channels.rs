@@ -2,7 +2,8 @@
 
 use std::sync::Arc;
 
-use super::events::{Event, channel_params, modified};
+use super::events::{Event, modified};
+use super::payload::Payload;
 use super::write::Where;
 use super::{ChannelRef, Chat, ChatError, Permission, ServiceRef, validate};
 use crate::sid;
@@ -226,13 +227,13 @@ impl Chat {
         let allowed = scope.access.require(Permission::CreateChannel);
         let draft = channel.clone();
         let change = self.change(&scope, Where::Channel(&draft), Event::ChannelAdd, allowed)?;
-        let (approved, answer) = change.pre(|| channel_params(&channel, false)).await?;
+        let (approved, answer) = change.pre(|| Payload::channel(&channel, false)).await?;
         apply_answer(&mut channel, answer.as_ref())?;
         let channel = &channel;
         approved
             .commit(
                 &channel.sid,
-                || channel_params(channel, true),
+                || Payload::channel(channel, true),
                 None,
                 async |outbox| {
                     self.store.insert_channel(channel, outbox).await.map_err(taken)?;
@@ -355,13 +356,13 @@ impl Chat {
         }
         channel.date_updated = patch.date_updated.unwrap_or_else(time::now);
         let change = self.change(&scope, Where::Channel(&stored), Event::ChannelUpdate, allowed)?;
-        let (approved, answer) = change.pre(|| channel_params(&channel, true)).await?;
+        let (approved, answer) = change.pre(|| Payload::channel_state(&channel, &stored.state)).await?;
         apply_answer(&mut channel, answer.as_ref())?;
         let channel = &channel;
         approved
             .commit(
                 &channel.sid,
-                || channel_params(channel, true),
+                || Payload::channel_state(channel, &stored.state),
                 None,
                 async |outbox| {
                     let updated = self.store.update_channel(channel, outbox).await;
@@ -385,12 +386,16 @@ impl Chat {
         let (scope, channel) = self.channel_scope(at).await?;
         let allowed = scope.access.require(Permission::DestroyChannel);
         let change = self.change(&scope, Where::Channel(&channel), Event::ChannelDestroy, allowed)?;
-        let (approved, _) = change.pre(|| channel_params(&channel, true)).await?;
+        let (approved, _) = change.pre(|| Payload::channel(&channel, true)).await?;
         let channel = &channel;
         approved
             .commit(
                 &channel.sid,
-                || channel_params(channel, true),
+                || {
+                    let mut payload = Payload::channel(channel, true);
+                    payload.removed_now(false);
+                    payload
+                },
                 None,
                 async |outbox| {
                     let deleted = self

@@ -6,8 +6,8 @@
 
 use std::sync::Arc;
 
-use super::{Chat, ChatError};
-use crate::store::{ConversationsAccount, ConversationsSettings, Service};
+use super::{Chat, ChatError, ServicePatch};
+use crate::store::{AccountWebhooks, ConversationsAccount, ConversationsSettings, Service};
 
 /// The name Twilio gives the service it creates for an account's Conversations.
 pub const DEFAULT_SERVICE_NAME: &str = "Default Conversations Service";
@@ -65,6 +65,9 @@ impl Chat {
             };
             let expected = stored.as_ref().map(|r| r.default_service_sid.as_str());
             if self.store.put_conversations_account(&row, expected).await? {
+                if let Some(before) = &stored {
+                    self.carry_account_webhooks(before, &row).await?;
+                }
                 return Ok(row);
             }
             // Another request settled it first: ours is not needed.
@@ -136,6 +139,7 @@ impl Chat {
                 .put_conversations_account(&next, Some(&current.default_service_sid))
                 .await?
             {
+                self.carry_account_webhooks(&current, &next).await?;
                 return Ok(next);
             }
         }
@@ -143,6 +147,53 @@ impl Chat {
             "too many concurrent changes to the Conversations configuration",
         )))
     }
+}
+
+impl Chat {
+    /// Copies the account's webhooks onto its default service (see
+    /// [`crate::store::ConversationsServiceSettings::account_webhooks`]), removing them from
+    /// the service that was the default before.
+    async fn carry_account_webhooks(
+        &self,
+        before: &ConversationsAccount,
+        after: &ConversationsAccount,
+    ) -> Result<(), ChatError> {
+        let hooks = account_webhooks(&after.settings);
+        let account = &after.account_sid;
+        if before.default_service_sid != after.default_service_sid {
+            let clear = ServicePatch {
+                account_webhooks: Some(None),
+                ..ServicePatch::default()
+            };
+            match self.update_service(account, &before.default_service_sid, clear).await {
+                Ok(_) | Err(ChatError::NotFound) => {}
+                Err(e) => return Err(e),
+            }
+        } else if hooks == account_webhooks(&before.settings) {
+            return Ok(());
+        }
+        let set = ServicePatch {
+            account_webhooks: Some(hooks),
+            ..ServicePatch::default()
+        };
+        self.update_service(account, &after.default_service_sid, set).await?;
+        Ok(())
+    }
+}
+
+/// The account's webhooks as its default service carries them: `None` unless they can fire
+/// (a URL is set and the target is `webhook`; Flex targets are Twilio's own product).
+fn account_webhooks(s: &ConversationsSettings) -> Option<AccountWebhooks> {
+    let target = s.webhook_target.as_deref().unwrap_or("webhook");
+    if target != "webhook" || (s.pre_webhook_url.is_none() && s.post_webhook_url.is_none()) {
+        return None;
+    }
+    Some(AccountWebhooks {
+        pre_webhook_url: s.pre_webhook_url.clone(),
+        post_webhook_url: s.post_webhook_url.clone(),
+        method: s.webhook_method.clone(),
+        filters: s.webhook_filters.clone(),
+    })
 }
 
 fn apply(s: &mut ConversationsSettings, p: &ConversationsConfigPatch) {

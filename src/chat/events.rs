@@ -9,7 +9,7 @@
 use async_trait::async_trait;
 use serde_json::Value;
 
-use crate::store::{Channel, Member, Message, Service, User};
+use crate::store::{Channel, Member, Message, User};
 use crate::time::Timestamp;
 
 /// A change a write makes. Each pairs Twilio's pre-event (fired before an end user's action,
@@ -161,7 +161,7 @@ pub trait PreEventHook: Send + Sync {
 }
 
 /// Formats dates as webhook parameters carry them (milliseconds, `Z`).
-fn ms(t: &Timestamp) -> String {
+pub(super) fn ms(t: &Timestamp) -> String {
     t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
 }
 
@@ -243,14 +243,6 @@ pub(super) fn user_params(u: &User) -> Params {
         p("DateCreated", ms(&u.date_created)),
         p("DateUpdated", ms(&u.date_updated)),
     ]
-}
-
-/// Whether the service's `WebhookFilters` select `event` (unset or empty selects all).
-pub(super) fn selected(service: &Service, event: &str) -> bool {
-    match &service.settings.webhook_filters {
-        Some(filters) if !filters.is_empty() => filters.iter().any(|f| f == event),
-        _ => true,
-    }
 }
 
 /// Reads a string field a pre-event hook may set, in snake_case or PascalCase.

@@ -2,6 +2,7 @@
 
 use super::events::Event;
 use super::members::MemberPatch;
+use super::payload::Payload;
 use super::write::Where;
 use super::{ChannelRef, Chat, ChatError, Permission, Scope, ServiceRef};
 use crate::sid;
@@ -62,10 +63,10 @@ impl Chat {
             date_created: now,
             date_updated: now,
         };
-        let (approved, _) = change.pre(Vec::new).await?;
+        let (approved, _) = change.pre(Payload::default).await?;
         let invite = &invite;
         approved
-            .commit(&invite.sid, Vec::new, None, async |_| {
+            .commit(&invite.sid, Payload::default, None, async |_| {
                 match self.store.insert_invite(invite).await? {
                     AddInvite::Added => Ok(invite.clone()),
                     AddInvite::Duplicate => Err(ChatError::new(50212, "User already invited")),
@@ -119,10 +120,10 @@ impl Chat {
             None => Ok(()),
         };
         let change = self.change(&scope, Where::Channel(&channel), Event::InviteRemove, allowed)?;
-        let (approved, _) = change.pre(Vec::new).await?;
+        let (approved, _) = change.pre(Payload::default).await?;
         let invite = &invite;
         approved
-            .commit(&invite.sid, Vec::new, None, async |_| {
+            .commit(&invite.sid, Payload::default, None, async |_| {
                 match self.store.delete_invite(&invite.channel_sid, &invite.sid).await? {
                     true => Ok(()),
                     false => Err(ChatError::NotFound),

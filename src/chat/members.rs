@@ -1,6 +1,7 @@
 //! Members: users in a channel, with their role and read horizon.
 
-use super::events::{Event, member_params, modified};
+use super::events::{Event, modified};
+use super::payload::Payload;
 use super::write::Where;
 use super::{ChannelRef, Chat, ChatError, Permission, Scope, validate};
 use crate::sid;
@@ -143,7 +144,7 @@ impl Chat {
             date_created,
             date_updated: input.date_updated.unwrap_or(date_created),
         };
-        let (approved, answer) = change.pre(|| member_params(&member, reason, false)).await?;
+        let (approved, answer) = change.pre(|| Payload::member(&member, reason, false)).await?;
         if let Some(a) = modified(answer.as_ref(), "attributes", "Attributes") {
             member.attributes = validate::attributes(&a)?;
         }
@@ -155,7 +156,7 @@ impl Chat {
         let added = approved
             .commit(
                 &member.sid,
-                || member_params(member, reason, true),
+                || Payload::member(member, reason, true),
                 None,
                 async |outbox| {
                     Ok(self
@@ -270,12 +271,12 @@ impl Chat {
         }
         let change = self.change(&scope, Where::Channel(&channel), Event::MemberUpdate, allowed)?;
         self.apply_member_patch(&scope.service, &mut member, patch).await?;
-        let (approved, _) = change.pre(|| member_params(&member, "", true)).await?;
+        let (approved, _) = change.pre(|| Payload::member(&member, "", true)).await?;
         let member = &member;
         approved
             .commit(
                 &member.sid,
-                || member_params(member, "", true),
+                || Payload::member(member, "", true),
                 None,
                 async |outbox| match self.store.update_member(member, outbox).await? {
                     true => Ok(member.clone()),
@@ -332,12 +333,16 @@ impl Chat {
         };
         let reason = if own { "LEFT" } else { "REMOVED" };
         let change = self.change(&scope, Where::Channel(&channel), Event::MemberRemove, allowed)?;
-        let (approved, _) = change.pre(|| member_params(&member, reason, true)).await?;
+        let (approved, _) = change.pre(|| Payload::member(&member, reason, true)).await?;
         let member = &member;
         approved
             .commit(
                 &member.sid,
-                || member_params(member, reason, true),
+                || {
+                    let mut payload = Payload::member(member, reason, true);
+                    payload.removed_now(false);
+                    payload
+                },
                 None,
                 async |outbox| match self
                     .store

@@ -1,6 +1,7 @@
 //! Messages: appended with a gap-free per-channel index, edited, deleted.
 
-use super::events::{Event, Params, message_params, modified};
+use super::events::{Event, modified};
+use super::payload::Payload;
 use super::write::Where;
 use super::{Access, Actor, ChannelRef, Chat, ChatError, Permission, Scope, validate};
 use crate::sid;
@@ -162,7 +163,7 @@ impl Chat {
             date_created,
             date_updated,
         };
-        let (approved, answer) = change.pre(|| message_params(&message, false)).await?;
+        let (approved, answer) = change.pre(|| Payload::message(&message, false)).await?;
         if let Some(b) = modified(answer.as_ref(), "body", "Body") {
             body = self::body(&b)?;
         }
@@ -175,7 +176,7 @@ impl Chat {
         approved
             .commit(
                 &message.sid,
-                || message_params(message, true),
+                || Payload::message(message, true),
                 Some(&message.body),
                 async |outbox| self.append_with_media(message, outbox).await,
             )
@@ -261,9 +262,11 @@ impl Chat {
             .commit(
                 &m.sid,
                 || {
-                    let mut params = indexed(m);
-                    params.extend(m.last_updated_by.iter().map(|by| ("ModifiedBy".to_owned(), by.clone())));
-                    params
+                    let mut payload = indexed(m);
+                    if let Some(by) = &m.last_updated_by {
+                        payload.push_chat("ModifiedBy", by);
+                    }
+                    payload
                 },
                 None,
                 async |outbox| match self.store.update_message(m, outbox).await? {
@@ -296,9 +299,9 @@ impl Chat {
             .commit(
                 &m.sid,
                 || {
-                    let mut params = indexed(m);
-                    params.push(("DateRemoved".to_owned(), time::format(&time::now())));
-                    params
+                    let mut payload = indexed(m);
+                    payload.removed_now(true);
+                    payload
                 },
                 None,
                 async |outbox| match self.store.delete_message(&m.channel_sid, &m.sid, outbox).await? {
@@ -315,10 +318,10 @@ impl Chat {
 }
 
 /// The parameters of events about a stored message, with its index.
-fn indexed(m: &Message) -> Params {
-    let mut params = message_params(m, true);
-    params.push(("Index".to_owned(), m.index.to_string()));
-    params
+fn indexed(m: &Message) -> Payload {
+    let mut payload = Payload::message(m, true);
+    payload.push("Index", m.index.to_string());
+    payload
 }
 
 /// An end user acting in a channel must be a member with `permission`; the operator may.

@@ -75,6 +75,9 @@ pub struct ServicePatch {
     pub media_compatibility_message: Option<String>,
     /// Conversations' `Configuration/Webhooks` `Filters` (Conversations event names).
     pub conversations_webhook_filters: Option<Vec<String>>,
+    /// The account's Conversations webhooks this (default) service carries (`Some(None)`
+    /// removes them); set by the account's configuration, never by a request directly.
+    pub account_webhooks: Option<Option<crate::store::AccountWebhooks>>,
     /// Conversations' `NewMessage.WithMedia.Enabled`.
     pub new_message_with_media_enabled: Option<bool>,
     /// Conversations' `NewMessage.WithMedia.Template`.
@@ -349,6 +352,9 @@ fn apply(service: &mut Service, p: &ServicePatch) -> Result<(), ChatError> {
             return Err(ChatError::invalid("Filters", &format!("unknown event {bad}")));
         }
         s.conversations.webhook_filters = filters.iter().filter(|f| !f.is_empty()).cloned().collect();
+    }
+    if let Some(hooks) = &p.account_webhooks {
+        s.conversations.account_webhooks.clone_from(hooks);
     }
     set(
         &mut s.conversations.new_message_with_media_enabled,

@@ -2,7 +2,8 @@
 
 use std::sync::Arc;
 
-use super::events::{Event, modified, user_params};
+use super::events::{Event, modified};
+use super::payload::Payload;
 use super::write::Where;
 use super::{Access, Chat, ChatError, Permission, Scope, ServiceRef, validate};
 use crate::sid;
@@ -133,12 +134,12 @@ impl Chat {
             channel_webhooks: true,
         };
         let change = self.change(&scope, Where::Service, Event::UserAdd, Ok(()))?;
-        let (approved, _) = change.pre(|| user_params(&user)).await?;
+        let (approved, _) = change.pre(|| Payload::user(&user)).await?;
         let user = &user;
         approved
             .commit(
                 &user.sid,
-                || user_params(user),
+                || Payload::user(user),
                 None,
                 async |outbox| match self.store.insert_user(user, outbox).await {
                     Ok(()) => Ok(user.clone()),
@@ -208,7 +209,7 @@ impl Chat {
         }
         apply_patch(&mut user, &patch)?;
         // The hook sees the user as it would be after the update, and may change it.
-        let (approved, answer) = change.pre(|| user_params(&user)).await?;
+        let (approved, answer) = change.pre(|| Payload::user(&user)).await?;
         let answered = UserPatch {
             friendly_name: modified(answer.as_ref(), "friendly_name", "FriendlyName"),
             attributes: modified(answer.as_ref(), "attributes", "Attributes"),
@@ -220,7 +221,7 @@ impl Chat {
         approved
             .commit(
                 &user.sid,
-                || user_params(user),
+                || Payload::user(user),
                 None,
                 async |outbox| match self.store.update_user(user, outbox).await? {
                     true => Ok(user.clone()),
@@ -243,10 +244,10 @@ impl Chat {
             .ok_or(ChatError::NotFound)?;
         let allowed = scope.access.require_operator();
         let change = self.change(&scope, Where::Service, Event::UserRemove, allowed)?;
-        let (approved, _) = change.pre(Vec::new).await?;
+        let (approved, _) = change.pre(Payload::default).await?;
         let user = &user;
         approved
-            .commit(&user.sid, Vec::new, None, async |_| {
+            .commit(&user.sid, Payload::default, None, async |_| {
                 match self.store.delete_user(&user.service_sid, &user.sid).await? {
                     true => Ok(()),
                     false => Err(ChatError::NotFound),

@@ -45,7 +45,10 @@ fn configure(kind: &str, c: &mut WebhookConfig, p: WebhookConfigPatch) -> Result
         c.method = Some(m);
     }
     if let Some(filters) = p.filters {
-        if let Some(bad) = filters.iter().find(|f| !super::Event::is_webhook(f)) {
+        if let Some(bad) = filters
+            .iter()
+            .find(|f| !super::Event::is_webhook(f) && !super::CONVERSATIONS_EVENTS.contains(&f.as_str()))
+        {
             return Err(ChatError::invalid(
                 "Configuration.Filters",
                 &format!("unknown event {bad}"),

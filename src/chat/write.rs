@@ -14,12 +14,12 @@
 use serde_json::Value;
 
 use super::access::{Access, Scope};
-use super::events::{Event, HookFailure, HookRequest, Params, p, selected};
+use super::deliveries::{common, conversations_common, post_events};
+use super::events::{Event, HookFailure, HookRequest};
+use super::payload::{Payload, chat_selected, conversations_hooks, receivers};
 use super::{Chat, ChatError};
 use crate::events::ChatEvent;
-use crate::sid;
-use crate::store::{Channel, ChannelWebhook, OutboxRow, PageReq, Service};
-use crate::time;
+use crate::store::{Channel, OutboxRow, Service};
 
 /// A change whose actor was allowed to make it; next, [`Change::pre`].
 #[must_use = "a change does nothing until it is committed"]
@@ -157,6 +157,18 @@ impl Chat {
 }
 
 impl<'a> Change<'a> {
+    /// The Conversations API's name of this change's pre-event (`pre`) or post-event: only
+    /// for changes in a conversation (a private channel) or outside channels (users).
+    fn conversations_event(&self, pre: bool) -> Option<&'static str> {
+        let (before, after) = conversations_hooks(self.event);
+        let name = if pre { before } else { after };
+        match self.channel {
+            Where::Service => name,
+            Where::Channel(c) if c.channel_type == "private" => name,
+            _ => None,
+        }
+    }
+
     /// Runs the pre-event webhook when an end user acts and the service has one for this
     /// event; `params` builds its parameters only then. Returns the hook's JSON answer, if
     /// any, from which the caller applies the modifications Twilio allows.
@@ -164,31 +176,42 @@ impl<'a> Change<'a> {
     /// # Errors
     /// 403 / 20403 when the hook answered non-2xx; 502 / 50076, with one fixed message, when
     /// it gave no usable answer.
-    pub(super) async fn pre(self, params: impl FnOnce() -> Params) -> Result<(Approved<'a>, Option<Value>), ChatError> {
+    pub(super) async fn pre(
+        self,
+        payload: impl FnOnce() -> Payload,
+    ) -> Result<(Approved<'a>, Option<Value>), ChatError> {
         let service = &self.scope.service;
-        let (Access::User { identity, .. }, Some(event)) = (&self.scope.access, self.event.pre()) else {
+        let Access::User { identity, .. } = &self.scope.access else {
             return Ok((Approved(self), None));
         };
-        let Some(url) = service
-            .settings
-            .pre_webhook_url
-            .as_ref()
-            .filter(|_| selected(service, event))
-        else {
-            return Ok((Approved(self), None));
+        // A receiver configured through the Conversations API gets Conversations' event;
+        // otherwise Chat's service URL, as Chat's filters select.
+        let conversations = self
+            .conversations_event(true)
+            .and_then(|event| Some((event, receivers(service, event, true).into_iter().next()?)));
+        let (event, url, method, retry_count, params) = if let Some((event, r)) = conversations {
+            let mut all = conversations_common(service, event, Some(identity));
+            all.extend(payload().conversations);
+            (event, r.url, r.method, r.retry_count, all)
+        } else {
+            let s = &service.settings;
+            let (Some(event), Some(url)) = (self.event.pre(), s.pre_webhook_url.as_deref()) else {
+                return Ok((Approved(self), None));
+            };
+            if !chat_selected(service, event) {
+                return Ok((Approved(self), None));
+            }
+            let mut all = common(service, event, Some(identity));
+            all.extend(payload().chat);
+            let method = s.webhook_method.as_deref().unwrap_or("POST");
+            (event, url, method, s.pre_webhook_retry_count, all)
         };
-        let mut all = common(service, event, Some(identity));
-        all.extend(params());
         let request = HookRequest {
-            url: url.clone(),
-            method: service
-                .settings
-                .webhook_method
-                .clone()
-                .unwrap_or_else(|| "POST".to_owned()),
-            params: all,
+            url: url.to_owned(),
+            method: method.to_owned(),
+            params,
             auth_token: self.chat.auth_token(&service.account_sid).await?,
-            retry_count: service.settings.pre_webhook_retry_count,
+            retry_count,
         };
         match self.chat.pre_hook.call(request).await {
             Ok(answer) => Ok((Approved(self), answer)),
@@ -213,150 +236,28 @@ impl Approved<'_> {
     pub(super) async fn commit<T>(
         self,
         sid: &str,
-        params: impl FnOnce() -> Params,
+        payload: impl FnOnce() -> Payload,
         body: Option<&str>,
         write: impl AsyncFnOnce(&[OutboxRow]) -> Result<T, ChatError>,
     ) -> Result<T, ChatError> {
+        let conversations = self.0.conversations_event(false);
         let Change {
             chat,
             scope,
             channel,
             event,
         } = self.0;
-        let outbox = match event.post() {
-            Some(post) if scope.webhooks() => {
-                let channel = match channel {
-                    Where::Channel(c) => Some(c),
-                    _ => None,
-                };
-                post_events(chat, scope, channel, post, &params(), body).await?
-            }
-            _ => Vec::new(),
+        let outbox = if scope.webhooks() && !matches!(channel, Where::ChannelSid(_)) {
+            let channel = match channel {
+                Where::Channel(c) => Some(c),
+                _ => None,
+            };
+            post_events(chat, scope, channel, event, conversations, &payload(), body).await?
+        } else {
+            Vec::new()
         };
         let done = write(&outbox).await?;
         chat.emit(event, &scope.service, channel.channel_sid(), sid).await;
         Ok(done)
-    }
-}
-
-/// The parameters every webhook request carries.
-fn common(service: &Service, event: &str, identity: Option<&str>) -> Params {
-    let mut v = vec![
-        p("EventType", event),
-        p("AccountSid", &service.account_sid),
-        p("InstanceSid", &service.sid),
-        p("Source", if identity.is_some() { "SDK" } else { "API" }),
-    ];
-    if let Some(identity) = identity {
-        v.push(p("ClientIdentity", identity));
-    }
-    v
-}
-
-/// The post-event deliveries for `event`: the service's post-event URL and, for a channel, its
-/// `webhook` hooks filtering on the event and `trigger` hooks matched by `body`.
-async fn post_events(
-    chat: &Chat,
-    scope: &Scope,
-    channel: Option<&Channel>,
-    event: &str,
-    params: &Params,
-    body: Option<&str>,
-) -> Result<Vec<OutboxRow>, ChatError> {
-    let service = &scope.service;
-    let where_ = channel.map_or(service.sid.as_str(), |c| c.sid.as_str());
-    let now = time::now();
-    let row = |url: &str, method: &str, retry: i64, extra: Params| {
-        let mut all = common(service, event, scope.access.identity());
-        all.extend(params.iter().cloned());
-        all.extend(extra);
-        OutboxRow {
-            id: sid::generate("WD"),
-            account_sid: service.account_sid.clone(),
-            ordering_key: ordering_key(where_, url),
-            url: url.to_owned(),
-            method: method.to_owned(),
-            event_type: event.to_owned(),
-            params: all,
-            max_attempts: 1 + retry.max(0),
-            date_created: now,
-        }
-    };
-    let mut rows = Vec::new();
-    if let Some(url) = service
-        .settings
-        .post_webhook_url
-        .as_ref()
-        .filter(|_| selected(service, event))
-    {
-        let method = service.settings.webhook_method.as_deref().unwrap_or("POST");
-        rows.push(row(url, method, service.settings.post_webhook_retry_count, Vec::new()));
-    }
-    if let Some(channel) = channel.filter(|_| scope.channel_webhooks) {
-        let page = PageReq {
-            after: None,
-            before: None,
-            limit: 10,
-            desc: false,
-        };
-        for hook in chat.store.list_webhooks(&channel.sid, page).await? {
-            let ChannelWebhook {
-                sid,
-                webhook_type,
-                configuration: c,
-                ..
-            } = &hook.item;
-            let fires = match webhook_type.as_str() {
-                "webhook" => c.filters.as_ref().is_some_and(|f| f.iter().any(|e| e == event)),
-                "trigger" => {
-                    event == "onMessageSent" && triggered(c.triggers.as_deref().unwrap_or(&[]), body.unwrap_or(""))
-                }
-                _ => {
-                    tracing::info!(webhook = %sid, event, "studio channel webhooks are not delivered by a self-hosted server");
-                    false
-                }
-            };
-            if let (true, Some(url)) = (fires, c.url.as_ref()) {
-                let extra = vec![p("WebhookSid", sid), p("WebhookType", webhook_type)];
-                rows.push(row(
-                    url,
-                    c.method.as_deref().unwrap_or("POST"),
-                    c.retry_count.unwrap_or(0),
-                    extra,
-                ));
-            }
-        }
-    }
-    Ok(rows)
-}
-
-/// True when `body` contains one of the trigger keywords as a whole word (case-insensitive).
-fn triggered(keywords: &[String], body: &str) -> bool {
-    let words: Vec<String> = body
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(str::to_lowercase)
-        .collect();
-    keywords.iter().any(|k| words.contains(&k.to_lowercase()))
-}
-
-/// The outbox ordering key of a delivery to `url` about `scope` (a channel, or the service for
-/// events outside channels): deliveries are ordered per receiver URL and, within it, per
-/// channel. A receiver that is down delays only its own deliveries, and one channel's retries
-/// never hold back another channel's events. Migration 0005 computes the same key for rows
-/// written before it.
-fn ordering_key(scope: &str, url: &str) -> String {
-    format!("{scope} {url}")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn triggers_match_whole_words_case_insensitively() {
-        let k = vec!["Help".to_owned()];
-        assert!(triggered(&k, "I need help!"));
-        assert!(!triggered(&k, "helpful"));
     }
 }

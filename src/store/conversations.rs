@@ -106,4 +106,21 @@ pub struct ConversationsServiceSettings {
     pub new_message_with_media_enabled: bool,
     /// `NewMessage.WithMedia.Template`.
     pub new_message_with_media_template: Option<String>,
+    /// The account's `/v1/Configuration/Webhooks`, copied onto its default Conversations
+    /// service (and only there) so a write reads just its service to find its receivers.
+    pub account_webhooks: Option<AccountWebhooks>,
+}
+
+/// The account-level Conversations webhooks, as their default service carries them.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AccountWebhooks {
+    /// Pre-event URL.
+    pub pre_webhook_url: Option<String>,
+    /// Post-event URL.
+    pub post_webhook_url: Option<String>,
+    /// `GET` or `POST`.
+    pub method: Option<String>,
+    /// The Conversations events that fire.
+    pub filters: Vec<String>,
 }

@@ -4,8 +4,8 @@ use serde::{Deserialize, Serialize};
 
 pub use super::changes::{Change, ChangeHead, ChangeKind};
 pub use super::conversations::{
-    AddressConfig, AutoCreation, ConversationFilter, ConversationsAccount, ConversationsServiceSettings,
-    ConversationsSettings,
+    AccountWebhooks, AddressConfig, AutoCreation, ConversationFilter, ConversationsAccount,
+    ConversationsServiceSettings, ConversationsSettings,
 };
 use crate::time::Timestamp;
 

@@ -1,6 +1,6 @@
 //! `/v1/Conversations/{ConversationSid}/Webhooks`: a conversation's webhooks, which are the
-//! channel's Chat webhooks (`target` is Chat's `type`). Filters are stored under Chat's event
-//! names and shown under Conversations' (`onMessageAdded` is `onMessageSent`, and so on).
+//! channel's Chat webhooks (`target` is Chat's `type`). Filters name Conversations' events,
+//! which such a webhook receives with Conversations' payloads.
 
 use axum::Json;
 use axum::extract::State;
@@ -10,7 +10,7 @@ use axum::routing::get;
 use serde_json::{Value, json};
 
 use super::{At, Routes, conversation};
-use crate::chat::WebhookConfigPatch;
+use crate::chat::{CONVERSATIONS_EVENTS, WebhookConfigPatch};
 use crate::http::extract::{Form, Params, Query};
 use crate::http::page::Paging;
 use crate::http::{ApiError, AppState};
@@ -27,11 +27,10 @@ pub(super) fn routes() -> Routes {
     ]
 }
 
-/// (Conversations name, Chat name) of the events a conversation webhook can filter on.
+/// (Conversations name, Chat name) of events whose filters older versions stored under
+/// Chat's names; they are shown under Conversations' names.
 const EVENTS: &[(&str, &str)] = &[
     ("onMessageAdded", "onMessageSent"),
-    ("onMessageUpdated", "onMessageUpdated"),
-    ("onMessageRemoved", "onMessageRemoved"),
     ("onParticipantAdded", "onMemberAdded"),
     ("onParticipantUpdated", "onMemberUpdated"),
     ("onParticipantRemoved", "onMemberRemoved"),
@@ -39,22 +38,20 @@ const EVENTS: &[(&str, &str)] = &[
     ("onConversationRemoved", "onChannelDestroyed"),
 ];
 
-/// The filters as sent, under Chat's names; a name without a Chat event is refused.
+/// The filters as sent: Conversations' event names, delivered with Conversations' payloads.
 fn stored(sent: Vec<String>) -> Result<Vec<String>, ApiError> {
-    sent.into_iter()
-        .map(|f| {
-            EVENTS
-                .iter()
-                .find(|(c, _)| *c == f)
-                .map(|(_, chat)| (*chat).to_owned())
-                .ok_or_else(|| ApiError::invalid("Configuration.Filters", &format!("unknown event {f}")))
-        })
-        .collect()
+    match sent.iter().find(|f| !CONVERSATIONS_EVENTS.contains(&f.as_str())) {
+        Some(bad) => Err(ApiError::invalid(
+            "Configuration.Filters",
+            &format!("unknown event {bad}"),
+        )),
+        None => Ok(sent),
+    }
 }
 
 /// A stored filter under its Conversations name.
-fn shown(chat: &str) -> &str {
-    EVENTS.iter().find(|(_, c)| *c == chat).map_or(chat, |(v, _)| v)
+fn shown(name: &str) -> &str {
+    EVENTS.iter().find(|(_, c)| *c == name).map_or(name, |(v, _)| v)
 }
 
 /// The conversation webhook resource; `configuration` holds only the keys that are set.
