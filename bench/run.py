@@ -186,7 +186,7 @@ def main():
         data_dir = tempfile.mkdtemp(prefix="banter-bench-")
         backend = "SQLite synchronous=FULL"
     try:
-        banter = Banter(binary, data_dir=data_dir, database_url=db_url, extra_args=extra_args)
+        banter = Banter(binary, data_dir=data_dir, database_url=db_url)
     except BaseException:
         if pg_db:
             psql(args.postgres, f"drop database if exists {pg_db} with (force);", timeout=60)

@@ -113,8 +113,19 @@ async fn create(State(app): State<AppState>, at: At, Form(f): Form) -> Result<Re
         date_updated: f.date("DateUpdated")?,
         last_updated_by: None,
     };
-    let message = app.chat.send_message(at.channel(&c.sid), input).await?;
-    let body = one(&app, &at, &c, &message).await?;
+    // The author's participant SID is looked up while the message is written (the author is
+    // known before: an end user's identity, else `Author`), not after it.
+    let author = match at.caller.identity() {
+        Some(identity) => identity.to_owned(),
+        None => input.from.clone().unwrap_or_else(|| "system".to_owned()),
+    };
+    let (message, sids) = tokio::join!(
+        app.chat.send_message(at.channel(&c.sid), input),
+        participants(&app, &at, &c, std::slice::from_ref(&author))
+    );
+    let message = message?;
+    let sids = sids?;
+    let body = render(&message, sids.get(&message.from).map(String::as_str), &at);
     Ok((StatusCode::CREATED, Json(body)).into_response())
 }
 
