@@ -4,6 +4,7 @@ database (the `cluster` fixture), SDK clients per node, and bounded polling help
 Not collected by pytest (no `test_` prefix); the test modules import what they use.
 """
 
+import contextlib
 import os
 import queue
 import secrets
@@ -73,6 +74,7 @@ def make_client(username, password, base_url, account_sid=None):
     c.edge = None
     c.region = None
     c.chat.base_url = base_url
+    c.conversations.base_url = base_url
     return c
 
 
@@ -80,7 +82,7 @@ def make_client(username, password, base_url, account_sid=None):
 
 
 class Node:
-    def __init__(self, index, db_url, account_sid, auth_token, log_dir):
+    def __init__(self, index, db_url, account_sid, auth_token, log_dir, extra_args=()):
         self.index = index
         self.url = None
         env = dict(os.environ, BANTER_ACCOUNT_SID=account_sid, BANTER_AUTH_TOKEN=auth_token)
@@ -90,7 +92,7 @@ class Node:
         self.log_path = os.path.join(str(log_dir), "node%d.stderr.log" % index)
         self._stderr = open(self.log_path, "wb")
         self.proc = subprocess.Popen(
-            [BANTER_BIN, "serve", "--listen", "127.0.0.1:0", "--database-url", db_url],
+            [BANTER_BIN, "serve", "--listen", "127.0.0.1:0", "--database-url", db_url, *extra_args],
             stdout=subprocess.PIPE, stderr=self._stderr, env=env, text=True, bufsize=1,
         )
         self._lines = queue.Queue()
@@ -171,6 +173,13 @@ def postgres():
 
 @pytest.fixture(scope="module")
 def cluster(postgres, tmp_path_factory):
+    with running_cluster(tmp_path_factory) as c:
+        yield c
+
+
+@contextlib.contextmanager
+def running_cluster(tmp_path_factory, extra_args=()):
+    """NODES nodes (with `banter serve` flags extra_args) on a fresh database, dropped after."""
     db_name = "banter_multinode_" + secrets.token_hex(8)
     psql("create database %s" % db_name)
     nodes = []
@@ -180,10 +189,13 @@ def cluster(postgres, tmp_path_factory):
         log_dir = tmp_path_factory.mktemp("multinode")
         # Node 1 first (it migrates the schema and creates the bootstrap account), then the
         # other two together. Starting all three at once is test_nodes_started_together_*.
-        nodes.append(Node(1, database_url(db_name), account_sid, auth_token, log_dir))
+        def node(i):
+            return Node(i, database_url(db_name), account_sid, auth_token, log_dir, extra_args)
+
+        nodes.append(node(1))
         nodes[0].wait_ready(time.monotonic() + STARTUP_TIMEOUT)
         for i in range(1, NODES):
-            nodes.append(Node(i + 1, database_url(db_name), account_sid, auth_token, log_dir))
+            nodes.append(node(i + 1))
         deadline = time.monotonic() + STARTUP_TIMEOUT
         for n in nodes[1:]:
             n.wait_ready(deadline)

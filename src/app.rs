@@ -164,6 +164,8 @@ pub struct ServeConfig {
     pub presence: PresenceSettings,
     /// Limits of the Media Content Service.
     pub media: http::MediaSettings,
+    /// The shortest conversation timers accepted.
+    pub timer_limits: crate::chat::TimerLimits,
 }
 
 /// [`ServeConfig::change_retention`] unless configured: a week, so a client that was offline
@@ -189,6 +191,7 @@ impl Default for ServeConfig {
             gateway: GatewaySettings::default(),
             presence: PresenceSettings::default(),
             media: http::MediaSettings::default(),
+            timer_limits: crate::chat::TimerLimits::default(),
         }
     }
 }
@@ -245,7 +248,8 @@ pub async fn run(
         .with_blobs(blobs)
         .with_media_size_limit_mb(cfg.media.size_limit / (1024 * 1024))
         .with_pre_hook(Arc::new(HttpPreHook::new(hooks.clone())))
-        .with_presence(cfg.presence.clone());
+        .with_presence(cfg.presence.clone())
+        .with_timer_limits(cfg.timer_limits);
     let sealed = chat.seal_stored_secrets().await.context(
         "checking stored secrets against the server key (every node and command must use the same --secret-key or key file)",
     )?;
@@ -261,6 +265,7 @@ pub async fn run(
     ));
     chat.spawn_change_pruner(cfg.change_retention);
     chat.spawn_presence();
+    chat.spawn_timers();
     chat.spawn_media_sweeper();
     bootstrap(&chat, cfg.bootstrap.as_ref(), &format!("{scheme}://{addr}")).await?;
     chat.spawn_auth_watcher();

@@ -15,6 +15,19 @@ pub fn now() -> Timestamp {
     truncate(Utc::now())
 }
 
+/// The current time in milliseconds since the Unix epoch (the unit of stored timer instants).
+#[must_use]
+pub fn now_ms() -> i64 {
+    Utc::now().timestamp_millis()
+}
+
+/// The timestamp of `ms` milliseconds since the Unix epoch, truncated to whole seconds as
+/// every emitted date is; `None` out of range.
+#[must_use]
+pub fn from_ms(ms: i64) -> Option<Timestamp> {
+    DateTime::from_timestamp(ms.div_euclid(1000), 0)
+}
+
 /// Drops sub-second precision.
 #[must_use]
 pub fn truncate(t: Timestamp) -> Timestamp {

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use super::events::{Event, modified};
 use super::payload::Payload;
 use super::write::Where;
-use super::{ChannelRef, Chat, ChatError, Permission, ServiceRef, validate};
+use super::{ChannelRef, Chat, ChatError, Permission, ServiceRef, TimersInput, validate};
 use crate::sid;
 use crate::store::{Channel, ConversationFilter, Keyed, PageReq, Service, StoreError};
 use crate::time::{self, Timestamp};
@@ -37,6 +37,9 @@ pub struct NewChannel {
     pub state: Option<String>,
     /// Conversations' and Chat v3's `MessagingServiceSid`.
     pub messaging_service_sid: Option<String>,
+    /// Conversations' `Timers.*`; `Some` (even empty) for conversations created through the
+    /// Conversations API, which take the account's default timers.
+    pub timers: Option<TimersInput>,
 }
 
 /// UpdateChannel input: absent fields stay unchanged; an empty `UniqueName` clears it.
@@ -60,6 +63,8 @@ pub struct ChannelPatch {
     pub state: Option<String>,
     /// Conversations' and Chat v3's `MessagingServiceSid`.
     pub messaging_service_sid: Option<String>,
+    /// Conversations' `Timers.*`.
+    pub timers: Option<TimersInput>,
 }
 
 /// A conversation state, checked.
@@ -176,7 +181,7 @@ impl Chat {
     ///
     /// # Errors
     /// [`ChatError::NotFound`] for an unknown service; 50307 (409) for a taken unique name;
-    /// validation errors naming the parameter; 50107 (403).
+    /// validation errors naming the parameter (timers: 50375, 50376, 50379, 50380); 50107 (403).
     pub async fn create_channel(&self, at: ServiceRef<'_>, input: NewChannel) -> Result<Channel, ChatError> {
         let scope = self.scope(at).await?;
         let channel_type = input.channel_type.unwrap_or_else(|| "public".to_owned());
@@ -204,6 +209,10 @@ impl Chat {
                 input.date_updated,
             ),
         };
+        let state = input.state.as_deref().map_or(Ok("active".to_owned()), state)?;
+        let timers = self
+            .new_timers(&scope.service.account_sid, input.timers.as_ref(), &state)
+            .await?;
         let mut channel = Channel {
             sid: sid::generate(sid::CHANNEL),
             account_sid: scope.service.account_sid.clone(),
@@ -218,11 +227,12 @@ impl Chat {
             last_message_sid: None,
             date_created,
             date_updated: date_updated.unwrap_or(date_created),
-            state: input.state.as_deref().map_or(Ok("active".to_owned()), state)?,
+            state,
             messaging_service_sid: match input.messaging_service_sid.as_deref() {
                 Some(m) => messaging_service(m)?,
                 None => None,
             },
+            timers,
         };
         let allowed = scope.access.require(Permission::CreateChannel);
         let draft = channel.clone();
@@ -354,6 +364,7 @@ impl Chat {
         if let Some(m) = &patch.messaging_service_sid {
             channel.messaging_service_sid = messaging_service(m)?;
         }
+        self.update_timers(&mut channel, &stored.state, patch.timers.as_ref())?;
         channel.date_updated = patch.date_updated.unwrap_or_else(time::now);
         let change = self.change(&scope, Where::Channel(&stored), Event::ChannelUpdate, allowed)?;
         let (approved, answer) = change.pre(|| Payload::channel_state(&channel, &stored.state)).await?;

@@ -91,7 +91,8 @@ impl Chat {
     /// Conversations configuration.
     ///
     /// # Errors
-    /// 20001 for a default service the account does not own or a bad method or target.
+    /// 20001 for a default service the account does not own or a bad method or target;
+    /// default timers as [`Chat::update_channel`] checks timers (50375, 50376, 50379, 50380).
     pub async fn update_conversations_account(
         &self,
         account_sid: &str,
@@ -108,6 +109,13 @@ impl Chat {
                 }
                 Err(e) => return Err(e),
             }
+        }
+        // The defaults obey the rules of the timers they become (an empty value removes one).
+        if let Some(v) = &patch.default_inactive_timer {
+            self.timer_ms(false, v)?;
+        }
+        if let Some(v) = &patch.default_closed_timer {
+            self.timer_ms(true, v)?;
         }
         if let Some(m) = &patch.webhook_method
             && !matches!(m.to_ascii_uppercase().as_str(), "GET" | "POST")

@@ -172,6 +172,11 @@ impl Chat {
         }
         message.body = body;
         message.attributes = Some(attributes);
+        // A message makes an inactive conversation active again (where the channel was not
+        // read, the store does it in the message's transaction).
+        if let Some(c) = channel.as_ref().filter(|c| c.state == "inactive") {
+            self.reactivate(c, scope.webhooks()).await?;
+        }
         let message = &message;
         approved
             .commit(

@@ -27,6 +27,7 @@ pub mod presence;
 mod push;
 mod roles;
 mod services;
+mod timers;
 mod tokens;
 pub mod typing;
 mod users;
@@ -56,6 +57,7 @@ pub use presence::{PresenceSettings, UserView};
 pub use push::{MAX_REGISTRATIONS, PushRegistration};
 pub use roles::{NewRole, PERMISSIONS_CHANNEL, PERMISSIONS_DEPLOYMENT};
 pub use services::{CONVERSATIONS_EVENTS, NotificationKindPatch, ServicePatch};
+pub use timers::{TimerLimits, TimersInput, parse_duration};
 pub use tokens::{CLOCK_SKEW_SECS, MAX_TTL_SECS, NewToken, TOKEN_CTY, TokenCache, TokenIdentity};
 pub use typing::Typing;
 pub use users::{NewUser, UserPatch};
@@ -95,6 +97,8 @@ pub struct Chat {
     blobs: Option<Arc<dyn crate::media::Blobs>>,
     /// The largest media file in MB.
     media_limit_mb: u64,
+    /// The shortest conversation timers accepted.
+    timer_limits: TimerLimits,
 }
 
 /// Services remembered per process before the cache starts over.
@@ -130,6 +134,7 @@ impl Chat {
             node: Arc::new(presence::Node::new(PresenceSettings::default())),
             blobs: None,
             media_limit_mb: crate::media::DEFAULT_SIZE_LIMIT_MB,
+            timer_limits: TimerLimits::default(),
         }
     }
 
@@ -137,6 +142,13 @@ impl Chat {
     #[must_use]
     pub fn with_presence(mut self, settings: PresenceSettings) -> Self {
         self.node = Arc::new(presence::Node::new(settings));
+        self
+    }
+
+    /// Accepts conversation timers down to `limits` (Twilio's minima unless lowered).
+    #[must_use]
+    pub fn with_timer_limits(mut self, limits: TimerLimits) -> Self {
+        self.timer_limits = limits;
         self
     }
 

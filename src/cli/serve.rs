@@ -80,6 +80,10 @@ pub(super) struct Serve {
     /// Largest media upload in MB (Twilio's `media.size_limit_mb`: 150).
     #[arg(long, env = "BANTER_MEDIA_SIZE_LIMIT_MB", default_value_t = crate::media::DEFAULT_SIZE_LIMIT_MB, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     media_size_limit_mb: u64,
+    /// Shortest conversation timer accepted, in seconds, for both `Timers.Inactive` and
+    /// `Timers.Closed` (default: Twilio's minima, 60 and 600). For tests that need short timers.
+    #[arg(long, env = "BANTER_CONVERSATION_TIMER_MINIMUM_SECS", value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    conversation_timer_minimum_secs: Option<u64>,
     /// How long a signed media download URL (`content_direct_temporary`) works, in seconds.
     #[arg(long, env = "BANTER_MEDIA_URL_TTL_SECS", default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..=86_400))]
     media_url_ttl_secs: u64,
@@ -116,6 +120,10 @@ impl Serve {
                 linger: Duration::from_secs(s.offline_after_secs),
                 ..crate::chat::PresenceSettings::default()
             },
+            timer_limits: s
+                .conversation_timer_minimum_secs
+                .map(|secs| crate::chat::TimerLimits::lowered_to(Duration::from_secs(secs)))
+                .unwrap_or_default(),
             media: crate::http::MediaSettings {
                 size_limit: s.media_size_limit_mb.saturating_mul(1024 * 1024),
                 url_ttl: Duration::from_secs(s.media_url_ttl_secs),

@@ -19,6 +19,7 @@ pub mod row;
 pub mod schema;
 pub mod sql;
 pub mod sqlite;
+pub mod timers;
 
 pub use access::{AccessStore, ChannelAccess};
 use async_trait::async_trait;
@@ -27,6 +28,7 @@ pub use media::{AttachMedia, MediaStore};
 pub use messaging::*;
 pub use model::*;
 pub use presence::{Flip, PresenceStore, Reachability, SocketPresence};
+pub use timers::{ConversationTimers, TimerStore};
 
 /// The cause carried by a [`StoreError`]: the driver's own error (kept as the source, never
 /// flattened into text), or a message where there is no underlying error.
@@ -387,6 +389,7 @@ pub trait Store:
     + ChangeStore
     + PresenceStore
     + MediaStore
+    + TimerStore
 {
 }
 
@@ -408,5 +411,6 @@ impl<T> Store for T where
         + ChangeStore
         + PresenceStore
         + MediaStore
+        + TimerStore
 {
 }

@@ -262,6 +262,8 @@ pub struct Channel {
     pub state: String,
     /// The Messaging Service of the conversation (Conversations API, Chat v3).
     pub messaging_service_sid: Option<String>,
+    /// The conversation's timers (Conversations API).
+    pub timers: super::ConversationTimers,
 }
 
 /// A user's membership in a channel.

@@ -206,6 +206,11 @@ pub const TABLES: &[Table] = &[
             text("date_updated"),
             text("state"),
             text("messaging_service_sid"),
+            int_col("timer_inactive_ms"),
+            int_col("timer_closed_ms"),
+            int_col("timer_inactive_at"),
+            int_col("timer_closed_at"),
+            int_col("timer_due_at"),
         ],
     },
     Table {

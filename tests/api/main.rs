@@ -38,6 +38,7 @@ mod secrets;
 mod services;
 mod spec_coverage;
 mod store;
+mod timers;
 mod tls;
 mod tokens;
 mod users;

@@ -8,7 +8,8 @@ use std::sync::Arc;
 use banter::chat::Chat;
 use banter::secrets::Secrets;
 use banter::store::{
-    AddInvite, AddMember, Channel, Invite, Member, Message, OutboxRow, PageReq, Store, StoreError, User,
+    AddInvite, AddMember, Channel, ConversationTimers, Invite, Member, Message, OutboxRow, PageReq, Store, StoreError,
+    User,
 };
 use banter::time;
 
@@ -75,6 +76,7 @@ impl Pair {
             date_updated: time::now(),
             state: "active".to_owned(),
             messaging_service_sid: None,
+            timers: ConversationTimers::default(),
         }
     }
 
@@ -498,4 +500,59 @@ async fn store_concurrent_appends_to_several_channels_and_a_missing_one_keep_ind
         assert_eq!(stored.last_message_sid.as_deref(), Some(listed[39].item.sid.as_str()));
     }
     assert!(p.b.list_messages(&missing.sid, first_page()).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn store_a_due_timer_fires_once_across_two_handles_and_a_message_restarts_it() {
+    // Arrange: a conversation whose inactive timer fell due a second ago.
+    let p = pair().await;
+    let now = time::now_ms();
+    let mut ch = p.channel(None);
+    ch.channel_type = "private".to_owned();
+    ch.timers = ConversationTimers {
+        inactive_ms: Some(60_000),
+        closed_ms: Some(600_000),
+        inactive_at: Some(now - 1_000),
+        closed_at: Some(now + 500_000),
+    };
+    p.a.insert_channel(&ch, &[]).await.unwrap();
+    let due_a = p.a.due_timers(now, 10).await.unwrap();
+    let due_b = p.b.due_timers(now, 10).await.unwrap();
+    assert_eq!(due_a.iter().map(|c| &c.sid).collect::<Vec<_>>(), [&ch.sid]);
+    assert_eq!(due_a, due_b);
+    // Act: both handles fire it at once, each several times.
+    let mut next = ch.clone();
+    next.state = "inactive".to_owned();
+    next.timers.inactive_at = None;
+    let mut tasks = Vec::new();
+    for i in 0..6 {
+        let (store, next) = (p.handle(i), next.clone());
+        let due = ch.timers.due_at();
+        tasks.push(tokio::spawn(async move {
+            store.set_conversation_state(&next, "active", due, &[]).await
+        }));
+    }
+    let mut fired = 0;
+    for t in tasks {
+        fired += usize::from(t.await.unwrap().unwrap());
+    }
+    // Assert: once; nothing is due any more; a message restarts the timers and reactivates.
+    assert_eq!(fired, 1);
+    assert!(p.b.due_timers(time::now_ms(), 10).await.unwrap().is_empty());
+    let stored = p.b.channel(&p.service_sid, &ch.sid).await.unwrap().unwrap();
+    assert_eq!((stored.state.as_str(), stored.timers.inactive_at), ("inactive", None));
+    let before = time::now_ms();
+    p.b.append_message(&p.message(&ch, "back"), &[]).await.unwrap().unwrap();
+    let stored = p.a.channel(&p.service_sid, &ch.sid).await.unwrap().unwrap();
+    assert_eq!(stored.state, "active");
+    assert!(
+        stored.timers.inactive_at.unwrap() >= before + 60_000,
+        "{:?}",
+        stored.timers
+    );
+    assert!(
+        stored.timers.closed_at.unwrap() >= before + 600_000,
+        "{:?}",
+        stored.timers
+    );
 }

@@ -9,11 +9,11 @@ use axum::routing::{get, post};
 use serde_json::{Value, json};
 
 use super::{At, Routes, conversation};
-use crate::chat::{ChannelPatch, NewChannel};
+use crate::chat::{ChannelPatch, NewChannel, TimersInput};
 use crate::http::extract::{Form, Query};
 use crate::http::page::Paging;
 use crate::http::{ApiError, AppState};
-use crate::store::{Channel, ConversationFilter};
+use crate::store::{Channel, ConversationFilter, ConversationTimers};
 use crate::time;
 
 pub(super) fn routes() -> Routes {
@@ -38,7 +38,7 @@ pub(super) fn render(c: &Channel, at: &At) -> Value {
         "state": c.state,
         "date_created": time::format(&c.date_created),
         "date_updated": time::format(&c.date_updated),
-        "timers": {},
+        "timers": timers(&c.timers),
         "bindings": null,
         "links": {
             "participants": format!("{url}/Participants"),
@@ -47,6 +47,25 @@ pub(super) fn render(c: &Channel, at: &At) -> Value {
         },
         "url": url,
     })
+}
+
+/// `timers`: the instants the set timers fire at (`{}` when none runs).
+pub(super) fn timers(t: &ConversationTimers) -> Value {
+    let mut out = serde_json::Map::new();
+    for (name, at) in [("date_inactive", t.inactive_at), ("date_closed", t.closed_at)] {
+        if let Some(at) = at.and_then(time::from_ms) {
+            out.insert(name.to_owned(), Value::String(time::format(&at)));
+        }
+    }
+    Value::Object(out)
+}
+
+/// `Timers.Inactive` and `Timers.Closed`.
+fn timers_input(f: &crate::http::extract::Params) -> TimersInput {
+    TimersInput {
+        inactive: f.string("Timers.Inactive"),
+        closed: f.string("Timers.Closed"),
+    }
 }
 
 /// The fields a create shares with ConversationWithParticipants.
@@ -61,12 +80,15 @@ fn new_conversation(f: &crate::http::extract::Params) -> Result<NewChannel, ApiE
         created_by: None,
         state: f.string("State"),
         messaging_service_sid: f.string("MessagingServiceSid"),
+        timers: Some(timers_input(f)),
     })
 }
 
 /// `POST /v1/Conversations`
 ///
-/// Creates a conversation (a private channel). `201`; `409` with 50353 for a taken unique name.
+/// Creates a conversation (a private channel), with `Timers.Inactive` / `Timers.Closed` or
+/// the account's default timers. `201`; `409` with 50353 for a taken unique name; `400` for
+/// timers as on update.
 async fn create(State(app): State<AppState>, at: At, Form(f): Form) -> Result<Response, ApiError> {
     let channel = app
         .chat
@@ -154,7 +176,8 @@ async fn list(State(app): State<AppState>, at: At, Query(q): Query) -> Result<Re
 
 /// `POST /v1/Conversations/{Sid}`
 ///
-/// Updates names, attributes, state, messaging service and dates. `200`.
+/// Updates names, attributes, state, messaging service, timers and dates. `200`; `400` with
+/// 50375/50376 for timers below the minimum, 50379/50380 for one that is not a duration.
 async fn update(State(app): State<AppState>, at: At, Form(f): Form) -> Result<Response, ApiError> {
     let channel = conversation(&app, &at, at.param("sid")).await?;
     let patch = ChannelPatch {
@@ -165,6 +188,7 @@ async fn update(State(app): State<AppState>, at: At, Form(f): Form) -> Result<Re
         date_updated: f.date("DateUpdated")?,
         state: f.string("State"),
         messaging_service_sid: f.string("MessagingServiceSid"),
+        timers: Some(timers_input(&f)),
         ..ChannelPatch::default()
     };
     let channel = app

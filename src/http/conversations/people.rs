@@ -120,7 +120,7 @@ fn render_user_conversation(user: &User, uc: &UserChannel, at: &At) -> Value {
         "user_sid": user.sid,
         "friendly_name": c.friendly_name,
         "conversation_state": c.state,
-        "timers": {},
+        "timers": super::conversation::timers(&c.timers),
         "attributes": c.attributes,
         "date_created": time::format(&c.date_created),
         "date_updated": time::format(&c.date_updated),
@@ -250,7 +250,7 @@ fn render_participant_conversation(user: &User, uc: &UserChannel, at: &At) -> Va
         "conversation_date_updated": time::format(&c.date_updated),
         "conversation_created_by": c.created_by,
         "conversation_state": c.state,
-        "conversation_timers": {},
+        "conversation_timers": super::conversation::timers(&c.timers),
         "links": {
             "participant": uc.member_sid.as_ref().map(|m| format!("{conversation_url}/Participants/{m}")),
             "conversation": conversation_url,

@@ -143,6 +143,9 @@ async fn append_all(
     items: &[(&Message, &[OutboxRow])],
 ) -> Result<Vec<Option<i64>>, Fail> {
     let mut indexes: Vec<Option<i64>> = Vec::with_capacity(items.len());
+    // Conversations a message of this batch made active again: (service, channel).
+    let mut reactivated: Vec<(&str, &str)> = Vec::new();
+    let now = time::now_ms();
     let mut start = 0;
     while start < items.len() {
         let channel = &items[start].0.channel_sid;
@@ -153,10 +156,17 @@ async fn append_all(
                 .count();
         let count = i64::try_from(end - start).unwrap_or(i64::MAX);
         let last_sid = &items[end - 1].0.sid;
-        let base: Option<i64> = query_opt(t, q::RESERVE.pg(), &[channel, &count, last_sid])
-            .await?
-            .map(|row| Cursor::new(&row, 0).int())
-            .transpose()?;
+        let reserved = query_opt(t, q::RESERVE.pg(), &[channel, &count, last_sid, &now]).await?;
+        let mut base = None;
+        if let Some(row) = reserved {
+            let mut cur = Cursor::new(&row, 0);
+            base = Some(cur.int()?);
+            if cur.opt_text()?.as_deref() == Some("inactive")
+                && execute(t, q::REACTIVATE.pg(), &[channel, &time::format(&time::now())]).await? > 0
+            {
+                reactivated.push((items[start].0.service_sid.as_str(), channel.as_str()));
+            }
+        }
         indexes.extend((0..count).map(|k| base.map(|b| b + k)));
         start = end;
     }
@@ -209,12 +219,16 @@ async fn append_all(
         }
     }
     // Last, as every writer does: one head update per service for the whole batch.
-    let changes: Vec<(&str, NewChange<'_>)> = stored
+    let changes: Vec<(&str, NewChange<'_>)> = reactivated
         .iter()
-        .map(|(m, _)| {
+        .map(|(service, channel)| {
+            let change = NewChange::in_channel(channel, ChangeKind::ChannelUpdated, channel);
+            (*service, change)
+        })
+        .chain(stored.iter().map(|(m, _)| {
             let change = NewChange::in_channel(&m.channel_sid, ChangeKind::MessageAdded, &m.sid);
             (m.service_sid.as_str(), change)
-        })
+        }))
         .collect();
     log_all(t, &changes).await?;
     Ok(indexes)

@@ -4,13 +4,28 @@ use async_trait::async_trait;
 
 use super::changes::log_one;
 use super::outbox::insert_outbox_in;
-use super::{PgStore, conflict, execute, finish_page, map_rows, query_opt};
+use deadpool_postgres::Transaction;
+
+use super::{Fail, PgStore, conflict, execute, finish_page, map_rows, query_opt};
 use crate::sid;
 use crate::store::ChangeKind::{ChannelAdded, ChannelRemoved, ChannelUpdated};
 use crate::store::queries::channels as q;
 use crate::store::row;
 use crate::store::{Channel, ChannelStore, ConversationFilter, Keyed, NewChange, OutboxRow, PageReq, StoreError};
 use crate::time;
+
+/// What every write that changed channel `ch` adds to its transaction: the post-event
+/// deliveries `outbox` and the channel's update in the change log.
+pub(super) async fn updated(t: &Transaction<'_>, ch: &Channel, outbox: &[OutboxRow]) -> Result<(), Fail> {
+    insert_outbox_in(t, outbox, &[]).await?;
+    log_one(
+        t,
+        &ch.service_sid,
+        NewChange::in_channel(&ch.sid, ChannelUpdated, &ch.sid),
+    )
+    .await?;
+    Ok(())
+}
 
 #[async_trait]
 impl ChannelStore for PgStore {
@@ -33,6 +48,11 @@ impl ChannelStore for PgStore {
                         &time::format(&ch.date_updated),
                         &ch.state,
                         &ch.messaging_service_sid,
+                        &ch.timers.inactive_ms,
+                        &ch.timers.closed_ms,
+                        &ch.timers.inactive_at,
+                        &ch.timers.closed_at,
+                        &ch.timers.due_at(),
                     ],
                 )
                 .await
@@ -120,18 +140,17 @@ impl ChannelStore for PgStore {
                         &ch.channel_type,
                         &ch.state,
                         &ch.messaging_service_sid,
+                        &ch.timers.inactive_ms,
+                        &ch.timers.closed_ms,
+                        &ch.timers.inactive_at,
+                        &ch.timers.closed_at,
+                        &ch.timers.due_at(),
                     ],
                 )
                 .await
                 .map_err(|e| conflict(e, "channel.unique_name"))?;
                 if n > 0 {
-                    insert_outbox_in(t, outbox, &[]).await?;
-                    log_one(
-                        t,
-                        &ch.service_sid,
-                        NewChange::in_channel(&ch.sid, ChannelUpdated, &ch.sid),
-                    )
-                    .await?;
+                    updated(t, ch, outbox).await?;
                 }
                 Ok(n > 0)
             })

@@ -26,6 +26,7 @@ mod outbox;
 mod presence;
 mod roles;
 mod services;
+mod timers;
 mod users;
 mod webhooks;
 
@@ -63,6 +64,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (8, include_str!("../../../migrations/postgres/0008_presence.sql")),
     (9, include_str!("../../../migrations/postgres/0009_media.sql")),
     (10, include_str!("../../../migrations/postgres/0010_conversations.sql")),
+    (
+        11,
+        include_str!("../../../migrations/postgres/0011_conversation_timers.sql"),
+    ),
 ];
 
 /// Key of the transaction-level advisory lock that serialises migrations across nodes

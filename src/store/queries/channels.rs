@@ -5,10 +5,12 @@ use crate::{paged_sql, shared_sql};
 
 shared_sql! {
     /// Inserts a channel: sid, account, service, friendly name, unique name, attributes, type,
-    /// created by, created, updated.
+    /// created by, created, updated, state, messaging service, then its timers (inactive and
+    /// closed durations, their instants, the due instant).
     pub INSERT = "insert into channels (sid, account_sid, service_sid, friendly_name, unique_name, attributes, \
-        type, created_by, date_created, date_updated, state, messaging_service_sid) \
-        values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
+        type, created_by, date_created, date_updated, state, messaging_service_sid, \
+        timer_inactive_ms, timer_closed_ms, timer_inactive_at, timer_closed_at, timer_due_at) \
+        values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)";
     /// A channel of service `$2` by SID `$1`.
     pub BY_SID = format!(
         "select {} from channels c where c.sid = $1 and c.service_sid = $2",
@@ -20,10 +22,12 @@ shared_sql! {
         columns(CHANNEL_COLUMNS, "c")
     );
     /// Updates a channel's writable fields: friendly name, unique name, attributes, created by,
-    /// created, updated; where sid `$7` and service `$8`.
+    /// created, updated, type `$9`, state `$10`, messaging service `$11` and timers `$12`–`$16`
+    /// (as in [`INSERT`]); where sid `$7` and service `$8`.
     pub UPDATE = "update channels set friendly_name = $1, unique_name = $2, attributes = $3, created_by = $4, \
-        date_created = $5, date_updated = $6, type = $9, state = $10, messaging_service_sid = $11 \
-        where sid = $7 and service_sid = $8";
+        date_created = $5, date_updated = $6, type = $9, state = $10, messaging_service_sid = $11, \
+        timer_inactive_ms = $12, timer_closed_ms = $13, timer_inactive_at = $14, timer_closed_at = $15, \
+        timer_due_at = $16 where sid = $7 and service_sid = $8";
     /// Deletes channel `$1` of service `$2`.
     pub DELETE = "delete from channels where sid = $1 and service_sid = $2";
 }

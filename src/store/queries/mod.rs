@@ -17,5 +17,6 @@ pub mod outbox;
 pub mod presence;
 pub mod roles;
 pub mod services;
+pub mod timers;
 pub mod users;
 pub mod webhooks;

@@ -3,8 +3,8 @@
 
 use super::{Cells, Cursor};
 use crate::store::{
-    Change, ChangeKind, Channel, ChannelWebhook, Invite, Keyed, Media, Member, Message, MessageMedia, OutboxItem,
-    OutboxRow, StoreError, UserChannel,
+    Change, ChangeKind, Channel, ChannelWebhook, ConversationTimers, Invite, Keyed, Media, Member, Message,
+    MessageMedia, OutboxItem, OutboxRow, StoreError, UserChannel,
 };
 
 /// What a [`Media`] record is read from.
@@ -69,6 +69,10 @@ pub const CHANNEL_COLUMNS: &[&str] = &[
     "date_updated",
     "state",
     "messaging_service_sid",
+    "timer_inactive_ms",
+    "timer_closed_ms",
+    "timer_inactive_at",
+    "timer_closed_at",
 ];
 
 /// Decodes a [`Channel`] (columns [`CHANNEL_COLUMNS`] from `at`). Stored NULL attributes read
@@ -96,6 +100,12 @@ pub fn channel(r: &(impl Cells + ?Sized), at: usize) -> Result<Keyed<Channel>, S
             date_updated: c.ts()?,
             state: c.opt_text()?.unwrap_or_else(|| "active".to_owned()),
             messaging_service_sid: c.opt_text()?,
+            timers: ConversationTimers {
+                inactive_ms: c.opt_int()?,
+                closed_ms: c.opt_int()?,
+                inactive_at: c.opt_int()?,
+                closed_at: c.opt_int()?,
+            },
         },
     })
 }

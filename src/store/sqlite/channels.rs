@@ -20,6 +20,19 @@ fn conflict(e: rusqlite::Error) -> StoreError {
     }
 }
 
+/// What every write that changed channel `ch` adds to its transaction: the post-event
+/// deliveries `outbox` and the channel's update in the change log.
+pub(super) fn updated(
+    c: &rusqlite::Connection,
+    log: &mut super::changes::ChangeLog,
+    ch: &Channel,
+    outbox: &[OutboxRow],
+) -> Result<(), StoreError> {
+    insert_outbox_in(c, outbox, &[])?;
+    log.push(&ch.service_sid, NewChange::in_channel(&ch.sid, ChannelUpdated, &ch.sid));
+    Ok(())
+}
+
 /// JSON array text for `json_each` filters.
 pub(super) fn json_list(values: &[String]) -> String {
     serde_json::Value::from(values.to_vec()).to_string()
@@ -45,7 +58,12 @@ impl ChannelStore for SqliteStore {
                         time::format(&ch.date_created),
                         time::format(&ch.date_updated),
                         ch.state,
-                        ch.messaging_service_sid
+                        ch.messaging_service_sid,
+                        ch.timers.inactive_ms,
+                        ch.timers.closed_ms,
+                        ch.timers.inactive_at,
+                        ch.timers.closed_at,
+                        ch.timers.due_at()
                     ])
                 })
                 .map_err(conflict)?;
@@ -134,13 +152,17 @@ impl ChannelStore for SqliteStore {
                         ch.service_sid,
                         ch.channel_type,
                         ch.state,
-                        ch.messaging_service_sid
+                        ch.messaging_service_sid,
+                        ch.timers.inactive_ms,
+                        ch.timers.closed_ms,
+                        ch.timers.inactive_at,
+                        ch.timers.closed_at,
+                        ch.timers.due_at()
                     ])
                 })
                 .map_err(conflict)?;
             if n > 0 {
-                insert_outbox_in(c, &outbox, &[])?;
-                log.push(&ch.service_sid, NewChange::in_channel(&ch.sid, ChannelUpdated, &ch.sid));
+                updated(c, log, &ch, &outbox)?;
             }
             Ok(n > 0)
         })

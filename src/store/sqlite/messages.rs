@@ -7,7 +7,7 @@ use rusqlite::params;
 
 use super::outbox::insert_outbox_in;
 use super::{SqliteStore, finish_page, other, query_first, query_rows};
-use crate::store::ChangeKind::{MessageAdded, MessageRemoved, MessageUpdated};
+use crate::store::ChangeKind::{ChannelUpdated, MessageAdded, MessageRemoved, MessageUpdated};
 use crate::store::queries::messages as q;
 use crate::store::row::{self, Cursor};
 use crate::store::{Keyed, Message, MessageStore, NewChange, OutboxRow, PageReq, StoreError};
@@ -19,11 +19,27 @@ impl MessageStore for SqliteStore {
         let mut m = m.clone();
         let outbox = outbox.to_vec();
         self.write_logged(move |c, log| {
-            let index = query_first(c, q::RESERVE.sqlite(), params![m.channel_sid, 1_i64, m.sid], |r| {
-                Cursor::new(r, 0).int()
+            let now = crate::time::now_ms();
+            let reserved = query_first(c, q::RESERVE.sqlite(), params![m.channel_sid, 1_i64, m.sid, now], |r| {
+                let mut cur = Cursor::new(r, 0);
+                Ok((cur.int()?, cur.opt_text()?))
             })?;
-            let Some(index) = index else { return Ok(None) };
+            let Some((index, state)) = reserved else {
+                return Ok(None);
+            };
             m.index = index;
+            if state.as_deref() == Some("inactive") {
+                let n = c
+                    .prepare_cached(q::REACTIVATE.sqlite())
+                    .and_then(|mut s| s.execute(params![m.channel_sid, time::format(&time::now())]))
+                    .map_err(other)?;
+                if n > 0 {
+                    log.push(
+                        &m.service_sid,
+                        NewChange::in_channel(&m.channel_sid, ChannelUpdated, &m.channel_sid),
+                    );
+                }
+            }
             c.prepare_cached(q::INSERT.sqlite())
                 .and_then(|mut s| {
                     s.execute(params![

@@ -21,6 +21,7 @@ mod outbox;
 mod presence;
 mod roles;
 mod services;
+mod timers;
 mod users;
 mod webhooks;
 mod writer;
@@ -60,6 +61,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (8, include_str!("../../../migrations/sqlite/0008_presence.sql")),
     (9, include_str!("../../../migrations/sqlite/0009_media.sql")),
     (10, include_str!("../../../migrations/sqlite/0010_conversations.sql")),
+    (
+        11,
+        include_str!("../../../migrations/sqlite/0011_conversation_timers.sql"),
+    ),
 ];
 
 /// Page cache of the writer connection (KiB): the hot pages of every index stay in memory.
