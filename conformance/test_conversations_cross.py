@@ -96,3 +96,29 @@ def test_updates_through_chat_show_in_conversations(conv, chat):
     got = conv.conversations(c.sid).fetch()
     assert got.friendly_name == "after" and got.attributes == '{"z":2}'
     assert got.date_updated >= c.date_updated
+
+
+def test_sends_to_closed_or_public_through_either_api(conv, chat):
+    c = conv.conversations.create()
+    cp = conv.conversations(c.sid)
+    p = cp.participants.create(identity="alice")
+    m = cp.messages.create(author="alice", body="first")
+    assert (m.index, m.participant_sid) == (0, p.sid)
+    # The participant SID follows memberships: gone once the participant is removed.
+    cp.participants(p.sid).delete()
+    assert cp.messages.create(author="alice", body="second").participant_sid is None
+    again = cp.participants.create(identity="alice")
+    assert cp.messages.create(author="alice", body="third").participant_sid == again.sid
+    cp.update(state="closed")
+    # A closed conversation takes no message from any API, with or without webhooks.
+    assert_rest_error(chat.channels(c.sid).messages.create, 400, 50377, body="chat op")
+    assert_rest_error(chat.channels(c.sid).messages.create, 400, 50377, body="chat op",
+                      x_twilio_webhook_enabled="true")
+    assert_rest_error(cp.messages.create, 400, 50377, body="conv op")
+    assert chat.channels(c.sid).fetch().messages_count == 3
+    # A public channel is not a conversation: not found through Conversations, by SID or name.
+    public = chat.channels.create(type="public", unique_name=unique("pub"))
+    assert_rest_error(conv.conversations(public.sid).messages.create, 404, body="nope")
+    assert_rest_error(conv.conversations(public.unique_name).messages.create, 404, body="nope")
+    assert chat.channels(public.sid).fetch().messages_count == 0
+    assert_rest_error(conv.conversations("CH" + "0" * 32).messages.create, 404, body="nope")

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from conftest import assert_rest_error, unique
+from conftest import assert_rest_error
 from end_users import end_user
 from webhook_receiver import ON, QUIET, rcv  # noqa: F401  (rcv is a fixture)
 

@@ -151,11 +151,11 @@ impl Chat {
         account_sid: &str,
         service_sid: &str,
         key: &str,
-    ) -> Result<(Arc<Service>, String), ChatError> {
+    ) -> Result<(Arc<Service>, String, bool), ChatError> {
         let service = self.service(account_sid, service_sid).await?;
         let cache_key = (service.sid.clone(), key.to_owned());
-        if let Some(sid) = self.channel_keys.get(&cache_key) {
-            return Ok((service, sid));
+        if let Some((sid, private)) = self.channel_keys.get(&cache_key) {
+            return Ok((service, sid, private));
         }
         let ticket = self.channel_keys.ticket();
         let channel = self
@@ -164,16 +164,19 @@ impl Chat {
             .await?
             .ok_or(ChatError::NotFound)?;
         // Other nodes may rename or delete channels of a shared database: nothing is remembered.
+        let private = channel.channel_type == "private";
         if !self.store.shared() {
-            self.channel_keys.fill(ticket, cache_key, channel.sid.clone());
+            self.channel_keys
+                .fill(ticket, cache_key, (channel.sid.clone(), private));
         }
-        Ok((service, channel.sid))
+        Ok((service, channel.sid, private))
     }
 
     /// Forgets every key of a channel. Called after a rename or delete has committed; the
     /// cache's generation makes lookups that were in flight drop what they read before.
     fn forget_channel(&self, sid: &str) {
-        self.channel_keys.invalidate(|_, v| v == sid);
+        self.channel_keys.invalidate(|_, (v, _)| v == sid);
+        self.forget_participants();
     }
 
     /// CreateChannel. An end user needs `createChannel`; the channel is created by their

@@ -63,6 +63,11 @@ pub const CODES: &[Code] = &[
     c(50400, 403, "User not member of channel"),
     c(50403, 403, "Channel member limit exceeded"),
     c(50404, 409, "Member already exists"),
+    c(
+        50416,
+        409,
+        "A binding for this participant and proxy address already exists",
+    ),
     c(50504, 400, "Message body too long"),
     c(50507, 400, "Media not found"),
     c(50508, 400, "Media already sent with another message"),

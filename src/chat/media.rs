@@ -211,11 +211,10 @@ impl Chat {
         outbox: &[crate::store::OutboxRow],
     ) -> Result<Message, ChatError> {
         let Some(m) = &message.media else {
-            return self
-                .store
-                .append_message(message, outbox)
-                .await?
-                .ok_or(ChatError::NotFound);
+            return match self.store.append_message(message, outbox).await? {
+                Some(m) => Ok(m),
+                None => Err(self.not_appended(message).await),
+            };
         };
         let claim = self
             .store
@@ -236,7 +235,20 @@ impl Chat {
         if !matches!(stored, Ok(Some(_))) {
             let _ = self.store.detach_media(&m.sid, &message.sid).await;
         }
-        stored?.ok_or(ChatError::NotFound)
+        match stored? {
+            Some(m) => Ok(m),
+            None => Err(self.not_appended(message).await),
+        }
+    }
+
+    /// Why the store appended no message: its channel is a closed conversation (50377), or it
+    /// no longer exists. Read only on that failure, so sends need no read of the channel.
+    async fn not_appended(&self, message: &Message) -> ChatError {
+        match self.store.channel(&message.service_sid, &message.channel_sid).await {
+            Ok(Some(c)) if c.state == "closed" => ChatError::titled(50377),
+            Ok(_) => ChatError::NotFound,
+            Err(e) => e.into(),
+        }
     }
 
     /// Deletes a media record and its file (after its message was deleted). A file that

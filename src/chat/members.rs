@@ -1,6 +1,7 @@
 //! Members: users in a channel, with their role and read horizon.
 
 use super::events::{Event, modified};
+use super::messaging_binding::MessagingBinding;
 use super::payload::Payload;
 use super::write::Where;
 use super::{ChannelRef, Chat, ChatError, Permission, Scope, validate};
@@ -44,6 +45,10 @@ pub struct MemberPatch {
     pub date_created: Option<Timestamp>,
     /// `DateUpdated`
     pub date_updated: Option<Timestamp>,
+    /// `MessagingBinding.ProxyAddress` (participants reached at an address).
+    pub proxy_address: Option<String>,
+    /// `MessagingBinding.ProjectedAddress` (chat participants; empty removes it).
+    pub projected_address: Option<String>,
 }
 
 impl Chat {
@@ -75,13 +80,41 @@ impl Chat {
     /// # Errors
     /// [`ChatError::NotFound`]; 50404 (409) duplicate; 50403/50208 (403) limits; 50107/50205
     /// (403) for an end user who may not.
-    pub async fn add_member(&self, at: ChannelRef<'_>, mut input: NewMember) -> Result<Member, ChatError> {
+    pub async fn add_member(&self, at: ChannelRef<'_>, input: NewMember) -> Result<Member, ChatError> {
+        self.add_participant(at, input, None).await
+    }
+
+    /// CreateParticipant of the Conversations API: [`Chat::add_member`] with a
+    /// `messaging_binding`. A participant reached at an address (SMS, WhatsApp) has no
+    /// identity and no User (see `super::messaging_binding`); only the operator adds one.
+    ///
+    /// # Errors
+    /// As [`Chat::add_member`]; 20001 for an identity beside an address; 50416 (409) for a
+    /// second participant with the same address and proxy address.
+    pub async fn add_participant(
+        &self,
+        at: ChannelRef<'_>,
+        mut input: NewMember,
+        binding: Option<MessagingBinding>,
+    ) -> Result<Member, ChatError> {
         let (scope, channel) = self.channel_scope(at).await?;
         let service = &scope.service;
-        if input.identity.is_empty() {
+        let addressed = binding.as_ref().filter(|b| b.is_addressed());
+        if let Some(b) = addressed {
+            if !input.identity.is_empty() {
+                return Err(ChatError::invalid(
+                    "Identity",
+                    "a participant has an Identity (chat) or a MessagingBinding.Address, not both",
+                ));
+            }
+            input.identity = b.member_key();
+        } else if input.identity.is_empty() {
             return Err(ChatError::missing("Identity"));
         }
         let mut allowed = Ok(());
+        if binding.is_some() {
+            allowed = scope.access.require_operator();
+        }
         let mut reason = "ADDED";
         if let Some(me) = scope.access.identity() {
             if input.role_sid.is_some() {
@@ -103,6 +136,7 @@ impl Chat {
         // `Identity` may name the user by SID; the member row always holds the identity, so
         // the per-user limits and the one-membership-per-channel rule see one key per user.
         let (identity, new_user) = match self.store.user(&service.sid, &input.identity).await? {
+            _ if addressed.is_some() => (input.identity.clone(), None),
             Some(user) => (user.identity, None),
             None if sid::is_sid(sid::USER, &input.identity) => return Err(ChatError::NotFound),
             None => {
@@ -143,6 +177,7 @@ impl Chat {
             notification_level: None,
             date_created,
             date_updated: input.date_updated.unwrap_or(date_created),
+            messaging_binding: binding.as_ref().map(MessagingBinding::to_json),
         };
         let (approved, answer) = change.pre(|| Payload::member(&member, reason, false)).await?;
         if let Some(a) = modified(answer.as_ref(), "attributes", "Attributes") {
@@ -159,16 +194,25 @@ impl Chat {
                 || Payload::member(member, reason, true),
                 None,
                 async |outbox| {
-                    Ok(self
+                    let added = self
                         .store
                         .add_member(member, new_user.as_ref(), limits.0, limits.1, outbox)
-                        .await?)
+                        .await;
+                    self.forget_participants();
+                    Ok(added?)
                 },
             )
             .await?;
         match added {
             AddMember::Added => Ok(member.clone()),
             AddMember::ChannelGone => Err(ChatError::NotFound),
+            AddMember::Duplicate if addressed.is_some() => Err(ChatError::new(
+                50416,
+                format!(
+                    "A binding for this participant and proxy address already exists in Conversation {}",
+                    channel.sid
+                ),
+            )),
             AddMember::Duplicate => Err(ChatError::new(50404, "Member already exists")),
             AddMember::ChannelFull => Err(ChatError::new(
                 50403,
@@ -314,6 +358,11 @@ impl Chat {
         if let Some(d) = patch.date_created {
             member.date_created = d;
         }
+        rebind(
+            member,
+            patch.proxy_address.as_deref(),
+            patch.projected_address.as_deref(),
+        )?;
         member.date_updated = patch.date_updated.unwrap_or(now);
         Ok(())
     }
@@ -344,15 +393,38 @@ impl Chat {
                     payload
                 },
                 None,
-                async |outbox| match self
-                    .store
-                    .remove_member(&member.channel_sid, &member.sid, outbox)
-                    .await?
-                {
-                    true => Ok(()),
-                    false => Err(ChatError::NotFound),
+                async |outbox| {
+                    let removed = self.store.remove_member(&member.channel_sid, &member.sid, outbox).await;
+                    self.forget_participants();
+                    if removed? { Ok(()) } else { Err(ChatError::NotFound) }
                 },
             )
             .await
     }
+}
+
+/// Applies `MessagingBinding.*` updates: an addressed participant keeps its address, and its
+/// proxy address names it in the store (remove and add it to change that); a chat participant's
+/// projected address may be set or removed.
+fn rebind(member: &mut Member, proxy: Option<&str>, projected: Option<&str>) -> Result<(), ChatError> {
+    let current = MessagingBinding::parse(member.messaging_binding.as_deref());
+    let addressed = current.as_ref().filter(|b| b.is_addressed());
+    if let Some(p) = proxy
+        && addressed.and_then(|b| b.proxy_address.as_deref()) != Some(p)
+    {
+        return Err(ChatError::invalid(
+            "MessagingBinding.ProxyAddress",
+            "cannot be changed: remove the participant and add it with the new proxy address",
+        ));
+    }
+    if let Some(p) = projected {
+        if addressed.is_some() {
+            return Err(ChatError::invalid(
+                "MessagingBinding.ProjectedAddress",
+                "is for chat participants (with an Identity)",
+            ));
+        }
+        member.messaging_binding = MessagingBinding::new(None, None, Some(p))?.map(|b| b.to_json());
+    }
+    Ok(())
 }

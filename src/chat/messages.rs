@@ -86,13 +86,17 @@ fn author(param: &str, from: &str) -> Result<String, ChatError> {
     Ok(from.to_owned())
 }
 
+/// A resolved message target: the scope, the channel's SID, the whole channel when it was
+/// read, and whether it is private (a conversation).
+type Target = (Scope, String, Option<Channel>, bool);
+
 impl Chat {
     /// Resolves a channel for a message operation. The operator without webhooks needs only
     /// the channel's SID, usually known in memory (the hot path); everyone else gets the
     /// whole channel, checked for visibility.
-    async fn message_target(&self, at: ChannelRef<'_>) -> Result<(Scope, String, Option<Channel>), ChatError> {
+    async fn message_target(&self, at: ChannelRef<'_>) -> Result<Target, ChatError> {
         if let Actor::Operator { webhooks: false } = at.service.caller.actor {
-            let (service, sid) = self
+            let (service, sid, private) = self
                 .channel_sid_of(&at.service.caller.account_sid, at.service.sid, at.key)
                 .await?;
             let access = Access::Operator { webhooks: false };
@@ -101,10 +105,62 @@ impl Chat {
                 access,
                 channel_webhooks: true,
             };
-            return Ok((scope, sid, None));
+            return Ok((scope, sid, None, private));
         }
         let (scope, channel) = self.channel_scope(at).await?;
-        Ok((scope, channel.sid.clone(), Some(channel)))
+        let private = channel.channel_type == "private";
+        Ok((scope, channel.sid.clone(), Some(channel), private))
+    }
+
+    /// CreateMessage through the Conversations API: [`Chat::send_message`] in a conversation
+    /// (a private channel; a public one is not found), with the author's participant SID. On
+    /// the operator's hot path neither needs a read: the channel's kind is remembered with its
+    /// SID, a closed conversation is refused by the append itself, and participants are
+    /// remembered (single-process stores).
+    ///
+    /// # Errors
+    /// As [`Chat::send_message`].
+    pub async fn send_conversation_message(
+        &self,
+        at: ChannelRef<'_>,
+        input: NewMessage,
+    ) -> Result<(Message, Option<String>), ChatError> {
+        let target = self.message_target(at).await?;
+        if !target.3 {
+            return Err(ChatError::NotFound);
+        }
+        let message = self.send_to(target, input).await?;
+        let participant = self.participant_sid(&message.channel_sid, &message.from).await?;
+        Ok((message, participant))
+    }
+
+    /// The participant (member) SID of `identity` in channel `channel_sid`, if a member.
+    pub(super) async fn participant_sid(&self, channel_sid: &str, identity: &str) -> Result<Option<String>, ChatError> {
+        let key = (channel_sid.to_owned(), identity.to_owned());
+        if let Some(found) = self.participants.get(&key) {
+            return Ok(found);
+        }
+        let ticket = self.participants.ticket();
+        let page = PageReq {
+            after: None,
+            before: None,
+            limit: 1,
+            desc: false,
+        };
+        let rows = self
+            .store
+            .list_members(channel_sid, std::slice::from_ref(&key.1), page)
+            .await?;
+        let found = rows.into_iter().next().map(|k| k.item.sid);
+        if !self.store.shared() {
+            self.participants.fill(ticket, key, found.clone());
+        }
+        Ok(found)
+    }
+
+    /// Forgets every remembered participant; called after any change to memberships.
+    pub(super) fn forget_participants(&self) {
+        self.participants.invalidate(|_, _| true);
     }
 
     /// CreateMessage: appends to the channel; the index is assigned in the write transaction.
@@ -115,7 +171,13 @@ impl Chat {
     /// [`ChatError::NotFound`]; 50504 for a long body; 50304 for bad attributes; 50400/50107
     /// (403) for an end user who may not send.
     pub async fn send_message(&self, at: ChannelRef<'_>, input: NewMessage) -> Result<Message, ChatError> {
-        let (scope, channel_sid, channel) = self.message_target(at).await?;
+        let target = self.message_target(at).await?;
+        self.send_to(target, input).await
+    }
+
+    /// Sends to a resolved target (see [`Chat::send_message`]).
+    async fn send_to(&self, target: Target, input: NewMessage) -> Result<Message, ChatError> {
+        let (scope, channel_sid, channel, _) = target;
         let mut body = body(input.body.as_deref().unwrap_or(""))?;
         let mut attributes = validate::attributes(input.attributes.as_deref().unwrap_or("{}"))?;
         if let Some(m) = &input.media_sid
@@ -214,7 +276,7 @@ impl Chat {
     /// # Errors
     /// [`ChatError::NotFound`].
     pub async fn list_messages(&self, at: ChannelRef<'_>, page: PageReq) -> Result<Vec<Keyed<Message>>, ChatError> {
-        let (_, channel_sid, _) = self.message_target(at).await?;
+        let (_, channel_sid, _, _) = self.message_target(at).await?;
         Ok(self.store.list_messages(&channel_sid, page).await?)
     }
 

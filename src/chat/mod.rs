@@ -22,6 +22,7 @@ mod media;
 mod members;
 mod memo;
 mod messages;
+pub mod messaging_binding;
 mod payload;
 pub mod presence;
 mod push;
@@ -81,7 +82,11 @@ pub struct Chat {
     /// After-commit events of every node.
     bus: tokio::sync::broadcast::Sender<ChatEvent>,
     /// (service SID, channel SID or unique name) → channel SID, for single-process stores.
-    channel_keys: Arc<Memo<(String, String), String>>,
+    channel_keys: Arc<Memo<(String, String), (String, bool)>>,
+    /// (channel SID, identity) → participant (member) SID, for single-process stores: the
+    /// Conversations API renders a message's `participant_sid`. Forgotten whenever a
+    /// membership may have changed.
+    participants: Arc<Memo<(String, String), Option<String>>>,
     /// Seals auth tokens, API key secrets and push credential material before they are stored.
     secrets: Arc<Secrets>,
     /// Access Tokens verified by this process, until they expire or a revocation moves the
@@ -127,6 +132,7 @@ impl Chat {
             pre_hook: Arc::new(ApproveAll),
             bus,
             channel_keys: Arc::new(Memo::new(channels::MAX_REMEMBERED_CHANNELS)),
+            participants: Arc::new(Memo::new(channels::MAX_REMEMBERED_CHANNELS)),
             secrets,
             tokens: Arc::new(TokenCache::default()),
             feeds: Arc::new(feed::Feeds::default()),

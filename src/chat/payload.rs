@@ -11,6 +11,7 @@
 use serde_json::json;
 
 use super::events::{Event, Params, channel_params, member_params, message_params, ms, p, user_params};
+use super::messaging_binding::MessagingBinding;
 use crate::store::{Channel, Member, Message, Service, User};
 use crate::time;
 
@@ -102,14 +103,27 @@ impl Payload {
 
     /// A member; `reason` is Chat's (`ADDED`, `REMOVED`, `LEFT` or empty for updates).
     pub fn member(m: &Member, reason: &str, stored: bool) -> Self {
-        let mut v = vec![
-            p("ConversationSid", &m.channel_sid),
-            p("Identity", &m.identity),
+        let mut v = vec![p("ConversationSid", &m.channel_sid)];
+        match MessagingBinding::parse(m.messaging_binding.as_deref()) {
+            Some(b) if b.is_addressed() => {
+                v.push(p("MessagingBinding.Address", b.address.unwrap_or_default()));
+                v.push(p("MessagingBinding.ProxyAddress", b.proxy_address.unwrap_or_default()));
+            }
+            Some(b) => {
+                v.push(p("Identity", &m.identity));
+                v.push(p(
+                    "MessagingBinding.ProjectedAddress",
+                    b.projected_address.unwrap_or_default(),
+                ));
+            }
+            None => v.push(p("Identity", &m.identity)),
+        }
+        v.extend([
             p("RoleSid", m.role_sid.as_deref().unwrap_or("")),
             p("Attributes", &m.attributes),
             p("DateCreated", ms(&m.date_created)),
             p("DateUpdated", ms(&m.date_updated)),
-        ];
+        ]);
         if let Some(i) = m.last_consumed_message_index {
             v.push(p("LastReadMessageIndex", i.to_string()));
         }

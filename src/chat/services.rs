@@ -227,6 +227,7 @@ impl Chat {
         }
         let deleted = self.store.delete_service(account_sid, sid).await;
         self.forget_service(sid);
+        self.forget_participants();
         if deleted? { Ok(()) } else { Err(ChatError::NotFound) }
     }
 

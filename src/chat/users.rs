@@ -248,10 +248,10 @@ impl Chat {
         let user = &user;
         approved
             .commit(&user.sid, Payload::default, None, async |_| {
-                match self.store.delete_user(&user.service_sid, &user.sid).await? {
-                    true => Ok(()),
-                    false => Err(ChatError::NotFound),
-                }
+                let deleted = self.store.delete_user(&user.service_sid, &user.sid).await;
+                // Its memberships went with it.
+                self.forget_participants();
+                if deleted? { Ok(()) } else { Err(ChatError::NotFound) }
             })
             .await
     }

@@ -142,6 +142,7 @@ async fn update(
         notification_level: None,
         date_created: f.date("DateCreated")?,
         date_updated: f.date("DateUpdated")?,
+        ..MemberPatch::default()
     };
     let member = app
         .chat

@@ -293,6 +293,9 @@ pub struct Member {
     pub date_created: Timestamp,
     /// Last update time.
     pub date_updated: Timestamp,
+    /// A Conversations participant's `messaging_binding` as JSON (SMS, WhatsApp, or a chat
+    /// participant's projected address); `None` for a plain chat member.
+    pub messaging_binding: Option<String>,
 }
 
 /// A message in a channel.

@@ -230,6 +230,7 @@ pub const TABLES: &[Table] = &[
             text("notification_level"),
             text("date_created"),
             text("date_updated"),
+            text("messaging_binding"),
         ],
     },
     Table {

@@ -94,6 +94,7 @@ impl Pair {
             notification_level: None,
             date_created: time::now(),
             date_updated: time::now(),
+            messaging_binding: None,
         }
     }
 

@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 use super::super::sync::{ObjectKind, SyncObject};
 use super::super::tunnel::TunnelResponse;
 use crate::chat::UserView;
+use crate::chat::messaging_binding::MessagingBinding;
 use crate::store::{Channel, Invite, Member, Message, UserChannel};
 use crate::time;
 
@@ -120,19 +121,21 @@ pub(super) fn channel_desc(links: &str, c: &Channel, mine: Option<&UserChannel>)
 /// **Participant** (A11, A13): conversations' `ParticipantResponse`.
 pub(super) fn participant(links: &str, m: &Member) -> Value {
     let conversation = conversation_url(links, &m.channel_sid);
+    let binding = MessagingBinding::parse(m.messaging_binding.as_deref());
+    let addressed = binding.as_ref().is_some_and(MessagingBinding::is_addressed);
     json!({
         "account_sid": m.account_sid,
         "chat_service_sid": m.service_sid,
         "conversation_sid": m.channel_sid,
         "sid": m.sid,
-        "identity": m.identity,
+        "identity": if addressed { None } else { Some(&m.identity) },
         "role_sid": m.role_sid,
         "attributes": m.attributes,
         "last_consumed_message_index": m.last_consumed_message_index,
         "last_read_message_index": m.last_consumed_message_index,
         "date_created": time::format(&m.date_created),
         "date_updated": time::format(&m.date_updated),
-        "messaging_binding": null,
+        "messaging_binding": binding,
         "url": format!("{conversation}/Participants/{}", m.sid),
         "links": {"conversation": conversation},
     })

@@ -9,6 +9,7 @@ use axum::routing::{get, post};
 use serde_json::{Value, json};
 
 use super::{At, Routes, conversation};
+use crate::chat::messaging_binding::MessagingBinding;
 use crate::chat::{ChannelPatch, NewChannel, TimersInput};
 use crate::http::extract::{Form, Query};
 use crate::http::page::Paging;
@@ -103,37 +104,45 @@ async fn create(State(app): State<AppState>, at: At, Form(f): Form) -> Result<Re
 /// Creates a conversation and adds chat participants (`Participant` repeated, each a JSON
 /// object with an `identity`). `201`.
 async fn create_with_participants(State(app): State<AppState>, at: At, Form(f): Form) -> Result<Response, ApiError> {
-    let mut identities = Vec::new();
+    let mut participants = Vec::new();
     for p in f.all("Participant") {
         let v: Value =
             serde_json::from_str(&p).map_err(|_| ApiError::invalid("Participant", "must be a JSON object"))?;
-        match v.get("identity").and_then(Value::as_str) {
-            Some(identity) => identities.push(identity.to_owned()),
-            None => {
-                return Err(ApiError::new(
-                    StatusCode::NOT_IMPLEMENTED,
-                    20001,
-                    "Participants without an identity (SMS, WhatsApp) are not served by Banter yet",
-                ));
-            }
+        let text = |v: Option<&Value>, key: &str| v.and_then(|o| o.get(key)).and_then(Value::as_str).map(str::to_owned);
+        let b = v.get("messaging_binding");
+        let binding = MessagingBinding::new(
+            text(b, "address").as_deref(),
+            text(b, "proxy_address").as_deref(),
+            text(b, "projected_address").as_deref(),
+        )?;
+        let identity = text(Some(&v), "identity").unwrap_or_default();
+        if identity.is_empty() && binding.as_ref().is_none_or(|b| !b.is_addressed()) {
+            return Err(ApiError::invalid(
+                "Participant",
+                "each needs an identity or a messaging_binding with address and proxy_address",
+            ));
         }
+        let input = crate::chat::NewMember {
+            identity,
+            role_sid: text(Some(&v), "role_sid"),
+            attributes: text(Some(&v), "attributes"),
+            last_consumed_message_index: None,
+            last_consumption_timestamp: None,
+            date_created: None,
+            date_updated: None,
+        };
+        participants.push((input, binding));
     }
     let channel = app
         .chat
         .create_channel(at.svc(), new_conversation(&f)?)
         .await
         .map_err(|e| super::recode(e, 50307, 50353))?;
-    for identity in identities {
-        let input = crate::chat::NewMember {
-            identity,
-            role_sid: None,
-            attributes: None,
-            last_consumed_message_index: None,
-            last_consumption_timestamp: None,
-            date_created: None,
-            date_updated: None,
-        };
-        app.chat.add_member(at.channel(&channel.sid), input).await?;
+    for (input, binding) in participants {
+        app.chat
+            .add_participant(at.channel(&channel.sid), input, binding)
+            .await
+            .map_err(|e| super::recode(e, 50404, 50433))?;
     }
     let channel = app.chat.channel(at.channel(&channel.sid)).await?;
     Ok((StatusCode::CREATED, Json(render(&channel, &at))).into_response())

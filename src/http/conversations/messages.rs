@@ -101,9 +101,7 @@ async fn one(app: &AppState, at: &At, c: &Channel, m: &Message) -> Result<Value,
 ///
 /// Sends a message (`Author` defaults to `system`). `201`.
 async fn create(State(app): State<AppState>, at: At, Form(f): Form) -> Result<Response, ApiError> {
-    let c = conversation(&app, &at, at.param("conversation")).await?;
-    // The operator's send path knows only the channel's SID; this one has read the channel.
-    crate::chat::require_open(&c)?;
+    let key = at.param("conversation");
     let input = NewMessage {
         from: f.string("Author"),
         body: f.string("Body"),
@@ -113,20 +111,8 @@ async fn create(State(app): State<AppState>, at: At, Form(f): Form) -> Result<Re
         date_updated: f.date("DateUpdated")?,
         last_updated_by: None,
     };
-    // The author's participant SID is looked up while the message is written (the author is
-    // known before: an end user's identity, else `Author`), not after it.
-    let author = match at.caller.identity() {
-        Some(identity) => identity.to_owned(),
-        None => input.from.clone().unwrap_or_else(|| "system".to_owned()),
-    };
-    let (message, sids) = tokio::join!(
-        app.chat.send_message(at.channel(&c.sid), input),
-        participants(&app, &at, &c, std::slice::from_ref(&author))
-    );
-    let message = message?;
-    let sids = sids?;
-    let body = render(&message, sids.get(&message.from).map(String::as_str), &at);
-    Ok((StatusCode::CREATED, Json(body)).into_response())
+    let (message, participant) = app.chat.send_conversation_message(at.channel(key), input).await?;
+    Ok((StatusCode::CREATED, Json(render(&message, participant.as_deref(), &at))).into_response())
 }
 
 /// `GET /v1/Conversations/{ConversationSid}/Messages/{Sid}`

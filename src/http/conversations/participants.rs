@@ -9,6 +9,7 @@ use axum::routing::get;
 use serde_json::{Value, json};
 
 use super::{At, Routes, conversation};
+use crate::chat::messaging_binding::MessagingBinding;
 use crate::chat::{MemberPatch, NewMember};
 use crate::http::extract::{Form, Params, Query};
 use crate::http::page::Paging;
@@ -28,14 +29,15 @@ pub(super) fn routes() -> Routes {
 
 /// The participant resource.
 pub(super) fn render(m: &Member, at: &At) -> Value {
+    let binding = MessagingBinding::parse(m.messaging_binding.as_deref());
     json!({
         "account_sid": m.account_sid,
         "chat_service_sid": m.service_sid,
         "conversation_sid": m.channel_sid,
         "sid": m.sid,
-        "identity": m.identity,
+        "identity": if binding.as_ref().is_some_and(MessagingBinding::is_addressed) { None } else { Some(&m.identity) },
         "attributes": m.attributes,
-        "messaging_binding": null,
+        "messaging_binding": binding,
         "role_sid": m.role_sid,
         "date_created": time::format(&m.date_created),
         "date_updated": time::format(&m.date_updated),
@@ -54,16 +56,13 @@ fn horizon(f: &Params) -> Result<Option<Option<i64>>, ApiError> {
     }
 }
 
-/// Participants reached through SMS or WhatsApp (`MessagingBinding.*`) are not served yet.
-fn chat_only(f: &Params) -> Result<(), ApiError> {
-    if f.0.iter().any(|(k, _)| k.starts_with("MessagingBinding.")) {
-        return Err(ApiError::new(
-            StatusCode::NOT_IMPLEMENTED,
-            20001,
-            "Participants with a MessagingBinding (SMS, WhatsApp) are not served by Banter yet",
-        ));
-    }
-    Ok(())
+/// The `MessagingBinding.*` parameters of a create.
+fn binding(f: &Params) -> Result<Option<MessagingBinding>, ApiError> {
+    Ok(MessagingBinding::new(
+        f.get("MessagingBinding.Address"),
+        f.get("MessagingBinding.ProxyAddress"),
+        f.get("MessagingBinding.ProjectedAddress"),
+    )?)
 }
 
 /// `POST /v1/Conversations/{ConversationSid}/Participants`
@@ -71,11 +70,15 @@ fn chat_only(f: &Params) -> Result<(), ApiError> {
 /// Adds a chat participant by `Identity` (creating the User if needed). `201`; `409` 50433
 /// when the identity already participates.
 async fn create(State(app): State<AppState>, at: At, Form(f): Form) -> Result<Response, ApiError> {
-    chat_only(&f)?;
+    let binding = binding(&f)?;
     let c = conversation(&app, &at, at.param("conversation")).await?;
-    let Some(identity) = f.string("Identity").filter(|i| !i.is_empty()) else {
-        return Err(ApiError::invalid("Identity", "is required for a chat participant"));
-    };
+    let identity = f.string("Identity").unwrap_or_default();
+    if identity.is_empty() && binding.as_ref().is_none_or(|b| !b.is_addressed()) {
+        return Err(ApiError::invalid(
+            "Identity",
+            "is required for a chat participant (or MessagingBinding.Address and ProxyAddress)",
+        ));
+    }
     let input = NewMember {
         identity,
         role_sid: f.string("RoleSid"),
@@ -87,7 +90,7 @@ async fn create(State(app): State<AppState>, at: At, Form(f): Form) -> Result<Re
     };
     let member = app
         .chat
-        .add_member(at.channel(&c.sid), input)
+        .add_participant(at.channel(&c.sid), input, binding)
         .await
         .map_err(|e| super::recode(e, 50404, 50433))?;
     Ok((StatusCode::CREATED, Json(render(&member, &at))).into_response())
@@ -117,7 +120,6 @@ async fn list(State(app): State<AppState>, at: At, Query(q): Query) -> Result<Re
 ///
 /// Updates role, attributes, read horizon and dates. `200`.
 async fn update(State(app): State<AppState>, at: At, Form(f): Form) -> Result<Response, ApiError> {
-    chat_only(&f)?;
     let c = conversation(&app, &at, at.param("conversation")).await?;
     let patch = MemberPatch {
         role_sid: f.string("RoleSid"),
@@ -127,7 +129,15 @@ async fn update(State(app): State<AppState>, at: At, Form(f): Form) -> Result<Re
         notification_level: None,
         date_created: f.date("DateCreated")?,
         date_updated: f.date("DateUpdated")?,
+        proxy_address: f.string("MessagingBinding.ProxyAddress"),
+        projected_address: f.string("MessagingBinding.ProjectedAddress"),
     };
+    if f.get("MessagingBinding.Address").is_some() {
+        return Err(ApiError::invalid(
+            "MessagingBinding.Address",
+            "cannot be changed: remove the participant and add it with the new address",
+        ));
+    }
     let member = app
         .chat
         .update_member(at.channel(&c.sid), at.param("sid"), patch)

@@ -210,8 +210,7 @@ async fn update_user_conversation(State(app): State<AppState>, at: At, Form(f): 
         },
         last_consumption_timestamp: f.date("LastReadTimestamp")?,
         notification_level: level,
-        date_created: None,
-        date_updated: None,
+        ..MemberPatch::default()
     };
     let (user, uc) = app
         .chat

@@ -133,6 +133,7 @@ async fn add_member_in(
             &m.notification_level,
             &time::format(&m.date_created),
             &time::format(&m.date_updated),
+            &m.messaging_binding,
         ],
     )
     .await?;
@@ -214,6 +215,7 @@ impl MemberStore for PgStore {
                         &time::format(&m.date_updated),
                         &m.sid,
                         &m.channel_sid,
+                        &m.messaging_binding,
                     ],
                 )
                 .await?;

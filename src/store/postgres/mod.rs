@@ -68,6 +68,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         11,
         include_str!("../../../migrations/postgres/0011_conversation_timers.sql"),
     ),
+    (
+        12,
+        include_str!("../../../migrations/postgres/0012_messaging_bindings.sql"),
+    ),
 ];
 
 /// Key of the transaction-level advisory lock that serialises migrations across nodes

@@ -6,11 +6,12 @@ use crate::{paged_sql, shared_sql};
 /// The insert both backends share; PostgreSQL adds its conflict clause ([`INSERT_OR_SKIP_PG`]).
 const INSERT_TEXT: &str = "insert into members (sid, account_sid, service_sid, channel_sid, identity, role_sid, \
     attributes, last_consumed_message_index, last_consumption_timestamp, notification_level, date_created, \
-    date_updated) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
+    date_updated, messaging_binding) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)";
 
 shared_sql! {
     /// Inserts a member: sid, account, service, channel, identity, role, attributes, last consumed
-    /// index, last consumption timestamp, notification level, created, updated (SQLite: a unique
+    /// index, last consumption timestamp, notification level, created, updated, messaging binding
+    /// (SQLite: a unique
     /// violation is the duplicate).
     pub INSERT = INSERT_TEXT;
     /// [`INSERT`] that skips a second member of the same identity (PostgreSQL: no row changed is
@@ -29,10 +30,11 @@ shared_sql! {
         columns(MEMBER_COLUMNS, "m")
     );
     /// Updates a member's writable fields: role, attributes, last consumed index, last
-    /// consumption timestamp, notification level, created, updated; where sid `$8` and channel `$9`.
+    /// consumption timestamp, notification level, created, updated; where sid `$8` and channel `$9`;
+    /// messaging binding `$10`.
     pub UPDATE = "update members set role_sid = $1, attributes = $2, last_consumed_message_index = $3, \
-        last_consumption_timestamp = $4, notification_level = $5, date_created = $6, date_updated = $7 \
-        where sid = $8 and channel_sid = $9";
+        last_consumption_timestamp = $4, notification_level = $5, date_created = $6, date_updated = $7, \
+        messaging_binding = $10 where sid = $8 and channel_sid = $9";
     /// Deletes member `$1` of channel `$2` and returns its identity and service.
     pub DELETE = "delete from members where sid = $1 and channel_sid = $2 returning identity, service_sid";
     /// One more member in channel `$1`.

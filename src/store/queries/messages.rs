@@ -6,13 +6,14 @@ use crate::{paged_sql, shared_sql};
 shared_sql! {
     /// Reserves `$2` indexes on channel `$1` (counting them as messages, the last one `$3`),
     /// restarts the conversation's timers from `$4` (unix ms; a message is activity) and
-    /// returns the first index and the channel's state; no row when the channel does not exist.
+    /// returns the first index and the channel's state; no row when the channel does not exist or
+    /// is a closed conversation (final: it takes no messages).
     pub RESERVE = "update channels set next_index = next_index + $2, messages_count = messages_count + $2, \
         last_message_sid = $3, timer_inactive_at = $4 + timer_inactive_ms, \
         timer_closed_at = $4 + timer_closed_ms, timer_due_at = $4 + case \
         when timer_inactive_ms is null then timer_closed_ms when timer_closed_ms is null then timer_inactive_ms \
         when timer_inactive_ms < timer_closed_ms then timer_inactive_ms else timer_closed_ms end \
-        where sid = $1 returning next_index - $2, state";
+        where sid = $1 and (state is null or state <> 'closed') returning next_index - $2, state";
     /// A message reactivates inactive conversation `$1`, updated at `$2`; counts a row when it
     /// did (in the appending transaction, which then logs the channel's update).
     pub REACTIVATE = "update channels set state = 'active', date_updated = $2 \

@@ -125,6 +125,7 @@ pub const MEMBER_COLUMNS: &[&str] = &[
     "notification_level",
     "date_created",
     "date_updated",
+    "messaging_binding",
 ];
 
 /// Decodes a [`Member`] (columns [`MEMBER_COLUMNS`] from `at`). Stored NULL attributes read
@@ -149,6 +150,7 @@ pub fn member(r: &(impl Cells + ?Sized), at: usize) -> Result<Keyed<Member>, Sto
             notification_level: c.opt_text()?,
             date_created: c.ts()?,
             date_updated: c.ts()?,
+            messaging_binding: c.opt_text()?,
         },
     })
 }

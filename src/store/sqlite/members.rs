@@ -125,7 +125,8 @@ fn add_member_in(
             m.last_consumption_timestamp.as_ref().map(time::format),
             m.notification_level,
             time::format(&m.date_created),
-            time::format(&m.date_updated)
+            time::format(&m.date_updated),
+            m.messaging_binding
         ])
     });
     match inserted {
@@ -223,7 +224,8 @@ impl MemberStore for SqliteStore {
                     time::format(&m.date_created),
                     time::format(&m.date_updated),
                     m.sid,
-                    m.channel_sid
+                    m.channel_sid,
+                    m.messaging_binding
                 ],
             )?;
             if n > 0 {

@@ -65,6 +65,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         11,
         include_str!("../../../migrations/sqlite/0011_conversation_timers.sql"),
     ),
+    (
+        12,
+        include_str!("../../../migrations/sqlite/0012_messaging_bindings.sql"),
+    ),
 ];
 
 /// Page cache of the writer connection (KiB): the hot pages of every index stay in memory.
