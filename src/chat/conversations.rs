@@ -91,13 +91,23 @@ impl Chat {
     /// Conversations configuration.
     ///
     /// # Errors
-    /// 20001 for a default service the account does not own or a bad method or target;
-    /// default timers as [`Chat::update_channel`] checks timers (50375, 50376, 50379, 50380).
+    /// 20001 for a default service the account does not own, a messaging service that is not
+    /// an MG SID, or a bad method or target; default timers as [`Chat::update_channel`] checks
+    /// timers (50375, 50376, 50379, 50380).
     pub async fn update_conversations_account(
         &self,
         account_sid: &str,
         patch: ConversationsConfigPatch,
     ) -> Result<ConversationsAccount, ChatError> {
+        if let Some(m) = &patch.default_messaging_service_sid
+            && !m.is_empty()
+            && !crate::sid::is_sid("MG", m)
+        {
+            return Err(ChatError::invalid(
+                "DefaultMessagingServiceSid",
+                "must be a Messaging Service SID (MG…)",
+            ));
+        }
         if let Some(sid) = &patch.default_service_sid {
             match self.service(account_sid, sid).await {
                 Ok(_) => {}

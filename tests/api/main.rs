@@ -11,6 +11,7 @@ mod cache;
 mod changes;
 mod conn;
 mod conversations;
+mod conversations_input;
 mod copy;
 mod copy_media;
 mod crash;
