@@ -38,7 +38,7 @@ from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
-from conftest import REPO, create_binding, unique
+from conftest import REPO, create_binding, make_client, unique
 
 # The official spec lives beside the checkout (never copied into the repository).
 SPEC = REPO.parent / "shared" / "spec" / "twilio_conversations_v1.json"
@@ -145,7 +145,8 @@ class Seeds:
         address = v1.address_configurations.create(type="sms", address=number)
         service_sid = service.sid if scoped else conv.chat_service_sid
         binding = create_binding(self.banter, service_sid, identity, unique("ep"), "fcm",
-                                 credential_sid=credential.sid)
+                                 credential_sid=credential.sid,
+                                 account_sid=self.client.account_sid)
         return {
             "service": service.sid, "conversation": conv.sid, "participant": participant.sid,
             "message": message.sid, "webhook": webhook.sid, "user": user.sid, "role": role.sid,
@@ -219,9 +220,16 @@ def valid_values(context, body):
 
 
 @pytest.fixture(scope="session")
-def seeds(banter, client):
+def fuzz_account(banter):
+    """An account of its own: the fuzzer changes account-wide settings (the default service,
+    default timers, webhooks) that the other tests on this server must not see."""
+    return banter.create_account()
+
+
+@pytest.fixture(scope="session")
+def seeds(banter, fuzz_account):
     global SEEDS
-    SEEDS = Seeds(banter, client)
+    SEEDS = Seeds(banter, make_client(*fuzz_account, banter.url))
     yield SEEDS
     SEEDS = None
 
@@ -277,9 +285,8 @@ def assert_twilio_error(case, response):
 # The seeds are made again for each operation (reset by `fresh_seeds`), not for each example:
 # an example may delete them, and the next ones then see 404s, which are checked too.
 @settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
-def test_conversations_fuzz(case, banter, fresh_seeds):
-    response = case.call(base_url=banter.url, auth=(banter.account_sid, banter.auth_token),
-                         timeout=10)
+def test_conversations_fuzz(case, banter, fuzz_account, fresh_seeds):
+    response = case.call(base_url=banter.url, auth=fuzz_account, timeout=10)
     case.validate_response(
         response, checks=[response_schema_conformance] if not_served(case, response) else CHECKS)
     assert_twilio_error(case, response)
