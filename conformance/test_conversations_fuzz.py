@@ -8,10 +8,6 @@ error JSON with an integer `code` and a `status` equal to the HTTP status. The s
 only success responses, so a 4xx with Twilio's error body is correct behaviour, not a finding.
 A request that does not answer within 10 seconds fails the test (a hang).
 
-One narrow exclusion: a 501 for a participant reached through SMS or WhatsApp (see
-`not_served`) is not counted as a server error, since Banter does not serve messaging
-bindings yet and says so; its body is still checked.
-
 Path parameters are real SIDs (a conversation, participant, message, webhook, user, role,
 credential, address, binding and service made for each operation's test) about two times in
 three, so the success responses are reached and checked, not only 404s.
@@ -185,9 +181,9 @@ IDENTITIES = itertools.count()
 
 def repaired(path, body):
     """`body` with the values the spec types only as strings made valid (JSON `Attributes`, a
-    real `Permission`, a role `Type`, a non-empty `FriendlyName`, a webhook target), without a
-    made-up `RoleSid` and without `MessagingBinding` (not served yet); so creates and updates
-    get past validation and their success responses are checked too."""
+    real `Permission`, a role `Type`, a non-empty `FriendlyName`, a webhook target), a chat
+    participant's `Identity` instead of a `MessagingBinding`, and no made-up `RoleSid`; so
+    creates and updates get past validation and their success responses are checked too."""
     body = {k: v for k, v in body.items()
             if not str(k).startswith("MessagingBinding.") and k != "RoleSid"}
     last = path.split("/")[-1]
@@ -243,29 +239,6 @@ def fresh_seeds(seeds):
 # --------------------------------------------------------------------------- the test
 
 
-def not_served(case, response):
-    """A 501 for a participant reached through SMS or WhatsApp (a `MessagingBinding.*`
-    parameter, or a `ConversationWithParticipants` participant with a `messaging_binding` and
-    no `identity`): Banter does not serve messaging bindings yet and says so, with Twilio's
-    error body. Narrowly excluded from the server-error check (only these 501s)."""
-    if response.status_code != 501 or not isinstance(case.body, dict):
-        return False
-    if any(str(k).startswith("MessagingBinding.") for k in case.body):
-        return True
-    if not case.operation.path.endswith("/ConversationWithParticipants"):
-        return False
-    participants = case.body.get("Participant", [])
-    for participant in participants if isinstance(participants, list) else [participants]:
-        try:
-            value = json.loads(str(participant))
-        except ValueError:
-            continue
-        if isinstance(value, dict) and "messaging_binding" in value \
-                and not isinstance(value.get("identity"), str):
-            return True
-    return False
-
-
 def assert_twilio_error(case, response):
     """A non-2xx response is Twilio's error JSON: integer `code`, `status` = the HTTP status."""
     if 200 <= response.status_code < 300:
@@ -287,6 +260,5 @@ def assert_twilio_error(case, response):
 @settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
 def test_conversations_fuzz(case, banter, fuzz_account, fresh_seeds):
     response = case.call(base_url=banter.url, auth=fuzz_account, timeout=10)
-    case.validate_response(
-        response, checks=[response_schema_conformance] if not_served(case, response) else CHECKS)
+    case.validate_response(response, checks=CHECKS)
     assert_twilio_error(case, response)
