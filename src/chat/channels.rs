@@ -379,7 +379,7 @@ impl Chat {
                 || Payload::channel_state(channel, &stored.state),
                 None,
                 async |outbox| {
-                    let updated = self.store.update_channel(channel, outbox).await;
+                    let updated = self.store.update_channel(channel, &stored, outbox).await;
                     self.forget_channel(&channel.sid);
                     if updated.map_err(taken)? {
                         Ok(channel.clone())

@@ -71,7 +71,11 @@ pub trait ChannelStore: Send + Sync {
         page: PageReq,
     ) -> Result<Vec<Keyed<Channel>>, StoreError>;
     /// Writes the mutable fields; false when the channel is gone. Conflict on a taken unique name.
-    async fn update_channel(&self, channel: &Channel, outbox: &[OutboxRow]) -> Result<bool, StoreError>;
+    /// The state and timers are written only while the row still has the state and due instant
+    /// of `read` (the channel as the caller read it): a timer that fired meanwhile keeps its
+    /// change, and is never re-armed by an update that did not see it.
+    async fn update_channel(&self, channel: &Channel, read: &Channel, outbox: &[OutboxRow])
+    -> Result<bool, StoreError>;
     /// Deletes a channel with everything in it and corrects members' `joined_channels_count`.
     async fn delete_channel(&self, service_sid: &str, sid: &str, outbox: &[OutboxRow]) -> Result<bool, StoreError>;
 }

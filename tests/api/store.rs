@@ -259,7 +259,7 @@ async fn store_unique_rules_are_named_conflicts_on_every_backend() {
     let mut renamed = p.channel(Some("random"));
     p.a.insert_channel(&renamed, &[]).await.unwrap();
     renamed.unique_name = Some("general".to_owned());
-    let update = p.b.update_channel(&renamed, &[]).await;
+    let update = p.b.update_channel(&renamed, &renamed, &[]).await;
     assert!(
         matches!(update, Err(StoreError::Conflict("channel.unique_name"))),
         "{update:?}"
@@ -555,5 +555,48 @@ async fn store_a_due_timer_fires_once_across_two_handles_and_a_message_restarts_
         stored.timers.closed_at.unwrap() >= before + 600_000,
         "{:?}",
         stored.timers
+    );
+}
+
+#[tokio::test]
+async fn store_an_update_that_read_the_row_before_a_timer_fired_does_not_rearm_it() {
+    // Arrange: a conversation whose inactive timer is due; an update reads it, then the timer
+    // fires (through the other handle) before the update writes.
+    let p = pair().await;
+    let now = time::now_ms();
+    let mut ch = p.channel(None);
+    ch.channel_type = "private".to_owned();
+    ch.timers = ConversationTimers {
+        inactive_ms: Some(60_000),
+        closed_ms: None,
+        inactive_at: Some(now - 1_000),
+        closed_at: None,
+    };
+    p.a.insert_channel(&ch, &[]).await.unwrap();
+    let read = p.a.channel(&p.service_sid, &ch.sid).await.unwrap().unwrap();
+    let mut fired = read.clone();
+    fired.state = "inactive".to_owned();
+    fired.timers.inactive_at = None;
+    assert!(
+        p.b.set_conversation_state(&fired, "active", read.timers.due_at(), &[])
+            .await
+            .unwrap()
+    );
+    // Act: the stale update renames the conversation.
+    let mut renamed = read.clone();
+    renamed.friendly_name = Some("renamed".to_owned());
+    assert!(p.a.update_channel(&renamed, &read, &[]).await.unwrap());
+    // Assert: the rename applied, the timer's change stands and nothing is due again.
+    let stored = p.b.channel(&p.service_sid, &ch.sid).await.unwrap().unwrap();
+    assert_eq!(stored.friendly_name.as_deref(), Some("renamed"));
+    assert_eq!((stored.state.as_str(), stored.timers.inactive_at), ("inactive", None));
+    assert!(p.a.due_timers(time::now_ms(), 10).await.unwrap().is_empty());
+    // An update that read the current row writes its state as usual.
+    let mut closed = stored.clone();
+    closed.state = "closed".to_owned();
+    assert!(p.b.update_channel(&closed, &stored, &[]).await.unwrap());
+    assert_eq!(
+        p.a.channel(&p.service_sid, &ch.sid).await.unwrap().unwrap().state,
+        "closed"
     );
 }

@@ -122,8 +122,9 @@ impl ChannelStore for PgStore {
         Ok(finish_page(map_rows(&rows, |r| row::channel(r, 0))?, reversed))
     }
 
-    async fn update_channel(&self, ch: &Channel, outbox: &[OutboxRow]) -> Result<bool, StoreError> {
-        self.write(&(ch, outbox), |t, (ch, outbox)| {
+    async fn update_channel(&self, ch: &Channel, read: &Channel, outbox: &[OutboxRow]) -> Result<bool, StoreError> {
+        let read = (read.state.as_str(), read.timers.due_at());
+        self.write(&(ch, read, outbox), |t, (ch, read, outbox)| {
             Box::pin(async move {
                 let n = execute(
                     t,
@@ -145,6 +146,8 @@ impl ChannelStore for PgStore {
                         &ch.timers.inactive_at,
                         &ch.timers.closed_at,
                         &ch.timers.due_at(),
+                        &read.0,
+                        &read.1,
                     ],
                 )
                 .await

@@ -3,6 +3,10 @@
 use crate::store::row::{CHANNEL_COLUMNS, columns};
 use crate::{paged_sql, shared_sql};
 
+/// The row's state and due instant are still as the updater read them (`$17`, `$18`).
+const AS_READ: &str = "(coalesce(state, 'active') = coalesce(cast($17 as text), 'active') \
+    and coalesce(timer_due_at, -1) = coalesce(cast($18 as bigint), -1))";
+
 shared_sql! {
     /// Inserts a channel: sid, account, service, friendly name, unique name, attributes, type,
     /// created by, created, updated, state, messaging service, then its timers (inactive and
@@ -23,11 +27,17 @@ shared_sql! {
     );
     /// Updates a channel's writable fields: friendly name, unique name, attributes, created by,
     /// created, updated, type `$9`, state `$10`, messaging service `$11` and timers `$12`–`$16`
-    /// (as in [`INSERT`]); where sid `$7` and service `$8`.
+    /// (as in [`INSERT`]); where sid `$7` and service `$8`. The state and timers only while the
+    /// row's state and due instant are still the ones read, `$17` and `$18`.
     pub UPDATE = "update channels set friendly_name = $1, unique_name = $2, attributes = $3, created_by = $4, \
-        date_created = $5, date_updated = $6, type = $9, state = $10, messaging_service_sid = $11, \
-        timer_inactive_ms = $12, timer_closed_ms = $13, timer_inactive_at = $14, timer_closed_at = $15, \
-        timer_due_at = $16 where sid = $7 and service_sid = $8";
+        date_created = $5, date_updated = $6, type = $9, messaging_service_sid = $11, \
+        state = case when ASREAD then $10 else state end, \
+        timer_inactive_ms = case when ASREAD then $12 else timer_inactive_ms end, \
+        timer_closed_ms = case when ASREAD then $13 else timer_closed_ms end, \
+        timer_inactive_at = case when ASREAD then $14 else timer_inactive_at end, \
+        timer_closed_at = case when ASREAD then $15 else timer_closed_at end, \
+        timer_due_at = case when ASREAD then $16 else timer_due_at end \
+        where sid = $7 and service_sid = $8".replace("ASREAD", AS_READ);
     /// Deletes channel `$1` of service `$2`.
     pub DELETE = "delete from channels where sid = $1 and service_sid = $2";
 }

@@ -134,8 +134,9 @@ impl ChannelStore for SqliteStore {
         .await
     }
 
-    async fn update_channel(&self, ch: &Channel, outbox: &[OutboxRow]) -> Result<bool, StoreError> {
+    async fn update_channel(&self, ch: &Channel, read: &Channel, outbox: &[OutboxRow]) -> Result<bool, StoreError> {
         let ch = ch.clone();
+        let (read_state, read_due) = (read.state.clone(), read.timers.due_at());
         let outbox = outbox.to_vec();
         self.write_logged(move |c, log| {
             let n = c
@@ -157,7 +158,9 @@ impl ChannelStore for SqliteStore {
                         ch.timers.closed_ms,
                         ch.timers.inactive_at,
                         ch.timers.closed_at,
-                        ch.timers.due_at()
+                        ch.timers.due_at(),
+                        read_state,
+                        read_due
                     ])
                 })
                 .map_err(conflict)?;
