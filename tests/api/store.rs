@@ -503,20 +503,27 @@ async fn store_concurrent_appends_to_several_channels_and_a_missing_one_keep_ind
     assert!(p.b.list_messages(&missing.sid, first_page()).await.unwrap().is_empty());
 }
 
+/// A stored conversation whose one-minute inactive timer fell due a second before `now`, with a
+/// closed timer of `closed_ms` (running since `now - 100 s`) if any.
+async fn due_conversation(p: &Pair, now: i64, closed_ms: Option<i64>) -> Channel {
+    let mut ch = p.channel(None);
+    ch.channel_type = "private".to_owned();
+    ch.timers = ConversationTimers {
+        inactive_ms: Some(60_000),
+        closed_ms,
+        inactive_at: Some(now - 1_000),
+        closed_at: closed_ms.map(|ms| now - 100_000 + ms),
+    };
+    p.a.insert_channel(&ch, &[]).await.unwrap();
+    ch
+}
+
 #[tokio::test]
 async fn store_a_due_timer_fires_once_across_two_handles_and_a_message_restarts_it() {
     // Arrange: a conversation whose inactive timer fell due a second ago.
     let p = pair().await;
     let now = time::now_ms();
-    let mut ch = p.channel(None);
-    ch.channel_type = "private".to_owned();
-    ch.timers = ConversationTimers {
-        inactive_ms: Some(60_000),
-        closed_ms: Some(600_000),
-        inactive_at: Some(now - 1_000),
-        closed_at: Some(now + 500_000),
-    };
-    p.a.insert_channel(&ch, &[]).await.unwrap();
+    let ch = due_conversation(&p, now, Some(600_000)).await;
     let due_a = p.a.due_timers(now, 10).await.unwrap();
     let due_b = p.b.due_timers(now, 10).await.unwrap();
     assert_eq!(due_a.iter().map(|c| &c.sid).collect::<Vec<_>>(), [&ch.sid]);
@@ -563,16 +570,7 @@ async fn store_an_update_that_read_the_row_before_a_timer_fired_does_not_rearm_i
     // Arrange: a conversation whose inactive timer is due; an update reads it, then the timer
     // fires (through the other handle) before the update writes.
     let p = pair().await;
-    let now = time::now_ms();
-    let mut ch = p.channel(None);
-    ch.channel_type = "private".to_owned();
-    ch.timers = ConversationTimers {
-        inactive_ms: Some(60_000),
-        closed_ms: None,
-        inactive_at: Some(now - 1_000),
-        closed_at: None,
-    };
-    p.a.insert_channel(&ch, &[]).await.unwrap();
+    let ch = due_conversation(&p, time::now_ms(), None).await;
     let read = p.a.channel(&p.service_sid, &ch.sid).await.unwrap().unwrap();
     let mut fired = read.clone();
     fired.state = "inactive".to_owned();
