@@ -153,21 +153,9 @@ pub(super) async fn post_events(
     }
     if let (Some(author), Some(c)) = (param(&params, "Author"), channel)
         && param(&params, "ParticipantSid").is_none()
+        && let Some(sid) = chat.participant_sid(&c.sid, author).await?
     {
-        let page = PageReq {
-            after: None,
-            before: None,
-            limit: 1,
-            desc: false,
-        };
-        let author = author.to_owned();
-        let found = chat
-            .store
-            .list_members(&c.sid, std::slice::from_ref(&author), page)
-            .await?;
-        if let Some(m) = found.first() {
-            params.push(p("ParticipantSid", &m.item.sid));
-        }
+        params.push(p("ParticipantSid", sid));
     }
     for (url, method, retry, event, extra) in conv {
         let mut all = conversations_common(service, event, identity);

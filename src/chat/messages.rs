@@ -135,7 +135,10 @@ impl Chat {
     }
 
     /// The participant (member) SID of `identity` in channel `channel_sid`, if a member.
-    pub(super) async fn participant_sid(&self, channel_sid: &str, identity: &str) -> Result<Option<String>, ChatError> {
+    ///
+    /// # Errors
+    /// When the store fails.
+    pub async fn participant_sid(&self, channel_sid: &str, identity: &str) -> Result<Option<String>, ChatError> {
         let key = (channel_sid.to_owned(), identity.to_owned());
         if let Some(found) = self.participants.get(&key) {
             return Ok(found);

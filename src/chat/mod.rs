@@ -63,7 +63,6 @@ pub use tokens::{CLOCK_SKEW_SECS, MAX_TTL_SECS, NewToken, TOKEN_CTY, TokenCache,
 pub use typing::Typing;
 pub use users::{NewUser, UserPatch};
 pub use webhooks::WebhookConfigPatch;
-pub use write::require_open;
 
 use crate::events::ChatEvent;
 use crate::secrets::Secrets;

@@ -71,18 +71,6 @@ impl Scope {
 /// The state of a closed conversation.
 const CLOSED: &str = "closed";
 
-/// Refuses a change to a closed conversation (400 / 50377), for callers that read the channel
-/// before a change that does not (the operator's message sends).
-///
-/// # Errors
-/// 50377 when `channel` is a closed conversation.
-pub fn require_open(channel: &Channel) -> Result<(), ChatError> {
-    if channel.state == CLOSED {
-        return Err(ChatError::titled(50377));
-    }
-    Ok(())
-}
-
 impl Chat {
     /// Starts a change. The caller has checked the permissions it needs on `scope.access`
     /// (they depend on the fields the change touches); `allowed` is that outcome.
@@ -96,7 +84,7 @@ impl Chat {
         allowed?;
         // A closed conversation is final (Conversations API): no new messages, participants
         // or invites, no edits; it may still be read, left and deleted. (The operator's send
-        // path without webhooks knows only the channel's SID: see [`require_open`].)
+        // path without webhooks knows only the channel's SID: the append itself refuses it.)
         if let Where::Channel(c) = channel
             && c.state == CLOSED
             && matches!(

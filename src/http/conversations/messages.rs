@@ -93,8 +93,8 @@ async fn participants(
 
 /// Renders one message with its author's participant SID.
 async fn one(app: &AppState, at: &At, c: &Channel, m: &Message) -> Result<Value, ApiError> {
-    let sids = participants(app, at, c, std::slice::from_ref(&m.from)).await?;
-    Ok(render(m, sids.get(&m.from).map(String::as_str), at))
+    let sid = app.chat.participant_sid(&c.sid, &m.from).await?;
+    Ok(render(m, sid.as_deref(), at))
 }
 
 /// `POST /v1/Conversations/{ConversationSid}/Messages`
